@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Consumer check: proves `npm install @ldl/core` (and the other published packages) works outside the workspace.
+// Builds every package, `pnpm pack`s it, installs the tarballs into a scratch project in the OS temp dir with npm,
+// then imports each package from ESM and from CJS and computes an LDL loss on the cpu backend.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const packages = ['core', 'backbones', 'face-prep', 'kernels', 'train'];
+const run = (cmd, args, cwd) => {
+  console.log(`$ ${cmd} ${args.join(' ')}   (in ${cwd})`);
+  execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+};
+
+const scratch = mkdtempSync(join(tmpdir(), 'ldl-consumer-'));
+const tarballs = join(scratch, 'tarballs');
+try {
+  run('pnpm', ['-r', '--filter', './packages/**', 'run', 'build'], root);
+  for (const name of packages) {
+    run('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', name));
+  }
+  const files = readdirSync(tarballs);
+  const tarballOf = (name) => {
+    const file = files.find((f) => f.startsWith(`ldl-${name}-`) && f.endsWith('.tgz'));
+    if (!file) throw new Error(`consumer-check: no tarball for @ldl/${name} in ${tarballs}: ${files.join(', ')}`);
+    return `file:${join(tarballs, file)}`;
+  };
+  const ldlDeps = Object.fromEntries(packages.map((n) => [`@ldl/${n}`, tarballOf(n)]));
+  const tf = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).peerDependencies['@tensorflow/tfjs-core'];
+  const app = join(scratch, 'app');
+  run('mkdir', ['-p', app], scratch);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({
+    name: 'ldl-consumer-check', private: true, version: '0.0.0',
+    dependencies: {
+      ...ldlDeps,
+      '@tensorflow/tfjs-core': tf, '@tensorflow/tfjs-layers': tf, '@tensorflow/tfjs-backend-cpu': tf,
+    },
+    // Workspace deps were rewritten by pnpm pack to plain versions; point them at the local tarballs too.
+    overrides: ldlDeps,
+  }, null, 2));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
+
+  const esm = `
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { ldlLoss, expectedAge, mae } from '@ldl/core';
+import * as backbones from '@ldl/backbones';
+import * as facePrep from '@ldl/face-prep';
+import * as kernels from '@ldl/kernels';
+import * as train from '@ldl/train';
+await tf.setBackend('cpu');
+const logits = tf.randomNormal([4, 101], 0, 1, 'float32', 7);
+const loss = ldlLoss(logits, [3, 25.5, 60, 99]).dataSync()[0];
+if (!Number.isFinite(loss) || loss <= 0) throw new Error('ESM: bad loss ' + loss);
+const pred = Array.from(expectedAge(logits).dataSync());
+for (const [name, mod] of Object.entries({ backbones, facePrep, kernels, train })) {
+  if (Object.keys(mod).length === 0) throw new Error('ESM: @ldl/' + name + ' exports nothing');
+}
+console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 60, 99]).toFixed(3));
+`;
+  const cjs = `
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-cpu');
+require('@tensorflow/tfjs-core/dist/register_all_gradients');
+const { ldlLoss } = require('@ldl/core');
+for (const name of ['@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
+  if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
+}
+tf.setBackend('cpu').then(() => {
+  const loss = ldlLoss(tf.randomNormal([4, 101], 0, 1, 'float32', 7), [3, 25.5, 60, 99]).dataSync()[0];
+  if (!Number.isFinite(loss) || loss <= 0) throw new Error('CJS: bad loss ' + loss);
+  console.log('CJS ok: ldlLoss =', loss.toFixed(6));
+});
+`;
+  writeFileSync(join(app, 'check.mjs'), esm);
+  writeFileSync(join(app, 'check.cjs'), cjs);
+  run('node', ['check.mjs'], app);
+  run('node', ['check.cjs'], app);
+  console.log('consumer-check: passed');
+} finally {
+  if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
+}
