@@ -1,1 +1,35 @@
-export {};
+/**
+ * @ldl/core — label distribution learning for facial age estimation on TensorFlow.js:
+ * Gaussian label encoding, the DLDL-v2 / paper losses, decoding (expected age, flip TTA) and metrics.
+ * Backend-agnostic: depends on `@tensorflow/tfjs-core` only.
+ *
+ * @packageDocumentation
+ */
+export type { AgesLike, SigmaLike } from './validate';
+export { gaussianLabels, type GaussianLabelsOptions } from './labels';
+export {
+  crossEntropyLoss,
+  expectationL1Loss,
+  klDivergenceLoss,
+  ldlLoss,
+  meanVarianceLoss,
+  multiTaskLoss,
+  type AgeClassOptions,
+  type KlDivergenceOptions,
+  type KlReduction,
+  type LdlLossOptions,
+  type MeanVarianceLossOptions,
+  type MultiTaskLossOptions,
+  type MultiTaskOutputs,
+  type MultiTaskTargets,
+} from './losses';
+export { argmaxAge, expectedAge, flipTTA, type ArgmaxAgeOptions, type ExpectedAgeOptions } from './decode';
+export {
+  AgeMetrics,
+  cumulativeAccuracy,
+  mae,
+  type AgeMetricsOptions,
+  type AgeMetricsResult,
+  type CumulativeAccuracyOptions,
+  type DecadeMae,
+} from './metrics';
