@@ -1,0 +1,460 @@
+/**
+ * Dataset readers: MegaAge-Asian list files, MORPH-style CSV (and Album2 file names), UTKFace file
+ * names, and the paper's aligned CSV. Every reader validates each row and either stops at the first
+ * bad one with an error naming the file and line, or (with `skipBad`) skips it and reports it.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { parseCsv } from './csv';
+import { Rng } from './prng';
+
+/** A face box `[x1, y1, x2, y2]` in pixels. */
+export type Box = [number, number, number, number];
+
+/** Where a sample came from, for error messages. */
+export interface SampleSource {
+  /** The list/CSV file (or directory, for labels in file names). */
+  file: string;
+  /** 1-based line number in `file` (0 when the label came from a file name). */
+  line: number;
+}
+
+/** One labelled image. */
+export interface AgeSample {
+  /** Absolute path of the image. */
+  path: string;
+  /** Age label in years. */
+  age: number;
+  /** 0 = male, 1 = female (when the data set has it). */
+  gender?: number;
+  /** Index into the reader's `raceClasses` (when the data set has it). */
+  ethnicity?: number;
+  /** Rotation in degrees (PIL convention, counter-clockwise) from `ldl-face-prep align`. */
+  deg?: number;
+  /** Face box in the rotated (expanded) frame, from `ldl-face-prep align`. */
+  box?: Box;
+  /** Origin of the label. */
+  source: SampleSource;
+}
+
+/** A row that was skipped because of `skipBad`. */
+export interface BadRow extends SampleSource {
+  /** Why the row was rejected. */
+  reason: string;
+}
+
+/** What every reader returns. */
+export interface ReadResult {
+  /** The valid samples, in file order. */
+  samples: AgeSample[];
+  /** Rows skipped with `skipBad: true` (empty otherwise: a bad row throws). */
+  skipped: BadRow[];
+}
+
+/** How thoroughly readers check that image files are usable. */
+export type VerifyImages = 'none' | 'exists' | 'header' | 'decode';
+
+/** Options shared by all readers. */
+export interface ReaderOptions {
+  /** Skip bad rows and report them in `skipped` instead of throwing. @default false */
+  skipBad?: boolean;
+  /** Smallest valid age. @default 0 */
+  minAge?: number;
+  /** Largest valid age. @default 100 */
+  maxAge?: number;
+  /**
+   * Image check per row: `'exists'` (stat), `'header'` (sharp reads the header: catches non-images and
+   * garbage files), `'decode'` (full decode: also catches truncated files; slow), `'none'`.
+   * @default 'header'
+   */
+  verifyImages?: VerifyImages;
+}
+
+/** Error thrown for a bad row; carries the file and line. */
+export class DatasetError extends Error {
+  /** File that holds the bad row. */
+  readonly file: string;
+  /** 1-based line (0 for labels taken from a file name). */
+  readonly line: number;
+  constructor(fn: string, file: string, line: number, reason: string) {
+    super(`Error in ${fn}: ${file}${line > 0 ? ` line ${line}` : ''}: ${reason}`);
+    this.name = 'DatasetError';
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** The UTKFace race order (its file-name codes 0..4); the default `raceClasses`. */
+export const UTKFACE_RACES = ['White', 'Black', 'Asian', 'Indian', 'Others'] as const;
+
+class RowCollector {
+  readonly samples: AgeSample[] = [];
+  readonly skipped: BadRow[] = [];
+  constructor(
+    private readonly fn: string,
+    private readonly skipBad: boolean,
+  ) {}
+
+  bad(file: string, line: number, reason: string): void {
+    if (!this.skipBad) throw new DatasetError(this.fn, file, line, reason);
+    this.skipped.push({ file, line, reason });
+  }
+
+  async finish(verify: VerifyImages, emptyFile: string): Promise<ReadResult> {
+    const checked = await verifyAll(this.samples, verify);
+    const samples: AgeSample[] = [];
+    checked.forEach((problem, i) => {
+      const s = this.samples[i];
+      if (problem === null) samples.push(s);
+      else this.bad(s.source.file, s.source.line, problem);
+    });
+    if (samples.length === 0) {
+      throw new Error(
+        `Error in ${this.fn}: ${emptyFile} must list at least one valid sample, but got 0` +
+          (this.skipped.length ? ` (${this.skipped.length} bad rows skipped).` : '.'),
+      );
+    }
+    return { samples, skipped: this.skipped };
+  }
+}
+
+async function verifyOne(file: string, verify: VerifyImages): Promise<string | null> {
+  if (verify === 'none') return null;
+  try {
+    const stat = await fsp.stat(file);
+    if (!stat.isFile()) return `image ${file} is not a file`;
+  } catch {
+    return `image ${file} does not exist`;
+  }
+  if (verify === 'exists') return null;
+  try {
+    if (verify === 'header') {
+      const meta = await sharp(file).metadata();
+      if (!meta.width || !meta.height) return `image ${file} has no size in its header`;
+    } else {
+      await sharp(file, { failOn: 'truncated' }).raw().toBuffer();
+    }
+    return null;
+  } catch (e) {
+    return `image ${file} cannot be decoded (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<(string | null)[]> {
+  const out: (string | null)[] = new Array(samples.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < samples.length) {
+      const i = next++;
+      out[i] = await verifyOne(samples[i].path, verify);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, samples.length) }, worker));
+  return out;
+}
+
+function parseAge(text: string, minAge: number, maxAge: number): number | string {
+  const t = text.trim();
+  const age = t === '' ? Number.NaN : Number(t);
+  if (!Number.isFinite(age) || age < minAge || age > maxAge) {
+    return `age must be a number in [${minAge}, ${maxAge}], but got ${JSON.stringify(text)}`;
+  }
+  return age;
+}
+
+/** Parses a gender label: `male`/`m`/`0` → 0, `female`/`f`/`1` → 1 (case-insensitive); otherwise a reason. */
+export function parseGender(text: string): number | string {
+  const t = text.trim().toLowerCase();
+  if (t === 'male' || t === 'm' || t === '0') return 0;
+  if (t === 'female' || t === 'f' || t === '1') return 1;
+  return `gender must be male/female (m/f, 0/1), but got ${JSON.stringify(text)}`;
+}
+
+/**
+ * Parses a race label against `classes`: the class name (case-insensitive), its unique first letter,
+ * or its index. Returns the index or a reason.
+ */
+export function parseRace(text: string, classes: readonly string[]): number | string {
+  const t = text.trim().toLowerCase();
+  const byName = classes.findIndex((c) => c.toLowerCase() === t);
+  if (byName >= 0) return byName;
+  const byLetter = classes.filter((c) => c[0].toLowerCase() === t);
+  if (t.length === 1 && byLetter.length === 1) return classes.indexOf(byLetter[0]);
+  if (/^\d+$/.test(t) && Number(t) < classes.length) return Number(t);
+  return `race must be one of ${classes.join('/')}, but got ${JSON.stringify(text)}`;
+}
+
+function readLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  return lines;
+}
+
+async function readText(fn: string, file: string): Promise<string> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch {
+    throw new Error(`Error in ${fn}: ${file} must be a readable file, but it does not exist or cannot be read.`);
+  }
+}
+
+/**
+ * Reads a MegaAge-Asian style split: `root/list/{split}_name.txt` and `root/list/{split}_age.txt`
+ * (one entry a line, same order) with images in `root/{split}/NAME`.
+ * Lines beyond the shorter list are bad rows (named by file and line).
+ */
+export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
+  const fn = 'readMegaAge';
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const nameFile = path.resolve(root, 'list', `${split}_name.txt`);
+  const ageFile = path.resolve(root, 'list', `${split}_age.txt`);
+  const names = readLines(await readText(fn, nameFile));
+  const ages = readLines(await readText(fn, ageFile));
+  if (names.length === 0) {
+    throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
+  }
+  const rows = new RowCollector(fn, skipBad);
+  const n = Math.max(names.length, ages.length);
+  for (let i = 0; i < n; i++) {
+    const line = i + 1;
+    if (i >= ages.length) {
+      rows.bad(ageFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
+      continue;
+    }
+    if (i >= names.length) {
+      rows.bad(nameFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
+      continue;
+    }
+    const name = names[i].trim();
+    if (name === '') {
+      rows.bad(nameFile, line, 'image name must not be empty');
+      continue;
+    }
+    const age = parseAge(ages[i], minAge, maxAge);
+    if (typeof age === 'string') {
+      rows.bad(ageFile, line, age);
+      continue;
+    }
+    rows.samples.push({ path: path.resolve(root, split, name), age, source: { file: nameFile, line } });
+  }
+  return rows.finish(verifyImages, nameFile);
+}
+
+/** Column names of a MORPH-style CSV. */
+export interface MorphColumns {
+  /** Image path column (relative to `imageRoot`). @default 'photo' */
+  photo?: string;
+  /** Age column; when absent from the file, age (and gender) come from Album2 file names. @default 'age' */
+  age?: string;
+  /** Gender column (optional in the file). @default 'gender' */
+  gender?: string;
+  /** Race column (optional in the file). @default 'race' */
+  race?: string;
+}
+
+/** Options of {@link readMorphCsv} and {@link readAlignedCsv}. */
+export interface CsvReaderOptions extends ReaderOptions {
+  /** Column names. */
+  columns?: MorphColumns;
+  /** Directory that relative photo paths are resolved against. @default the CSV's directory */
+  imageRoot?: string;
+  /** Race classes, in label-index order (MORPH: `['B','W','A','H','O']`). @default UTKFACE_RACES */
+  raceClasses?: readonly string[];
+}
+
+/** Labels encoded in a MORPH Album2 file name such as `306916_01M45.JPG`. */
+export interface Album2Name {
+  /** Subject id (`306916`). */
+  subject: string;
+  /** Picture index of that subject (`1`). */
+  index: number;
+  /** 0 = male, 1 = female. */
+  gender: number;
+  /** Age in years (`45`). */
+  age: number;
+}
+
+/** Parses a MORPH Album2 file name (`SUBJECT_NNG AA.ext`, e.g. `306916_01M45.JPG`); `null` if it does not match. */
+export function parseAlbum2Name(fileName: string): Album2Name | null {
+  const m = /^(\d+)_(\d+)([MF])(\d+)\.[A-Za-z]+$/.exec(path.basename(fileName));
+  if (!m) return null;
+  return { subject: m[1], index: Number(m[2]), gender: m[3] === 'M' ? 0 : 1, age: Number(m[4]) };
+}
+
+/** Labels encoded in a UTKFace file name `age_gender_race_date.jpg.chip.jpg`. */
+export interface UtkFaceName {
+  /** Age in years. */
+  age: number;
+  /** 0 = male, 1 = female. */
+  gender: number;
+  /** 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others. */
+  race: number;
+}
+
+/** Parses a UTKFace file name; `null` if it does not match (some originals lack the race field). */
+export function parseUtkFaceName(fileName: string): UtkFaceName | null {
+  const m = /^(\d+)_([01])_([0-4])_\d+/.exec(path.basename(fileName));
+  if (!m) return null;
+  return { age: Number(m[1]), gender: Number(m[2]), race: Number(m[3]) };
+}
+
+interface CsvRowExtras {
+  deg?: number;
+  box?: Box;
+}
+
+async function readLabelledCsv(
+  fn: string,
+  csvFile: string,
+  options: CsvReaderOptions,
+  extras?: (values: Record<string, string>) => CsvRowExtras | string,
+): Promise<ReadResult> {
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header', raceClasses = UTKFACE_RACES } = options;
+  const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
+  const file = path.resolve(csvFile);
+  const root = path.resolve(options.imageRoot ?? path.dirname(file));
+  const { header, records } = parseCsv(await readText(fn, file));
+  if (header.length === 0 || records.length === 0) {
+    throw new Error(`Error in ${fn}: ${file} must have a header and at least one row, but it is empty.`);
+  }
+  if (!header.includes(cols.photo)) {
+    throw new Error(`Error in ${fn}: ${file} line 1: columns must include ${JSON.stringify(cols.photo)}, but got ${header.join(',')}.`);
+  }
+  const hasAge = header.includes(cols.age);
+  const hasGender = header.includes(cols.gender);
+  const hasRace = header.includes(cols.race);
+  const rows = new RowCollector(fn, skipBad);
+  for (const rec of records) {
+    const v = rec.values;
+    if (rec.fieldCount !== header.length) {
+      rows.bad(file, rec.line, `row must have ${header.length} fields like the header, but got ${rec.fieldCount}`);
+      continue;
+    }
+    const photo = v[cols.photo];
+    if (photo === '') {
+      rows.bad(file, rec.line, `${cols.photo} must not be empty`);
+      continue;
+    }
+    const album2 = hasAge && hasGender ? null : parseAlbum2Name(photo);
+    if (!hasAge && !album2) {
+      rows.bad(file, rec.line, `without an ${JSON.stringify(cols.age)} column the photo name must be a MORPH Album2 name like 306916_01M45.JPG, but got ${JSON.stringify(photo)}`);
+      continue;
+    }
+    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : parseAge(String(album2?.age), minAge, maxAge);
+    if (typeof age === 'string') {
+      rows.bad(file, rec.line, age);
+      continue;
+    }
+    const sample: AgeSample = { path: path.resolve(root, photo), age, source: { file, line: rec.line } };
+    if (hasGender || album2) {
+      const gender = hasGender ? parseGender(v[cols.gender]) : (album2?.gender ?? 0);
+      if (typeof gender === 'string') {
+        rows.bad(file, rec.line, gender);
+        continue;
+      }
+      sample.gender = gender;
+    }
+    if (hasRace) {
+      const race = parseRace(v[cols.race], raceClasses);
+      if (typeof race === 'string') {
+        rows.bad(file, rec.line, race);
+        continue;
+      }
+      sample.ethnicity = race;
+    }
+    if (extras) {
+      const extra = extras(v);
+      if (typeof extra === 'string') {
+        rows.bad(file, rec.line, extra);
+        continue;
+      }
+      Object.assign(sample, extra);
+    }
+    rows.samples.push(sample);
+  }
+  return rows.finish(verifyImages, file);
+}
+
+/**
+ * Reads a MORPH-style CSV (`photo,age,gender,race` by default; names configurable). Photo paths are
+ * relative to `imageRoot`. Without an age column, age and gender come from Album2 file names.
+ */
+export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
+  return readLabelledCsv('readMorphCsv', csvFile, options);
+}
+
+/**
+ * Reads the paper's aligned CSV as written by `ldl-face-prep align`: `photo,age,deg,box1,box2,box3,box4`
+ * with optional `gender,race`. `deg` is the rotation and `box1..4` the face box in the rotated frame.
+ */
+export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
+  return readLabelledCsv('readAlignedCsv', csvFile, options, (v) => {
+    const nums = ['deg', 'box1', 'box2', 'box3', 'box4'].map((k) => (v[k] === undefined || v[k] === '' ? Number.NaN : Number(v[k])));
+    const bad = nums.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      const key = ['deg', 'box1', 'box2', 'box3', 'box4'][bad];
+      return `${key} must be a number, but got ${JSON.stringify(v[key] ?? '(missing column)')}`;
+    }
+    const [deg, x1, y1, x2, y2] = nums;
+    if (x2 <= x1 || y2 <= y1) return `box must satisfy box3 > box1 and box4 > box2, but got [${x1}, ${y1}, ${x2}, ${y2}]`;
+    return { deg, box: [x1, y1, x2, y2] };
+  });
+}
+
+/**
+ * Reads a UTKFace directory: labels come from the file names (`age_gender_race_date.jpg.chip.jpg`);
+ * names that do not match are bad rows (reported with line 0 and the file name).
+ */
+export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): Promise<ReadResult> {
+  const fn = 'readUtkFaceDir';
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const root = path.resolve(dir);
+  let names: string[];
+  try {
+    names = (await fsp.readdir(root)).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+  } catch {
+    throw new Error(`Error in ${fn}: ${root} must be a readable directory, but it does not exist.`);
+  }
+  const rows = new RowCollector(fn, skipBad);
+  for (const name of names) {
+    const file = path.join(root, name);
+    const label = parseUtkFaceName(name);
+    if (!label) {
+      rows.bad(file, 0, 'file name must look like age_gender_race_date.jpg.chip.jpg');
+      continue;
+    }
+    const age = parseAge(String(label.age), minAge, maxAge);
+    if (typeof age === 'string') {
+      rows.bad(file, 0, age);
+      continue;
+    }
+    rows.samples.push({ path: file, age, gender: label.gender, ethnicity: label.race, source: { file, line: 0 } });
+  }
+  return rows.finish(verifyImages, root);
+}
+
+/** Formats skipped rows for a log: a count and the first few, with file and line. */
+export function describeSkipped(skipped: readonly BadRow[], max = 5): string {
+  if (skipped.length === 0) return 'no bad rows';
+  const head = skipped.slice(0, max).map((b) => `  ${b.file}${b.line > 0 ? ` line ${b.line}` : ''}: ${b.reason}`);
+  const more = skipped.length > max ? [`  … and ${skipped.length - max} more`] : [];
+  return [`skipped ${skipped.length} bad row${skipped.length === 1 ? '' : 's'}:`, ...head, ...more].join('\n');
+}
+
+/**
+ * Seeded random split (the MORPH protocol's 80/20): returns disjoint `train` and `test` lists.
+ * @param testFraction fraction of samples in `test`. @default 0.2
+ */
+export function splitSamples<T>(samples: readonly T[], seed: number, testFraction = 0.2): { train: T[]; test: T[] } {
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw new Error(`Error in splitSamples: testFraction must be in (0, 1), but got ${testFraction}.`);
+  }
+  const order = new Rng(seed).shuffle(Array.from({ length: samples.length }, (_, i) => i));
+  const nTest = Math.round(samples.length * testFraction);
+  const testSet = new Set(order.slice(0, nTest));
+  return {
+    train: samples.filter((_, i) => !testSet.has(i)),
+    test: samples.filter((_, i) => testSet.has(i)),
+  };
+}

@@ -1,0 +1,197 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DatasetError,
+  describeSkipped,
+  parseAlbum2Name,
+  parseUtkFaceName,
+  readAlignedCsv,
+  readMegaAge,
+  readMorphCsv,
+  readUtkFaceDir,
+  splitSamples,
+} from '../src/readers';
+import { jpeg, tempDir, writeMegaAge } from './helpers';
+
+describe('readMegaAge', () => {
+  it('reads names and ages in order', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'b.jpg'], ['3', '45']);
+    const { samples, skipped } = await readMegaAge(root, 'train');
+    expect(samples.map((s) => [path.basename(s.path), s.age, s.source.line])).toEqual([
+      ['a.jpg', 3, 1],
+      ['b.jpg', 45, 2],
+    ]);
+    expect(skipped).toEqual([]);
+  });
+
+  it.each([
+    ['-1', 2],
+    ['150', 2],
+    ['abc', 2],
+  ])('stops at age %s naming the age file and line, or skips it with a count', async (bad, line) => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'b.jpg', 'c.jpg'], ['3', bad, '7']);
+    const ageFile = path.join(root, 'list', 'train_age.txt');
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(
+      `Error in readMegaAge: ${ageFile} line ${line}: age must be a number in [0, 100], but got "${bad}"`,
+    );
+    const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
+    expect(samples.map((s) => s.age)).toEqual([3, 7]);
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatchObject({ file: ageFile, line });
+    expect(describeSkipped(skipped)).toContain(`skipped 1 bad row:\n  ${ageFile} line 2`);
+  });
+
+  it('names the missing image file and its list line', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'gone.jpg'], ['3', '4'], { images: ['a.jpg'] });
+    const err = await readMegaAge(root, 'train').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as DatasetError).line).toBe(2);
+    expect((err as Error).message).toContain(`image ${path.join(root, 'train', 'gone.jpg')} does not exist`);
+    const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
+    expect(samples).toHaveLength(1);
+    expect(skipped).toHaveLength(1);
+  });
+
+  it('rejects a corrupt JPEG by its header', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'bad.jpg'], ['3', '4'], { images: ['a.jpg'] });
+    writeFileSync(path.join(root, 'train', 'bad.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7]));
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(
+      new RegExp(`train_name.txt line 2: image .*bad.jpg cannot be decoded`),
+    );
+  });
+
+  it('catches a truncated JPEG only with verifyImages "decode"', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'cut.jpg'], ['3', '4'], { images: ['a.jpg'] });
+    const full = await jpeg(64, 64);
+    writeFileSync(path.join(root, 'train', 'cut.jpg'), full.subarray(0, Math.floor(full.length / 2)));
+    await expect(readMegaAge(root, 'train', { verifyImages: 'decode' })).rejects.toThrow(/line 2: image .*cut.jpg cannot be decoded/);
+  });
+
+  it('rejects an empty list even when skipping', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', [], []);
+    await expect(readMegaAge(root, 'train', { skipBad: true })).rejects.toThrow(
+      `Error in readMegaAge: ${path.join(root, 'list', 'train_name.txt')} must list at least one image, but it is empty.`,
+    );
+  });
+
+  it('reports mismatched list lengths at the first unpaired line', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'b.jpg', 'c.jpg'], ['3', '4']);
+    const ageFile = path.join(root, 'list', 'train_age.txt');
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(
+      `${ageFile} line 3: the lists must have the same length, but ${path.join(root, 'list', 'train_name.txt')} has 3 lines and ${ageFile} has 2`,
+    );
+    const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
+    expect(samples).toHaveLength(2);
+    expect(skipped[0]).toMatchObject({ file: ageFile, line: 3 });
+  });
+
+  it('says which list file is missing', async () => {
+    const root = tempDir();
+    await expect(readMegaAge(root, 'test')).rejects.toThrow(/test_name.txt must be a readable file/);
+  });
+});
+
+describe('readMorphCsv', () => {
+  async function setup(csv: string): Promise<string> {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'img'));
+    const img = await jpeg();
+    for (const n of ['1.jpg', '2.jpg', '306916_01M45.JPG']) writeFileSync(path.join(root, 'img', n), img);
+    writeFileSync(path.join(root, 'labels.csv'), csv);
+    return path.join(root, 'labels.csv');
+  }
+
+  it('reads photo, age, gender, race with UTKFace race names', async () => {
+    const file = await setup('photo,age,gender,race\nimg/1.jpg,30,male,Asian\n"img/2.jpg",61,female,Others\n');
+    const { samples } = await readMorphCsv(file);
+    expect(samples.map((s) => [s.age, s.gender, s.ethnicity, s.source.line])).toEqual([
+      [30, 0, 2, 2],
+      [61, 1, 4, 3],
+    ]);
+  });
+
+  it('takes configurable columns and MORPH race letters', async () => {
+    const file = await setup('file,years,sex,ethnic\nimg/1.jpg,30,M,H\n');
+    const { samples } = await readMorphCsv(file, {
+      columns: { photo: 'file', age: 'years', gender: 'sex', race: 'ethnic' },
+      raceClasses: ['B', 'W', 'A', 'H', 'O'],
+    });
+    expect(samples[0]).toMatchObject({ age: 30, gender: 0, ethnicity: 3 });
+  });
+
+  it('takes age and gender from Album2 names when there is no age column', async () => {
+    const file = await setup('photo,race\nimg/306916_01M45.JPG,Black\nimg/1.jpg,White\n');
+    await expect(readMorphCsv(file)).rejects.toThrow(/labels.csv line 3: without an "age" column the photo name must be a MORPH Album2 name/);
+    const { samples, skipped } = await readMorphCsv(file, { skipBad: true });
+    expect(samples[0]).toMatchObject({ age: 45, gender: 0, ethnicity: 1 });
+    expect(skipped).toHaveLength(1);
+  });
+
+  it('names file and line for bad age, gender, race and field count', async () => {
+    const file = await setup('photo,age,gender,race\nimg/1.jpg,abc,male,White\nimg/1.jpg,3,x,White\nimg/1.jpg,3,male,Martian\nimg/1.jpg,3\nimg/2.jpg,4,f,w\n');
+    await expect(readMorphCsv(file)).rejects.toThrow(/labels.csv line 2: age must be a number in \[0, 100\], but got "abc"/);
+    const { samples, skipped } = await readMorphCsv(file, { skipBad: true });
+    expect(samples).toHaveLength(1);
+    expect(skipped.map((s) => s.line)).toEqual([2, 3, 4, 5]);
+    expect(skipped[1].reason).toContain('gender must be male/female');
+    expect(skipped[2].reason).toContain('race must be one of White/Black/Asian/Indian/Others, but got "Martian"');
+    expect(skipped[3].reason).toBe('row must have 4 fields like the header, but got 2');
+  });
+
+  it('rejects an empty CSV', async () => {
+    const file = await setup('photo,age\n');
+    await expect(readMorphCsv(file)).rejects.toThrow(/must have a header and at least one row, but it is empty/);
+  });
+});
+
+describe('readAlignedCsv', () => {
+  it('reads deg and the box', async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'a.jpg'), await jpeg());
+    writeFileSync(path.join(root, 'aligned.csv'), 'photo,age,deg,box1,box2,box3,box4\na.jpg,20,-3.5,1,2,7,8\na.jpg,20,x,1,2,7,8\na.jpg,20,0,5,2,1,8\n');
+    await expect(readAlignedCsv(path.join(root, 'aligned.csv'))).rejects.toThrow(/line 3: deg must be a number, but got "x"/);
+    const { samples, skipped } = await readAlignedCsv(path.join(root, 'aligned.csv'), { skipBad: true });
+    expect(samples[0]).toMatchObject({ age: 20, deg: -3.5, box: [1, 2, 7, 8] });
+    expect(skipped.map((s) => s.line)).toEqual([3, 4]);
+  });
+});
+
+describe('UTKFace and Album2 names', () => {
+  it('parses names', () => {
+    expect(parseUtkFaceName('26_1_2_20170116174525125.jpg.chip.jpg')).toEqual({ age: 26, gender: 1, race: 2 });
+    expect(parseUtkFaceName('39_1_20170116174525125.jpg.chip.jpg')).toBeNull();
+    expect(parseAlbum2Name('306916_01M45.JPG')).toEqual({ subject: '306916', index: 1, gender: 0, age: 45 });
+    expect(parseAlbum2Name('x.jpg')).toBeNull();
+  });
+
+  it('reads a UTKFace directory and skips bad names', async () => {
+    const root = tempDir();
+    const img = await jpeg();
+    for (const n of ['26_1_2_20170116174525125.jpg.chip.jpg', '39_1_20170116174525125.jpg.chip.jpg', '110_0_0_20170116174525125.jpg.chip.jpg']) {
+      writeFileSync(path.join(root, n), img);
+    }
+    await expect(readUtkFaceDir(root)).rejects.toThrow(/110_0_0.*age must be a number in \[0, 100\], but got "110"/);
+    const { samples, skipped } = await readUtkFaceDir(root, { skipBad: true });
+    expect(samples.map((s) => [s.age, s.gender, s.ethnicity])).toEqual([[26, 1, 2]]);
+    expect(skipped).toHaveLength(2);
+  });
+});
+
+describe('splitSamples', () => {
+  it('is a seeded disjoint 80/20 split', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i);
+    const a = splitSamples(xs, 1);
+    expect(a.test).toHaveLength(20);
+    expect([...a.train, ...a.test].sort((x, y) => x - y)).toEqual(xs);
+    expect(splitSamples(xs, 1)).toEqual(a);
+    expect(splitSamples(xs, 2).test).not.toEqual(a.test);
+  });
+});
