@@ -1,1 +1,37 @@
-export {};
+/**
+ * `@ldl/backbones`: ImageNet CNN backbones for TensorFlow.js layers — one ResNet / ResNeXt /
+ * SE-ResNeXt family and VGG16-BN equal to timm's, grouped convolution, the multi-task age model,
+ * PyTorch (safetensors) weight import and file-system save/load.
+ * @packageDocumentation
+ */
+export {
+  groupedConv2d,
+  setGroupedConvStrategy,
+  getGroupedConvStrategy,
+  resolveGroupedConvStrategy,
+  GROUPED_CONV_STRATEGIES,
+  AUTO_STRATEGY,
+  type GroupedConvStrategy,
+  type GroupedConv2dOptions,
+} from './ops/grouped_conv.js';
+export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';
+export { SqueezeExcite, squeezeExcite, makeDivisible, type SqueezeExciteArgs, type SqueezeExciteWeights } from './layers/squeeze_excite.js';
+export { Bottleneck, applyBatchNorm, type BottleneckArgs, type BatchNormVariables } from './layers/bottleneck.js';
+export { AdaptiveAvgPool2D, adaptiveAvgPool2d, type AdaptiveAvgPool2DArgs } from './layers/adaptive_avg_pool.js';
+export { resnet, RESNET_STAGES, type ResNetConfig } from './models/resnet.js';
+export { vgg, VGG16_CFG, type VggConfig, type VggLayerSpec } from './models/vgg.js';
+export {
+  resnet50,
+  resnext50_32x4d,
+  seresnext50_32x4d,
+  vgg16bn,
+  backbones,
+  getFeatureModel,
+  featureLayer,
+  multiTaskAgeModel,
+  RESNET_VARIANTS,
+  type BackboneName,
+  type ResNetName,
+  type VariantConfig,
+  type MultiTaskAgeModelConfig,
+} from './models/variants.js';

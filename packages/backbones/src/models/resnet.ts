@@ -1,0 +1,122 @@
+import { layers, model as functionalModel, input, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { Bottleneck } from '../layers/bottleneck.js';
+import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
+import { assertInputShape, assertPositive, assertPositiveInteger, scaleChannels } from './common.js';
+
+/**
+ * Configuration of the ResNet family (timm `ResNet` with `Bottleneck` blocks): ResNet-50
+ * (`depths [3, 4, 6, 3]`), ResNeXt (`cardinality`, `baseWidth`), SE-ResNeXt (`attention: 'se'`).
+ */
+export interface ResNetConfig {
+  /** Blocks per stage `layer1..layer4` (e.g. `[3, 4, 6, 3]` for the 50-layer nets). */
+  depths: number[];
+  /** Groups of every 3×3 convolution. @default 1 */
+  cardinality?: number;
+  /** Channels per group at 64 planes (ResNeXt "d"). @default 64 */
+  baseWidth?: number;
+  /** Channel attention in every block. @default null */
+  attention?: 'se' | null;
+  /** Classifier outputs (`fc`). @default 1000 */
+  numClasses?: number;
+  /** Input `[H, W, 3]` (NHWC, any normalisation is up to the caller). @default [224, 224, 3] */
+  inputShape?: [number, number, number];
+  /** Multiplies every channel count (stem 64, planes 64…512); at least 1 channel per group. @default 1 */
+  widthScale?: number;
+  /** Multiplies every stage depth (rounded, at least 1). @default 1 */
+  depthScale?: number;
+  /** Adds the classifier `fc`; without it the model outputs the pooled features (`pool`). @default true */
+  includeTop?: boolean;
+  /** Model name. @default 'resnet' */
+  name?: string;
+  /**
+   * Stem max-pool geometry: `'timm'` (3×3, stride 2, padding 1, as timm/torchvision) or `'cadene'`
+   * (3×3, stride 2, no padding, `ceil_mode=True`, as Cadene's `pretrainedmodels` SE-ResNeXt).
+   * @default 'timm'
+   */
+  stemPool?: 'timm' | 'cadene';
+  /** Grouped-convolution implementation of every block. @default 'auto' */
+  groupedConvStrategy?: GroupedConvStrategy;
+}
+
+/** Stage names, as in timm/torchvision (`layer1` … `layer4`). */
+export const RESNET_STAGES = ['layer1', 'layer2', 'layer3', 'layer4'] as const;
+
+/** Spatial size after a 'valid' window: `floor((size - k) / s) + 1`. */
+const validSize = (size: number, k: number, s: number) => Math.floor((size - k) / s) + 1;
+
+/**
+ * Builds a ResNet-family model equal to timm's (7×7/2 conv stem, 3×3/2 max-pool, four stages of
+ * bottleneck blocks with the stride on the 3×3 conv, global average pool, linear classifier), with
+ * PyTorch's symmetric padding. Layer names mirror timm's module names (`conv1`, `bn1`, `layer1.0`, …,
+ * `pool`, `fc`) so PyTorch weights import by renaming (see `importPyTorchWeights`).
+ */
+export function resnet(config: ResNetConfig): LayersModel {
+  const fn = 'resnet';
+  const {
+    depths,
+    cardinality = 1,
+    baseWidth = 64,
+    attention = null,
+    numClasses = 1000,
+    inputShape = [224, 224, 3],
+    widthScale = 1,
+    depthScale = 1,
+    includeTop = true,
+    name = 'resnet',
+    stemPool = 'timm',
+    groupedConvStrategy = 'auto',
+  } = config;
+  if (!Array.isArray(depths) || depths.length === 0 || !depths.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`Error in ${fn}: depths must be a non-empty array of positive integers, but got ${JSON.stringify(depths)}.`);
+  }
+  if (depths.length > 4) throw new Error(`Error in ${fn}: depths must have at most 4 stages, but got ${depths.length}.`);
+  assertPositive(fn, 'widthScale', widthScale);
+  assertPositive(fn, 'depthScale', depthScale);
+  assertInputShape(fn, inputShape);
+  assertPositiveInteger(fn, 'numClasses', numClasses);
+  if (stemPool !== 'timm' && stemPool !== 'cadene') throw new Error(`Error in ${fn}: stemPool must be 'timm' or 'cadene', but got ${JSON.stringify(stemPool)}.`);
+
+  const x = input({ shape: inputShape, name: 'input' });
+  let y = layers.zeroPadding2d({ padding: 3, name: 'conv1_pad' }).apply(x) as SymbolicTensor;
+  y = layers.conv2d({ filters: scaleChannels(64, widthScale), kernelSize: 7, strides: 2, useBias: false, name: 'conv1', kernelInitializer: 'heNormal' }).apply(y) as SymbolicTensor;
+  y = layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn1' }).apply(y) as SymbolicTensor;
+  y = layers.reLU({ name: 'act1' }).apply(y) as SymbolicTensor;
+  // Max-pool after ReLU: every value is >= 0, so zero padding equals PyTorch's -inf padding (each
+  // window keeps at least one real pixel because padding 1 < kernel 3).
+  const h = y.shape[1]!;
+  const w = y.shape[2]!;
+  const poolPad: [[number, number], [number, number]] =
+    stemPool === 'timm'
+      ? [
+          [1, 1],
+          [1, 1],
+        ]
+      : [
+          [0, (h - 3) % 2],
+          [0, (w - 3) % 2],
+        ]; // ceil_mode: one extra row/column where the last window would hang over the edge
+  if (validSize(h + poolPad[0][0] + poolPad[0][1], 3, 2) < 1) {
+    throw new Error(`Error in ${fn}: inputShape must be large enough for the stem, but got [${inputShape.join(', ')}].`);
+  }
+  y = layers.zeroPadding2d({ padding: poolPad, name: 'maxpool_pad' }).apply(y) as SymbolicTensor;
+  y = layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' }).apply(y) as SymbolicTensor;
+
+  depths.forEach((depth, stage) => {
+    const blocks = Math.max(1, Math.round(depth * depthScale));
+    const planes = scaleChannels(64 * 2 ** stage, widthScale);
+    for (let b = 0; b < blocks; b++) {
+      y = new Bottleneck({
+        name: `${RESNET_STAGES[stage]}.${b}`,
+        planes,
+        stride: b === 0 && stage > 0 ? 2 : 1,
+        cardinality,
+        baseWidth,
+        attention,
+        groupedConvStrategy,
+      }).apply(y) as SymbolicTensor;
+    }
+  });
+  y = layers.globalAveragePooling2d({ name: 'pool' }).apply(y) as SymbolicTensor;
+  if (includeTop) y = layers.dense({ units: numClasses, name: 'fc' }).apply(y) as SymbolicTensor;
+  return functionalModel({ inputs: x, outputs: y, name });
+}

@@ -1,0 +1,301 @@
+import {
+  concat,
+  conv2d,
+  customGrad,
+  depthwiseConv2d,
+  engine,
+  getBackend,
+  matMul,
+  grads,
+  mul,
+  pad as padOp,
+  reshape,
+  slice,
+  split,
+  stack,
+  sum,
+  tensor,
+  tidy,
+  transpose,
+  type GradSaveFunc,
+  type NamedTensorMap,
+  type Tensor,
+  type Tensor4D,
+} from '@tensorflow/tfjs-core';
+
+/**
+ * How {@link groupedConv2d} computes a grouped convolution (TF.js has no `groups` argument).
+ *
+ * - `'split'`: split input and filter into `groups` parts, one `conv2d` each, `concat`.
+ * - `'blockDiagonal'`: expand the filter to a dense `[k, k, in, out]` block-diagonal filter (zeros
+ *   outside the groups) and run ONE `conv2d` (`groups`× the arithmetic, one kernel launch).
+ * - `'im2col'`: pad, take the `k·k` strided windows by `slice`, reshape to `[groups, N·Ho·Wo, k·k·in/groups]`
+ *   and run ONE `batchMatMul` against `[groups, k·k·in/groups, out/groups]`. Its gradient is made of
+ *   `batchMatMul`/`slice`/`pad` gradients only, so it trains on backends without
+ *   `Conv2DBackpropFilter` (wasm in TF.js 4.22).
+ * - `'depthwise'`: one `depthwiseConv2d` with channel multiplier `out/groups`, then a sum over the
+ *   `in/groups` inputs of each group (valid when `in/groups`… any; memory `in·out/groups` channels).
+ * - `'native'`: TensorFlow's own grouped `Conv2D` kernel; only the `tensorflow` backend (tfjs-node)
+ *   accepts a filter whose input depth is `in/groups`. See {@link groupedConv2d}.
+ * - `'auto'`: `'native'` on the `tensorflow` backend, otherwise the per-backend choice measured by
+ *   `bench/grouped-conv.ts` ({@link AUTO_STRATEGY}).
+ */
+export type GroupedConvStrategy = 'split' | 'blockDiagonal' | 'im2col' | 'depthwise' | 'native' | 'auto';
+
+/** Every concrete strategy (everything but `'auto'`), in the order the benchmark prints them. */
+export const GROUPED_CONV_STRATEGIES: readonly Exclude<GroupedConvStrategy, 'auto'>[] = [
+  'split',
+  'blockDiagonal',
+  'im2col',
+  'depthwise',
+  'native',
+];
+
+/**
+ * Strategy `'auto'` resolves to, per backend name (fallback: `default`). Chosen from the numbers of
+ * `pnpm --filter @ldl/backbones bench` (see the package README): forward+backward time at ResNeXt-50
+ * shapes (32 groups, 3×3, 128→128 channels at 56×56 and 28×28).
+ */
+export const AUTO_STRATEGY: Readonly<Record<string, Exclude<GroupedConvStrategy, 'auto'>>> = {
+  tensorflow: 'native',
+  cpu: 'im2col',
+  wasm: 'im2col',
+  default: 'im2col',
+};
+
+let globalStrategy: GroupedConvStrategy = 'auto';
+
+/** Sets the strategy used by every {@link groupedConv2d} call (and layer) that does not name its own. */
+export function setGroupedConvStrategy(strategy: GroupedConvStrategy): void {
+  assertStrategy('setGroupedConvStrategy', strategy);
+  globalStrategy = strategy;
+}
+
+/** The global strategy set by {@link setGroupedConvStrategy} (default `'auto'`). */
+export function getGroupedConvStrategy(): GroupedConvStrategy {
+  return globalStrategy;
+}
+
+/** Resolves `'auto'` (and the global default) to the concrete strategy used on the current backend. */
+export function resolveGroupedConvStrategy(strategy: GroupedConvStrategy = globalStrategy): Exclude<GroupedConvStrategy, 'auto'> {
+  const s = strategy === 'auto' ? globalStrategy : strategy;
+  if (s !== 'auto') return s;
+  const backend = getBackend();
+  return AUTO_STRATEGY[backend] ?? AUTO_STRATEGY.default!;
+}
+
+/** Options of {@link groupedConv2d}. */
+export interface GroupedConv2dOptions {
+  /** Number of groups; `in` and `out` channels must both be divisible by it. @default 1 */
+  groups?: number;
+  /** Stride `s` or `[sH, sW]`. @default 1 */
+  strides?: number | [number, number];
+  /**
+   * Symmetric zero padding as in PyTorch's `padding`: `p` or `[pH, pW]` pixels on each side.
+   * (TF's `'same'` pads stride-2 layers asymmetrically, which changes pretrained outputs.) @default 0
+   */
+  pad?: number | [number, number];
+  /** Dilation `d` or `[dH, dW]`. @default 1 */
+  dilations?: number | [number, number];
+  /** Implementation; `'auto'` defers to {@link setGroupedConvStrategy}. @default 'auto' */
+  strategy?: GroupedConvStrategy;
+}
+
+interface ResolvedGeometry {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  groups: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  ho: number;
+  wo: number;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+function assertStrategy(fn: string, strategy: string): void {
+  if (strategy !== 'auto' && !(GROUPED_CONV_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new Error(
+      `Error in ${fn}: strategy must be one of 'auto', ${GROUPED_CONV_STRATEGIES.map((s) => `'${s}'`).join(', ')}, but got ${JSON.stringify(strategy)}.`,
+    );
+  }
+}
+
+function geometry(x: Tensor4D, filter: Tensor4D, options: GroupedConv2dOptions): ResolvedGeometry {
+  const fn = 'groupedConv2d';
+  if (x.rank !== 4) throw new Error(`Error in ${fn}: x must be rank 4 [N, H, W, C], but got shape [${x.shape.join(', ')}].`);
+  if (filter.rank !== 4) {
+    throw new Error(`Error in ${fn}: filter must be rank 4 [k, k, in/groups, out], but got shape [${filter.shape.join(', ')}].`);
+  }
+  const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`Error in ${fn}: groups must be a positive integer, but got ${groups}.`);
+  const [n, h, w, cin] = x.shape;
+  const [kh, kw, cg, cout] = filter.shape;
+  if (cin % groups !== 0 || cin / groups !== cg) {
+    throw new Error(`Error in ${fn}: filter.shape[2] must be in/groups = ${cin}/${groups}, but got ${cg}.`);
+  }
+  if (cout % groups !== 0) throw new Error(`Error in ${fn}: filter.shape[3] (out) must be divisible by groups = ${groups}, but got ${cout}.`);
+  const [sh, sw] = pair(options.strides ?? 1);
+  const [ph, pw] = pair(options.pad ?? 0);
+  const [dh, dw] = pair(options.dilations ?? 1);
+  for (const [name, v, min] of [
+    ['strides', sh, 1],
+    ['strides', sw, 1],
+    ['dilations', dh, 1],
+    ['dilations', dw, 1],
+    ['pad', ph, 0],
+    ['pad', pw, 0],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) throw new Error(`Error in ${fn}: ${name} must be integers >= ${min}, but got ${v}.`);
+  }
+  const ho = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const wo = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  if (ho < 1 || wo < 1) throw new Error(`Error in ${fn}: x spatial size must fit the kernel, but got ${h}x${w} for kernel ${kh}x${kw}.`);
+  return { n, h, w, cin, cout, kh, kw, groups, sh, sw, ph, pw, dh, dw, ho, wo };
+}
+
+function padInput(x: Tensor4D, g: ResolvedGeometry, extraH = 0, extraW = 0): Tensor4D {
+  if (g.ph === 0 && g.pw === 0 && extraH === 0 && extraW === 0) return x;
+  return padOp(x, [
+    [0, 0],
+    [g.ph, g.ph + extraH],
+    [g.pw, g.pw + extraW],
+    [0, 0],
+  ]);
+}
+
+function convValid(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  return conv2d(padInput(x, g), filter, [g.sh, g.sw], 'valid', 'NHWC', [g.dh, g.dw]);
+}
+
+function splitStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  const xs = split(padInput(x, g), g.groups, 3) as Tensor4D[];
+  const fs = split(filter, g.groups, 3) as Tensor4D[];
+  const noPad = { ...g, ph: 0, pw: 0 };
+  return concat(
+    xs.map((xi, i) => convValid(xi, fs[i]!, noPad)),
+    3,
+  );
+}
+
+/** `[k, k, in/G, out]` → block-diagonal `[k, k, in, out]` (zeros where input and output groups differ). */
+function blockDiagonalFilter(filter: Tensor4D, groups: number): Tensor4D {
+  const [kh, kw, cg, cout] = filter.shape;
+  const og = cout / groups;
+  const f = reshape(filter, [kh, kw, 1, cg, groups, og]);
+  const eye = new Float32Array(groups * groups);
+  for (let i = 0; i < groups; i++) eye[i * groups + i] = 1;
+  const mask = tensor(eye, [1, 1, groups, 1, groups, 1]);
+  return reshape(mul(f, mask), [kh, kw, groups * cg, cout]);
+}
+
+function blockDiagonalStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  return convValid(x, blockDiagonalFilter(filter, g.groups), g);
+}
+
+/**
+ * Windows of the padded input for kernel tap `(i, j)`: `[N, Ho, Wo, C]`, built from `slice` + `reshape`
+ * only (no `stridedSlice`, which has no gradient in TF.js).
+ */
+function tap(xp: Tensor4D, g: ResolvedGeometry, i: number, j: number): Tensor4D {
+  const { n, ho, wo, sh, sw, cin } = g;
+  const window = slice(xp, [0, i * g.dh, j * g.dw, 0], [n, ho * sh, wo * sw, cin]);
+  if (sh === 1 && sw === 1) return window;
+  const strided = slice(reshape(window, [n, ho, sh, wo, sw, cin]), [0, 0, 0, 0, 0, 0], [n, ho, 1, wo, 1, cin]);
+  return reshape(strided, [n, ho, wo, cin]);
+}
+
+function im2colStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  const { n, ho, wo, kh, kw, cin, cout, groups } = g;
+  const cg = cin / groups;
+  const og = cout / groups;
+  const kk = kh * kw;
+  // Extra bottom/right zeros so that every tap's [Ho·s, Wo·s] window lies inside the tensor; only the
+  // first row/column of each stride block is kept, so the extra zeros are never read into the output.
+  const needH = (kh - 1) * g.dh + ho * g.sh;
+  const needW = (kw - 1) * g.dw + wo * g.sw;
+  const xp = padInput(x, g, Math.max(0, needH - (g.h + 2 * g.ph)), Math.max(0, needW - (g.w + 2 * g.pw)));
+  const taps: Tensor4D[] = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(xp, g, i, j));
+  // [N, Ho, Wo, kk, G, Cg] → [G, N·Ho·Wo, kk·Cg]
+  const cols = reshape(stack(taps, 3), [n * ho * wo, kk, groups, cg]);
+  const lhs = reshape(transpose(cols, [2, 0, 1, 3]), [groups, n * ho * wo, kk * cg]);
+  // [kh, kw, Cg, G·Og] → [G, kk·Cg, Og]
+  const rhs = reshape(transpose(reshape(filter, [kk * cg, groups, og]), [1, 0, 2]), [groups, kk * cg, og]);
+  const out = matMul(lhs, rhs); // [G, N·Ho·Wo, Og]
+  return reshape(transpose(out, [1, 0, 2]), [n, ho, wo, cout]);
+}
+
+function depthwiseStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  const { n, ho, wo, kh, kw, cin, cout, groups } = g;
+  const cg = cin / groups;
+  const og = cout / groups;
+  // dw[kh, kw, g·Cg + j, m] = filter[kh, kw, j, g·Og + m]
+  const dwFilter = reshape(transpose(reshape(filter, [kh, kw, cg, groups, og]), [0, 1, 3, 2, 4]), [kh, kw, cin, og]);
+  const y = depthwiseConv2d(padInput(x, g), dwFilter as Tensor4D, [g.sh, g.sw], 'valid', 'NHWC', [g.dh, g.dw]);
+  return reshape(sum(reshape(y, [n, ho, wo, groups, cg, og]), 4), [n, ho, wo, cout]);
+}
+
+/**
+ * TensorFlow's native grouped convolution, reachable only through `runKernel` on the `tensorflow`
+ * backend (tfjs-node): the high-level `conv2d` op rejects a filter whose input depth is `in/groups`.
+ * Its gradient is computed by differentiating the `'im2col'` formulation (TF.js's `Conv2D` gradient
+ * assumes ungrouped filters). Exercised only where a user installed tfjs-node; not tested here.
+ */
+function nativeStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
+  if (getBackend() !== 'tensorflow') {
+    throw new Error(`Error in groupedConv2d: strategy 'native' needs the 'tensorflow' backend (tfjs-node), but got '${getBackend()}'.`);
+  }
+  const run = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const [xi, fi, save] = args as [Tensor4D, Tensor4D, GradSaveFunc];
+    save([xi, fi]);
+    const inputs: NamedTensorMap = { x: padInput(xi, g), filter: fi };
+    const attrs = { strides: [g.sh, g.sw], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
+    const value = engine().runKernel('Conv2D', inputs, attrs as unknown as Record<string, never>) as Tensor4D;
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const reference = grads((a: Tensor, b: Tensor) => im2colStrategy(a as Tensor4D, b as Tensor4D, g));
+        return reference([saved[0]!, saved[1]!], dy);
+      },
+    };
+  });
+  return run(x, filter) as Tensor4D;
+}
+
+const STRATEGY_FNS: Record<Exclude<GroupedConvStrategy, 'auto'>, (x: Tensor4D, f: Tensor4D, g: ResolvedGeometry) => Tensor4D> = {
+  split: splitStrategy,
+  blockDiagonal: blockDiagonalStrategy,
+  im2col: im2colStrategy,
+  depthwise: depthwiseStrategy,
+  native: nativeStrategy,
+};
+
+/**
+ * Grouped 2-D convolution (PyTorch `Conv2d(groups=G)`), built from standard TF.js ops so that faster
+ * kernels registered for them (e.g. by `@ldl/kernels`) apply.
+ *
+ * @param x input `[N, H, W, in]` (NHWC).
+ * @param filter `[k_h, k_w, in/groups, out]` — PyTorch's `[out, in/groups, k_h, k_w]` transposed
+ *   `(2, 3, 1, 0)`; output channel `o` reads input group `floor(o / (out/groups))`.
+ * @param options groups, strides, symmetric padding, dilations, strategy (see {@link GroupedConvStrategy}).
+ * @returns `[N, Ho, Wo, out]` with `Ho = floor((H + 2p - d(k-1) - 1)/s) + 1`.
+ */
+export function groupedConv2d(x: Tensor4D, filter: Tensor4D, options: GroupedConv2dOptions = {}): Tensor4D {
+  const strategy = options.strategy ?? 'auto';
+  assertStrategy('groupedConv2d', strategy);
+  const g = geometry(x, filter, options);
+  const resolved = resolveGroupedConvStrategy(strategy);
+  // One group is an ordinary convolution: every strategy would only add overhead.
+  if (g.groups === 1 && resolved !== 'native') return tidy(() => convValid(x, filter, g));
+  return tidy(() => STRATEGY_FNS[resolved](x, filter, g));
+}
