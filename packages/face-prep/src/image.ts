@@ -1,0 +1,171 @@
+/**
+ * Image I/O and the two image transforms of the pipeline (PIL-compatible rotate with canvas
+ * expansion, crop + resize), on `sharp` (libvips).
+ */
+import sharp from 'sharp';
+import { type Box, rotationFrame } from './geometry';
+
+/** A decoded 8-bit RGB image: `data` is `height × width × 3`, row-major, interleaved. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Raised by {@link decodeImage} when a file is missing, not an image, or corrupt. */
+export class UnreadableImageError extends Error {
+  /** What was being read (a path, or `'<buffer>'`). */
+  readonly source: string;
+
+  constructor(source: string, cause: unknown) {
+    super(`Cannot read image ${source}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'UnreadableImageError';
+    this.source = source;
+  }
+}
+
+/** Resampling used by {@link rotateExpand}. */
+export type Interpolator = 'nearest' | 'bilinear' | 'bicubic';
+
+/** Options of {@link rotateExpand}. */
+export interface RotateExpandOptions {
+  /**
+   * Resampling. PIL's `rotate` defaults to nearest; bilinear gives smoother faces.
+   * @default 'bilinear'
+   */
+  interpolator?: Interpolator;
+  /**
+   * Fill of the corners the rotation uncovers, RGB 0..255.
+   * @default [0, 0, 0]
+   */
+  background?: [number, number, number];
+}
+
+/**
+ * Decodes an image file or buffer to 8-bit RGB (grey and alpha images are converted; EXIF
+ * orientation is NOT applied, as in PIL's `Image.open`). Truncated or corrupt files are errors.
+ *
+ * @throws {UnreadableImageError} when the input cannot be decoded completely.
+ */
+export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
+  const source = typeof input === 'string' ? input : '<buffer>';
+  try {
+    const { data, info } = await sharp(input, { failOn: 'warning' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) {
+      throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+    }
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  } catch (err) {
+    throw new UnreadableImageError(source, err);
+  }
+}
+
+/** A sharp pipeline reading an {@link RgbImage}. */
+export function toSharp(image: RgbImage): sharp.Sharp {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+}
+
+/** Copies the window `[left, left + width) × [top, top + height)` of an image, filling outside with `fill`. */
+function window(
+  src: RgbImage,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  fill: [number, number, number],
+): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) data.set(fill, i * 3);
+  const x0 = Math.max(0, left);
+  const x1 = Math.min(src.width, left + width);
+  for (let y = Math.max(0, top); y < Math.min(src.height, top + height); y++) {
+    if (x1 <= x0) break;
+    const from = (y * src.width + x0) * 3;
+    data.set(src.data.subarray(from, from + (x1 - x0) * 3), ((y - top) * width + (x0 - left)) * 3);
+  }
+  return { data, width, height };
+}
+
+/**
+ * Rotates an image counter-clockwise by `deg` degrees about its centre with canvas expansion, in
+ * exactly the frame of PIL's `Image.rotate(deg, expand=True)` (size from
+ * {@link rotationFrame}; a point `p` of the input lands on `rotatePoint(p, deg, size)`).
+ * The resampling itself is libvips' affine transform.
+ */
+export async function rotateExpand(image: RgbImage, deg: number, options: RotateExpandOptions = {}): Promise<RgbImage> {
+  const { interpolator = 'bilinear', background = [0, 0, 0] } = options;
+  const frame = rotationFrame(image, deg);
+  const [a, b, c, d, e, f] = frame.forward;
+  // Pad by one background pixel so that libvips keeps the partly covered edge pixels.
+  const padded = window(image, -1, -1, image.width + 2, image.height + 2, background);
+  // Pixel index i of `padded` has its centre at i - 0.5 in the input's continuous coordinates, and
+  // output index j has its centre at j + 0.5: j = A·i + offset with
+  const ox = -0.5 * a - 0.5 * b + c - 0.5;
+  const oy = -0.5 * d - 0.5 * e + f - 0.5;
+  // libvips places its output window at the rounded bounding box of the linear part alone and
+  // shifts the content by odx/ody inside it, so only the fractional offset goes to libvips.
+  const kx = Math.round(ox);
+  const ky = Math.round(oy);
+  const { data, info } = await toSharp(padded)
+    .affine([a, b, d, e], {
+      odx: ox - kx,
+      ody: oy - ky,
+      background: { r: background[0], g: background[1], b: background[2] },
+      interpolator: sharp.interpolators[interpolator],
+    })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const corners = [0, padded.width].flatMap((x) => [0, padded.height].map((y) => ({ x, y })));
+  const left = Math.floor(Math.min(...corners.map((p) => a * p.x + b * p.y)) + 0.5) + kx;
+  const top = Math.floor(Math.min(...corners.map((p) => d * p.x + e * p.y)) + 0.5) + ky;
+  const vips: RgbImage = {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
+  return window(vips, -left, -top, frame.width, frame.height, background);
+}
+
+/** Options of {@link cropResize}. */
+export interface CropResizeOptions {
+  /**
+   * sharp resampling kernel.
+   * @default 'lanczos3'
+   */
+  kernel?: keyof sharp.KernelEnum;
+}
+
+/**
+ * Crops the integer box `[x1, y1, x2, y2]` (as returned by `expandBox`) and resizes it to
+ * `size × size` (or `[width, height]`), stretching a non-square box as the paper's pipeline does.
+ * Shrinking is pixel-centre aligned; when enlarging, libvips shifts the result by up to half an
+ * output pixel toward the bottom-right (a quarter input pixel at 2x), which is negligible for crops.
+ */
+export async function cropResize(
+  image: RgbImage,
+  box: Box,
+  size: number | [number, number],
+  options: CropResizeOptions = {},
+): Promise<RgbImage> {
+  const [x1, y1, x2, y2] = box;
+  if (!box.every(Number.isInteger) || x1 < 0 || y1 < 0 || x2 > image.width || y2 > image.height || x2 <= x1 || y2 <= y1) {
+    throw new Error(
+      `Error in cropResize: box must be a non-empty integer box inside the ${image.width}x${image.height} image, but got [${box.join(', ')}].`,
+    );
+  }
+  const [width, height] = typeof size === 'number' ? [size, size] : size;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`Error in cropResize: size must be positive integers, but got ${String(size)}.`);
+  }
+  const { data, info } = await toSharp(image)
+    .extract({ left: x1, top: y1, width: x2 - x1, height: y2 - y1 })
+    .resize(width, height, { fit: 'fill', kernel: options.kernel ?? 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
