@@ -241,3 +241,16 @@ describe('multiTaskLoss', () => {
     );
   });
 });
+
+describe('expectationL1Loss gradient', () => {
+  it('is 0 where E[p] equals the age (PyTorch subgradient), and ±p_k(k − E)/N elsewhere', () => {
+    const logits = tf.tensor2d([[0, Math.log(2), 0]]); // p = [0.25, 0.5, 0.25], E = 1
+    const grad = (age: number) =>
+      Array.from(tf.grad((x: tf.Tensor) => expectationL1Loss(x as tf.Tensor2D, [age]))(logits).dataSync());
+    grad(1).forEach((g) => expect(g).toBe(0));
+    const g = grad(2); // E − age < 0: d|E − a|/dx_k = −p_k(k − E)
+    expect(g[0]).toBeCloseTo(0.25, 6);
+    expect(g[1]).toBeCloseTo(0, 6);
+    expect(g[2]).toBeCloseTo(-0.25, 6);
+  });
+});

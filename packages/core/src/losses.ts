@@ -1,5 +1,4 @@
 import {
-  abs,
   add,
   div,
   exp,
@@ -13,6 +12,7 @@ import {
   oneHot,
   onesLike,
   range,
+  sign,
   square,
   sub,
   sum,
@@ -184,6 +184,15 @@ function klFromLogProbs(logp: Tensor2D, target: Tensor2D, reduction: KlReduction
   return div(total, reduction === 'batchmean' ? n : n * c) as Scalar;
 }
 
+/**
+ * `mean_i |E[p_i] − age_i|`. `|d|` is written `sign(d)·d` so its gradient at `d = 0` is 0, as in
+ * PyTorch (tfjs' `abs` gradient is −1 there). Internal: inputs are trusted.
+ */
+function expectationL1(logp: Tensor2D, ages: readonly number[], minAge: number): Scalar {
+  const d = sub(expectation(exp(logp), minAge), tensor1d(ages as number[]));
+  return mean(mul(sign(d), d)) as Scalar;
+}
+
 /** Mean cross-entropy `−mean_i logp[i, classes_i]`. Internal: inputs are trusted. */
 function classCrossEntropy(logp: Tensor2D, classes: readonly number[]): Scalar {
   const targets = oneHot(tensor1d(classes as number[], 'int32'), logp.shape[1]);
@@ -208,8 +217,7 @@ function prepareLdl(names: Names, logits: unknown, ages: unknown, options: LdlLo
     const logp = logSoftmax(logits);
     const kl = klFromLogProbs(logp, gaussianMatrix(ageValues, sigmas, o), klReduction);
     if (lambda === 0) return kl;
-    const l1 = mean(abs(sub(expectation(exp(logp), o.minAge), tensor1d(ageValues))));
-    return add(kl, mul(l1, lambda)) as Scalar;
+    return add(kl, mul(expectationL1(logp, ageValues, o.minAge), lambda)) as Scalar;
   };
 }
 
@@ -254,7 +262,7 @@ export function expectationL1Loss(logits: Tensor2D, ages: AgesLike, options: Age
   checkMatrix(fn, 'logits', logits);
   checkFinite(fn, 'minAge', minAge);
   const values = readAges(fn, 'ages', ages, { n: logits.shape[0], minAge, numClasses: logits.shape[1] });
-  return tidy(() => mean(abs(sub(expectation(exp(logSoftmax(logits)), minAge), tensor1d(values)))) as Scalar);
+  return tidy(() => expectationL1(logSoftmax(logits), values, minAge));
 }
 
 /**
