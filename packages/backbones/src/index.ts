@@ -35,3 +35,14 @@ export {
   type VariantConfig,
   type MultiTaskAgeModelConfig,
 } from './models/variants.js';
+export { readSafetensors, writeSafetensors, type SafetensorsEntry, type StateDict } from './weights/safetensors.js';
+export {
+  importPyTorchWeights,
+  renameKey,
+  torchKeyOf,
+  toTfLayout,
+  type ImportOptions,
+  type ImportReport,
+  type WeightSource,
+} from './weights/import_weights.js';
+export { fileSystem, saveModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from './io/file_system.js';

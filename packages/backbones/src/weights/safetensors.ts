@@ -1,0 +1,132 @@
+/** One tensor of a safetensors file, converted to float32. */
+export interface SafetensorsEntry {
+  /** Stored dtype (`F32`, `F16`, `BF16`, `F64`, `I64`, …). */
+  dtype: string;
+  /** Shape (PyTorch order, e.g. `[out, in, kH, kW]` for a conv weight). */
+  shape: number[];
+  /** Values as float32, row-major. */
+  data: Float32Array;
+}
+
+/** A PyTorch state dict: parameter/buffer name → tensor. */
+export type StateDict = Record<string, SafetensorsEntry>;
+
+const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+const bf16Scratch = new DataView(new ArrayBuffer(4));
+
+function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    switch (dtype) {
+      case 'F32':
+        out[i] = view.getFloat32(i * 4, true);
+        break;
+      case 'F64':
+        out[i] = view.getFloat64(i * 8, true);
+        break;
+      case 'F16':
+        out[i] = f16ToF32(view.getUint16(i * 2, true));
+        break;
+      case 'BF16': // the upper 16 bits of a float32
+        bf16Scratch.setUint32(0, view.getUint16(i * 2, true) << 16, true);
+        out[i] = bf16Scratch.getFloat32(0, true);
+        break;
+      case 'I64':
+        out[i] = Number(view.getBigInt64(i * 8, true));
+        break;
+      case 'I32':
+        out[i] = view.getInt32(i * 4, true);
+        break;
+      case 'I16':
+        out[i] = view.getInt16(i * 2, true);
+        break;
+      case 'I8':
+        out[i] = view.getInt8(i);
+        break;
+      default: // U8, BOOL
+        out[i] = view.getUint8(i);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads a `.safetensors` file (8-byte little-endian header length, JSON header, raw little-endian data)
+ * into float32 arrays. Supports F32, F16, BF16, F64 and the integer types (e.g. BatchNorm's
+ * `num_batches_tracked`, I64).
+ * @param bytes the whole file.
+ * @param file name used in error messages.
+ */
+export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): StateDict {
+  const fn = 'readSafetensors';
+  if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file} must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (8 + headerLength > bytes.byteLength) {
+    throw new Error(`Error in ${fn}: ${file} header length must fit the file (${bytes.byteLength} bytes), but got ${headerLength}.`);
+  }
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new Error(`Error in ${fn}: ${file} header must be JSON, but got a parse error: ${(e as Error).message}.`);
+  }
+  const dataStart = 8 + headerLength;
+  const out: StateDict = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets: offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const size = BYTES[dtype];
+    if (size === undefined) throw new Error(`Error in ${fn}: ${file} tensor '${name}' dtype must be one of ${Object.keys(BYTES).join(', ')}, but got ${dtype}.`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const [begin, end] = offsets;
+    if (end - begin !== count * size || dataStart + end > bytes.byteLength) {
+      throw new Error(`Error in ${fn}: ${file} tensor '${name}' data_offsets must span ${count * size} bytes inside the file, but got [${begin}, ${end}].`);
+    }
+    out[name] = { dtype, shape: [...shape], data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end), count) };
+  }
+  return out;
+}
+
+/**
+ * Writes float32 tensors as a `.safetensors` file (dtype F32), e.g. to take TF.js weights to PyTorch.
+ * Tensors are written in key order; the header is padded with spaces to a multiple of 8 bytes.
+ */
+export function writeSafetensors(tensors: Record<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const { shape, data } = tensors[name]!;
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`Error in writeSafetensors: tensor '${name}' data length must equal the product of shape [${shape.join(', ')}], but got ${data.length}.`);
+    }
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
+    offset += data.length * 4;
+  }
+  const raw = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(Math.ceil(raw.length / 8) * 8).fill(0x20); // space padding
+  headerBytes.set(raw);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const name of names) {
+    const { data } = tensors[name]!;
+    const dv = new DataView(out.buffer, pos, data.length * 4);
+    for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
+    pos += data.length * 4;
+  }
+  return out;
+}
