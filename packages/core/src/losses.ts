@@ -221,10 +221,9 @@ function prepareLdl(names: Names, logits: unknown, ages: unknown, options: LdlLo
   };
 }
 
-/** Validates `ages` for a cross-entropy on the rounded age; returns the class indices. */
-function roundedAgeClasses(names: Names, logits: Tensor2D, ages: unknown, minAge: number): number[] {
-  const [n, c] = logits.shape;
-  return readAges(names.fn, names.ages, ages, { n, minAge, numClasses: c }).map((a) => Math.round(a - minAge));
+/** Class index of an age for the cross-entropy losses: `round(age − minAge)`, halves rounded up. */
+function ageClass(age: number, minAge: number): number {
+  return Math.round(age - minAge);
 }
 
 /**
@@ -297,11 +296,12 @@ export function ldlLoss(logits: Tensor2D, ages: AgesLike, options: LdlLossOption
  * @returns Scalar loss.
  */
 export function crossEntropyLoss(logits: Tensor2D, ages: AgesLike, options: AgeClassOptions = {}): Scalar {
-  const names = { fn: 'crossEntropyLoss', logits: 'logits', ages: 'ages' };
+  const fn = 'crossEntropyLoss';
   const { minAge = 0 } = options;
-  checkMatrix(names.fn, 'logits', logits);
-  checkFinite(names.fn, 'minAge', minAge);
-  const classes = roundedAgeClasses(names, logits, ages, minAge);
+  checkMatrix(fn, 'logits', logits);
+  checkFinite(fn, 'minAge', minAge);
+  const [n, c] = logits.shape;
+  const classes = readAges(fn, 'ages', ages, { n, minAge, numClasses: c }).map((a) => ageClass(a, minAge));
   return tidy(() => classCrossEntropy(logSoftmax(logits), classes));
 }
 
@@ -316,8 +316,7 @@ export function crossEntropyLoss(logits: Tensor2D, ages: AgesLike, options: AgeC
  * @returns Scalar loss.
  */
 export function meanVarianceLoss(logits: Tensor2D, ages: AgesLike, options: MeanVarianceLossOptions = {}): Scalar {
-  const names = { fn: 'meanVarianceLoss', logits: 'logits', ages: 'ages' };
-  const { fn } = names;
+  const fn = 'meanVarianceLoss';
   const { lambdaMean = 0.2, lambdaVariance = 0.05, includeSoftmax = true, minAge = 0 } = options;
   checkMatrix(fn, 'logits', logits);
   checkNonNegative(fn, 'lambdaMean', lambdaMean);
@@ -326,7 +325,7 @@ export function meanVarianceLoss(logits: Tensor2D, ages: AgesLike, options: Mean
   checkFinite(fn, 'minAge', minAge);
   const [n, c] = logits.shape;
   const values = readAges(fn, 'ages', ages, { n, minAge, numClasses: c });
-  const classes = values.map((a) => Math.round(a - minAge));
+  const classes = values.map((a) => ageClass(a, minAge));
   return tidy(() => {
     const logp = logSoftmax(logits);
     const p = exp(logp);

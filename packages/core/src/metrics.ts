@@ -39,12 +39,12 @@ export interface AgeMetricsResult {
   maeByDecade: DecadeMae[];
 }
 
-/** Reads a prediction/truth pair of equal, non-zero length; returns the absolute errors. */
-function absoluteErrors(fn: string, pred: ArrayLike<number>, truth: ArrayLike<number>): number[] {
+/** Reads a prediction/truth pair of equal, non-zero length; returns the true ages and absolute errors. */
+function readPair(fn: string, pred: ArrayLike<number>, truth: ArrayLike<number>): { truth: number[]; errors: number[] } {
   const p = readVector(fn, 'pred', pred);
   const t = readVector(fn, 'truth', truth, p.length, 'predictions');
   if (p.length === 0) fail(fn, 'pred', 'non-empty', pred);
-  return p.map((v, i) => Math.abs(v - t[i]));
+  return { truth: t, errors: p.map((v, i) => Math.abs(v - t[i])) };
 }
 
 function isWithin(error: number, n: number, inclusive: boolean): boolean {
@@ -64,7 +64,7 @@ function isWithin(error: number, n: number, inclusive: boolean): boolean {
  * ```
  */
 export function mae(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
-  const errors = absoluteErrors('mae', pred, truth);
+  const { errors } = readPair('mae', pred, truth);
   return errors.reduce((s, e) => s + e, 0) / errors.length;
 }
 
@@ -93,7 +93,7 @@ export function cumulativeAccuracy(
   const { inclusive = false } = options;
   checkNonNegative(fn, 'n', n);
   checkBoolean(fn, 'inclusive', inclusive);
-  const errors = absoluteErrors(fn, pred, truth);
+  const { errors } = readPair(fn, pred, truth);
   return (100 * errors.filter((e) => isWithin(e, n, inclusive)).length) / errors.length;
 }
 
@@ -125,14 +125,14 @@ export class AgeMetrics {
 
   /** Adds a batch of predictions and true ages (equal lengths, finite numbers). */
   update(pred: ArrayLike<number>, truth: ArrayLike<number>): void {
-    const errors = absoluteErrors('AgeMetrics.update', pred, truth);
+    const { truth: ages, errors } = readPair('AgeMetrics.update', pred, truth);
     errors.forEach((e, i) => {
       this.n += 1;
       this.errorSum += e;
       CA_THRESHOLDS.forEach((t, j) => {
         if (isWithin(e, t, this.inclusive)) this.withinCounts[j] += 1;
       });
-      const decade = Math.floor(truth[i] / 10) * 10;
+      const decade = Math.floor(ages[i] / 10) * 10;
       const d = this.decades.get(decade) ?? { count: 0, errorSum: 0 };
       d.count += 1;
       d.errorSum += e;
