@@ -59,49 +59,94 @@ function isPointwise(info: backend_util.Conv2DInfo): boolean {
 }
 
 /**
+ * The k×k taps of a convolution's input as `[C, M']` matrices, for filter
+ * gradients. `x` (NHWC, padded) is split into its `s×s` stride phases; in each
+ * phase `[C, N·Hq·Wq]` (channels first, flattened) the tap at offset `(i', j')`
+ * is ONE contiguous slice starting at `i'·Wq + j'`: output `(n, r, q)` of the
+ * flattened `Hq×Wq` grid reads `x` at `(n, s·(r+i')+a, s·(q+j')+b)`. Grid
+ * points outside the real `Ho×Wo` output read garbage and are cancelled by
+ * zero rows of {@link TapLayout.extendDy}. Slicing rows or strided elements
+ * instead is what makes the obvious im2col slow on wasm (a JS copy per row).
+ */
+export interface TapLayout {
+  /** Number of taps (`kh·kw`). */
+  count: number;
+  /** `M' = N·Hq·Wq`, the columns of every tap. */
+  columns: number;
+  /** Tap `t` as `[C, M']`, taps in filter order `(i, j)` row-major; made on demand. */
+  tap: (t: number) => TensorInfo;
+  /** Frees tap `t`'s own memory (a no-op where the tap is a whole phase, shared). */
+  release: (tap: TensorInfo) => void;
+  /** `dy` `[N, Ho, Wo, Co]` → `[M', Co]` with zeros at the garbage grid points. */
+  extendDy: (dy: TensorInfo) => TensorInfo;
+}
+
+/** Splits NHWC `x` into the taps of `info`'s convolution (see {@link TapLayout}). */
+export function convTaps(ctx: KernelContext, x: TensorInfo, info: backend_util.Conv2DInfo): TapLayout {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  const hq = ho + Math.floor(((kh - 1) * dh) / sh);
+  const wq = wo + Math.floor(((kw - 1) * dw) / sw);
+  const m = n * hq * wq;
+  // Pad (or crop) x to exactly sh·hq × sw·wq pixels so that each phase is hq × wq.
+  const xp = padOrCrop(ctx, x, top, sh * hq - top - h, left, sw * wq - left - w);
+  const maxOffset = Math.floor(((kh - 1) * dh) / sh) * wq + Math.floor(((kw - 1) * dw) / sw);
+  const phases = new Map<string, TensorInfo>();
+  const phase = (a: number, b: number): TensorInfo => {
+    const key = `${a},${b}`;
+    let flat = phases.get(key);
+    if (flat == null) {
+      let p = xp;
+      if (sh > 1) p = ctx.slice(ctx.reshape(p, [n, hq, sh, sw * wq * c]), [0, 0, a, 0], [n, hq, 1, sw * wq * c]);
+      if (sw > 1) p = ctx.slice(ctx.reshape(p, [n * hq, wq, sw * c]), [0, 0, b * c], [n * hq, wq, c]);
+      const cm = ctx.transpose(ctx.reshape(p, [m, c]), [1, 0]);
+      flat = maxOffset > 0 ? ctx.pad(cm, [[0, 0], [0, maxOffset]]) : cm;
+      phases.set(key, flat);
+    }
+    return flat;
+  };
+  const tap = (t: number) => {
+    const i = Math.floor(t / kw);
+    const j = t % kw;
+    const flat = phase((i * dh) % sh, (j * dw) % sw);
+    const offset = Math.floor((i * dh) / sh) * wq + Math.floor((j * dw) / sw);
+    return maxOffset === 0 ? flat : ctx.slice(flat, [0, offset], [c, m]);
+  };
+  const release = (t: TensorInfo) => {
+    if (maxOffset > 0) ctx.free(t);
+  };
+  const extendDy = (dy: TensorInfo) => {
+    const co = dy.shape[3] as number;
+    const ext = hq > ho || wq > wo ? ctx.pad(dy, [[0, 0], [0, hq - ho], [0, wq - wo], [0, 0]]) : dy;
+    return ctx.reshape(ext, [m, co]);
+  };
+  return { count: kh * kw, columns: m, tap, release, extendDy };
+}
+
+/**
  * Filter gradient of a 2-D convolution, NHWC `x` `[N, H, W, Ci]` and `dy`
- * `[N, Ho, Wo, Co]` → `[kh, kw, Ci, Co]`, as matMuls of strided slices of `x`
- * (im2col in `[K, N·Ho·Wo]` layout, so no transposed matMul is needed).
+ * `[N, Ho, Wo, Co]` → `[kh, kw, Ci, Co]`: `patchesᵀ · dy` with the patches
+ * built by {@link convTaps}, as one matMul, or one per tap where the patches
+ * would be large.
  */
 export function conv2dFilterGradNHWC(ctx: KernelContext, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const m = n * ho * wo;
-  const dy3 = ctx.reshape(dy, [1, m, co]);
-  if (isPointwise(info)) {
-    const xs =
-      h === ho && w === wo
-        ? x
-        : ctx.stridedSlice(x, [0, 0, 0, 0], [n, (ho - 1) * sh + 1, (wo - 1) * sw + 1, ci], [1, sh, sw, 1]);
-    const xt = ctx.transpose(ctx.reshape(xs, [m, ci]), [1, 0]);
-    const out = ctx.matMul(ctx.reshape(xt, [1, ci, m]), dy3);
-    return ctx.reshape(out, [1, 1, ci, co]);
-  }
-  const { top, left } = info.padInfo;
-  const bottom = Math.max(0, (ho - 1) * sh + (kh - 1) * dh + 1 - top - h);
-  const right = Math.max(0, (wo - 1) * sw + (kw - 1) * dw + 1 - left - w);
-  const xt = ctx.transpose(x, [3, 0, 1, 2]);
-  const xp = top > 0 || bottom > 0 || left > 0 || right > 0 ? ctx.pad(xt, [[0, 0], [0, 0], [top, bottom], [left, right]]) : xt;
-  const tap = (i: number, j: number) =>
-    ctx.reshape(
-      ctx.stridedSlice(xp, [0, 0, i * dh, j * dw], [ci, n, i * dh + (ho - 1) * sh + 1, j * dw + (wo - 1) * sw + 1], [1, 1, sh, sw]),
-      [1, ci, m],
-    );
+  const { inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+  const layout = convTaps(ctx, x, info);
+  const m = layout.columns;
+  const dyExt = ctx.reshape(layout.extendDy(dy), [1, m, co]);
+  const taps = Array.from({ length: layout.count }, (_, t) => t);
   let grads: TensorInfo;
-  if (ci >= PER_TAP_MIN_CHANNELS) {
-    const parts: TensorInfo[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const t = tap(i, j);
-        parts.push(ctx.matMul(t, dy3));
-        ctx.free(t);
-      }
-    }
+  if (ci >= PER_TAP_MIN_CHANNELS && layout.count > 1) {
+    const parts = taps.map((t) => {
+      const tap = layout.tap(t);
+      const part = ctx.matMul(ctx.reshape(tap, [1, ci, m]), dyExt);
+      layout.release(tap);
+      return part;
+    });
     grads = ctx.concat(parts, 1);
   } else {
-    const taps: TensorInfo[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(i, j));
-    grads = ctx.matMul(ctx.concat(taps, 1), dy3);
+    grads = ctx.matMul(ctx.reshape(ctx.concat(taps.map(layout.tap), 0), [1, kh * kw * ci, m]), dyExt);
   }
   return ctx.reshape(grads, [kh, kw, ci, co]);
 }

@@ -7,33 +7,25 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-import { interleaveZeros, padOrCrop } from './conv2d';
+import { convTaps, interleaveZeros, padOrCrop } from './conv2d';
 import { withContext, type KernelContext } from './kernel_context';
 
 /**
  * Filter gradient of a depthwise convolution, NHWC `x` `[N, H, W, C]` and `dy`
  * `[N, Ho, Wo, C·mult]` → `[kh, kw, C, mult]`, as one matMul batched over
- * channels: `[C, kh·kw, N·Ho·Wo] × [C, N·Ho·Wo, mult]`.
+ * channels: `[C, kh·kw, M'] × [C, M', mult]` with the taps of {@link convTaps}.
  */
 export function depthwiseFilterGradNHWC(ctx: KernelContext, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { inChannels: c, filterHeight: kh, filterWidth: kw } = info;
   const mult = info.outChannels / c;
-  const m = n * ho * wo;
-  const { top, left } = info.padInfo;
-  const bottom = Math.max(0, (ho - 1) * sh + (kh - 1) * dh + 1 - top - h);
-  const right = Math.max(0, (wo - 1) * sw + (kw - 1) * dw + 1 - left - w);
-  const xt = ctx.transpose(x, [3, 0, 1, 2]);
-  const xp = top > 0 || bottom > 0 || left > 0 || right > 0 ? ctx.pad(xt, [[0, 0], [0, 0], [top, bottom], [left, right]]) : xt;
-  const taps: TensorInfo[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const tap = ctx.stridedSlice(xp, [0, 0, i * dh, j * dw], [c, n, i * dh + (ho - 1) * sh + 1, j * dw + (wo - 1) * sw + 1], [1, 1, sh, sw]);
-      taps.push(ctx.reshape(tap, [c, 1, m]));
-    }
-  }
-  const dyt = ctx.transpose(ctx.reshape(dy, [m, c, mult]), [1, 0, 2]);
-  const g = ctx.matMul(ctx.concat(taps, 1), dyt);
+  const layout = convTaps(ctx, x, info);
+  const m = layout.columns;
+  const patches = ctx.concat(
+    Array.from({ length: layout.count }, (_, t) => ctx.reshape(layout.tap(t), [c, 1, m])),
+    1,
+  );
+  const dyt = ctx.transpose(ctx.reshape(layout.extendDy(dy), [m, c, mult]), [1, 0, 2]);
+  const g = ctx.matMul(patches, dyt);
   return ctx.reshape(ctx.transpose(g, [1, 0, 2]), [kh, kw, c, mult]);
 }
 

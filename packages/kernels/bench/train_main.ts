@@ -1,0 +1,341 @@
+/**
+ * Training-speed benchmark: `pnpm bench:train [flags]` (root script; `train.ts` runs this file with tsx
+ * and the package's tsconfig, whose `paths` map @ldl/* to the workspace sources).
+ *
+ * For each backend that loads here (cpu, wasm, webgpu where a GPU adapter exists, tensorflow where
+ * `@tensorflow/tfjs-node` resolves or `LDL_TFJS_NODE` points to a built package), trains
+ * `resnet50` / `seresnext50_32x4d` from @ldl/backbones (101 classes, random init, random images)
+ * with @ldl/core `ldlLoss` and Adam, and prints per configuration
+ *
+ *     RESULT bench=train backend=<b> model=<m> size=<s> batch=<n> img_per_s=<x> kernels=<fast|stock> micro_batch=<m>
+ *
+ * With `--reference`, the same configuration in PyTorch (tools/reference/bench_train.py: timm model of
+ * the same name, CPU, 2 threads; the venv is created on first use by tools/reference/setup.sh),
+ * `backend=torch`, then `RESULT bench=train ratio=<tfjs/torch> ...`.
+ *
+ * Flags: --backend cpu|wasm|webgpu|tensorflow[,..] (default: all that load), --model resnet50|seresnext50_32x4d[,..]
+ * (default both), --size 64|112|224[,..] (default 64,112,224), --batch n (default: 32 on webgpu; 16/8/4 at
+ * 64/112/224 px elsewhere), --micro-batch n (gradient accumulation: batch/n images per forward/backward),
+ * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
+ * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
+ * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as tf from '@tensorflow/tfjs-core';
+import { resnet50, seresnext50_32x4d } from '@ldl/backbones';
+import { ldlLoss } from '@ldl/core';
+
+import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const MODELS = { resnet50, seresnext50_32x4d } as const;
+type ModelName = keyof typeof MODELS;
+const BACKENDS = ['cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
+type BackendName = (typeof BACKENDS)[number];
+const FAST_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'] satisfies FastKernelBackend[];
+
+interface Options {
+  backends: BackendName[] | null;
+  models: ModelName[];
+  sizes: number[];
+  batch: number | null;
+  microBatch: number | null;
+  steps: number;
+  warmup: number;
+  kernels: ('fast' | 'stock')[];
+  profile: boolean;
+  reference: boolean;
+  referencePython: string | null;
+  referenceDevice: string;
+  referenceThreads: number;
+}
+
+function fail(message: string): never {
+  console.error(`Error in bench:train: ${message}`);
+  process.exit(2);
+}
+
+function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',');
+  for (const item of items) {
+    if (!allowed.includes(item as T)) fail(`${flag} must be one of ${allowed.join(', ')}, but got ${item}.`);
+  }
+  return items as T[];
+}
+
+function parseInteger(flag: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer >= ${min}, but got ${value}.`);
+  return n;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    backends: null,
+    models: ['resnet50', 'seresnext50_32x4d'],
+    sizes: [64, 112, 224],
+    batch: null,
+    microBatch: null,
+    steps: 3,
+    warmup: 1,
+    kernels: ['fast'],
+    profile: false,
+    reference: false,
+    referencePython: null,
+    referenceDevice: 'cpu',
+    referenceThreads: 2,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = () => {
+      const v = argv[++i];
+      if (v == null) fail(`${flag} needs a value.`);
+      return v;
+    };
+    switch (flag) {
+      case '--':
+        break;
+      case '--backend':
+        o.backends = parseList(flag, value(), BACKENDS);
+        break;
+      case '--model':
+        o.models = parseList(flag, value(), Object.keys(MODELS) as ModelName[]);
+        break;
+      case '--size':
+        o.sizes = value()
+          .split(',')
+          .map((s) => parseInteger(flag, s, 32));
+        break;
+      case '--batch':
+        o.batch = parseInteger(flag, value(), 1);
+        break;
+      case '--micro-batch':
+        o.microBatch = parseInteger(flag, value(), 1);
+        break;
+      case '--steps':
+        o.steps = parseInteger(flag, value(), 1);
+        break;
+      case '--warmup':
+        o.warmup = parseInteger(flag, value(), 0);
+        break;
+      case '--no-fast':
+        o.kernels = ['stock'];
+        break;
+      case '--both':
+        o.kernels = ['stock', 'fast'];
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--reference':
+        o.reference = true;
+        break;
+      case '--reference-python':
+        o.referencePython = value();
+        break;
+      case '--reference-device':
+        o.referenceDevice = value();
+        break;
+      case '--reference-threads':
+        o.referenceThreads = parseInteger(flag, value(), 1);
+        break;
+      default:
+        fail(`unknown flag ${flag} (see the header of packages/kernels/bench/train.ts).`);
+    }
+  }
+  return o;
+}
+
+/** Loads backend `name`; returns why it is unavailable, or null once it is registered and usable. */
+async function loadBackend(name: BackendName): Promise<string | null> {
+  try {
+    switch (name) {
+      case 'cpu':
+        await import('@tensorflow/tfjs-backend-cpu');
+        break;
+      case 'wasm':
+        await import('@tensorflow/tfjs-backend-wasm');
+        break;
+      case 'webgpu': {
+        const { create, globals } = await import('webgpu');
+        Object.assign(globalThis, globals);
+        const gpu = create([]);
+        Object.assign(globalThis, { navigator: { gpu } });
+        const adapter = await gpu.requestAdapter();
+        if (adapter == null) return 'no WebGPU adapter (no GPU or no Vulkan driver)';
+        await import('@tensorflow/tfjs-backend-webgpu');
+        break;
+      }
+      case 'tensorflow':
+        // The team's loader convention (tools/tfjs-node/README.md): a built package dir in LDL_TFJS_NODE.
+        createRequire(import.meta.url)(process.env.LDL_TFJS_NODE ?? '@tensorflow/tfjs-node');
+        break;
+    }
+  } catch (e) {
+    return `cannot load (${(e as Error).message.split('\n')[0]})`;
+  }
+  return null;
+}
+
+function defaultBatch(backend: BackendName, size: number): number {
+  if (backend === 'webgpu') return 32;
+  return size <= 64 ? 16 : size <= 112 ? 8 : 4;
+}
+
+interface Run {
+  backend: BackendName;
+  model: ModelName;
+  size: number;
+  batch: number;
+  microBatch: number;
+  kernels: 'fast' | 'stock';
+}
+
+/** Trains `warmup + steps` steps of one configuration; returns images per second over the timed steps. */
+async function trainSpeed(run: Run, o: Options): Promise<number> {
+  const { model: name, size, batch, microBatch } = run;
+  const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3] });
+  const optimizer = tf.train.adam(1e-3);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const micro = batch / microBatch;
+  const images = Array.from({ length: microBatch }, () => tf.randomNormal([micro, size, size, 3]) as tf.Tensor4D);
+  const ages = Array.from({ length: microBatch }, () => tf.tensor1d(Array.from({ length: micro }, (_, i) => (i * 37) % 101)));
+  const lossOf = (k: number) => () => ldlLoss(model.apply(images[k] as tf.Tensor4D, { training: true }) as tf.Tensor2D, ages[k] as tf.Tensor1D);
+  const step = async () => {
+    if (microBatch === 1) {
+      const loss = optimizer.minimize(lossOf(0), true, variables) as tf.Scalar;
+      await loss.data();
+      loss.dispose();
+      return;
+    }
+    // Gradient accumulation: mean of the micro-batch gradients, one Adam update.
+    let sum: tf.NamedTensorMap | null = null;
+    for (let k = 0; k < microBatch; k++) {
+      const { value, grads } = tf.variableGrads(lossOf(k), variables);
+      value.dispose();
+      if (sum == null) {
+        sum = grads;
+      } else {
+        const prev: tf.NamedTensorMap = sum;
+        sum = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([n, g]) => [n, tf.add(prev[n] as tf.Tensor, g)])));
+        tf.dispose([Object.values(prev), Object.values(grads)]);
+      }
+      await (Object.values(sum)[0] as tf.Tensor).data();
+    }
+    const total = sum as tf.NamedTensorMap;
+    const mean = tf.tidy(() => Object.fromEntries(Object.entries(total).map(([n, g]) => [n, tf.div(g, microBatch)])));
+    tf.dispose(Object.values(total));
+    optimizer.applyGradients(mean);
+    tf.dispose(Object.values(mean));
+    await (variables[0] as tf.Variable).data();
+  };
+  try {
+    for (let i = 0; i < o.warmup; i++) await step();
+    if (o.profile) await printProfile(step);
+    const t0 = performance.now();
+    for (let i = 0; i < o.steps; i++) {
+      await step();
+      process.stderr.write(`  ${run.backend} ${name} ${size}px step ${i + 1}/${o.steps} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    return (batch * o.steps) / ((performance.now() - t0) / 1000);
+  } finally {
+    tf.dispose([...images, ...ages]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** Prints, on stderr, the 15 kernels that took longest in one training step. */
+async function printProfile(step: () => Promise<void>): Promise<void> {
+  const info = await tf.profile(async () => {
+    await step();
+    return [];
+  });
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = await k.kernelTimeMs;
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += typeof ms === 'number' ? ms : 0;
+    entry.calls += 1;
+    byName.set(k.name, entry);
+  }
+  const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+  console.error(`PROFILE backend=${tf.getBackend()} total_kernel_ms=${total.toFixed(0)} peak_bytes=${info.peakBytes}`);
+  for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+    console.error(`PROFILE   ${name.padEnd(28)} ${e.ms.toFixed(0).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
+  }
+}
+
+/** Runs the PyTorch reference for one configuration; returns its img/s (its RESULT line is printed). */
+function referenceSpeed(model: ModelName, size: number, batch: number, o: Options): number {
+  let python = o.referencePython;
+  if (python == null) {
+    const setup = spawnSync('bash', [resolve(REPO, 'tools/reference/setup.sh')], { stdio: 'inherit' });
+    if (setup.status !== 0) fail(`tools/reference/setup.sh exited with ${setup.status}.`);
+    python = resolve(REPO, 'tools/reference/.venv/bin/python');
+  }
+  const args = [
+    resolve(REPO, 'tools/reference/bench_train.py'),
+    ...['--model', model, '--size', String(size), '--batch', String(batch)],
+    ...['--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup))],
+    ...['--threads', String(o.referenceThreads), '--device', o.referenceDevice],
+  ];
+  const r = spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT ')) ?? null;
+  if (r.status !== 0 || line == null) fail(`the PyTorch reference (${python} ${args.join(' ')}) exited with ${r.status} and printed no RESULT line.`);
+  console.log(line);
+  const m = /img_per_s=([0-9.]+)/.exec(line);
+  return Number(m?.[1]);
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  // @tensorflow/tfjs-layers (imported by @ldl/backbones) registers tfjs-core's gradients.
+  if (tf.getGradient('Conv2D') == null) fail('no gradient registered for Conv2D: @tensorflow/tfjs-layers must register the gradients.');
+  const requested = o.backends ?? [...BACKENDS];
+  const available: BackendName[] = [];
+  for (const b of requested) {
+    const why = await loadBackend(b);
+    if (why == null) available.push(b);
+    else if (o.backends != null) fail(`backend ${b}: ${why}.`);
+    else console.error(`bench:train: skipping backend ${b}: ${why}`);
+  }
+  const torch = new Map<string, number>();
+  for (const backend of available) {
+    await tf.setBackend(backend);
+    if (tf.getBackend() !== backend) fail(`tf.setBackend('${backend}') left the backend at ${tf.getBackend()}.`);
+    for (const kernels of o.kernels) {
+      disableFastKernels();
+      if (kernels === 'fast') enableFastKernels({ backends: FAST_BACKENDS.includes(backend) ? [backend as FastKernelBackend] : [] });
+      for (const model of o.models) {
+        for (const size of o.sizes) {
+          const batch = o.batch ?? defaultBatch(backend, size);
+          const microBatch = o.microBatch ?? 1;
+          if (batch % microBatch !== 0) fail(`--batch ${batch} must be divisible by --micro-batch ${microBatch}.`);
+          const run: Run = { backend, model, size, batch, microBatch, kernels };
+          const tag = `backend=${backend} model=${model} size=${size} batch=${batch}`;
+          let speed: number;
+          try {
+            speed = await trainSpeed(run, o);
+          } catch (e) {
+            console.log(`RESULT bench=train ${tag} img_per_s=NaN kernels=${kernels} micro_batch=${batch / microBatch} error="${(e as Error).message.split('\n')[0]}"`);
+            continue;
+          }
+          console.log(`RESULT bench=train ${tag} img_per_s=${speed.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}`);
+          if (o.reference) {
+            const key = `${model}/${size}/${batch}`;
+            if (!torch.has(key)) torch.set(key, referenceSpeed(model, size, batch, o));
+            const ref = torch.get(key) as number;
+            console.log(`RESULT bench=train ratio=${(speed / ref).toFixed(4)} ${tag} kernels=${kernels} torch_img_per_s=${ref} torch_device=${o.referenceDevice}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+await main();

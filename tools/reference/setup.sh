@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Creates the PyTorch reference venv tools/reference/.venv on first use (idempotent: an existing venv
+# with torch and timm importable is left alone). Used by tools/reference/bench_train.py callers
+# (pnpm bench:train --reference). Needs python3 with venv and a reachable PyPI (or its mirror).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="$here/.venv"
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch, timm, safetensors, numpy' 2>/dev/null; then
+  exit 0
+fi
+echo "tools/reference/setup.sh: creating $venv (torch 2.14.1 CPU, torchvision, timm, safetensors, numpy) ..." >&2
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet torch==2.14.1 torchvision==0.29.1 timm safetensors numpy
+"$venv/bin/python" -c 'import torch, timm; print("torch", torch.__version__, "timm", timm.__version__)' >&2
