@@ -1,1 +1,82 @@
-export {};
+/**
+ * `@ldl/train`: everything between a folder of labelled faces and a trained age estimator —
+ * dataset readers, the paper's augmentation, a prefetching input pipeline, a `Trainer` with
+ * checkpoints and exact resume, run-time backend selection, reports, and a synthetic data set.
+ *
+ * @packageDocumentation
+ */
+export { Rng, type RngState } from './prng';
+export {
+  readMegaAge,
+  readMorphCsv,
+  readAlignedCsv,
+  readUtkFaceDir,
+  parseAlbum2Name,
+  parseUtkFaceName,
+  parseGender,
+  parseRace,
+  splitSamples,
+  describeSkipped,
+  DatasetError,
+  UTKFACE_RACES,
+  type AgeSample,
+  type Album2Name,
+  type BadRow,
+  type Box,
+  type CsvReaderOptions,
+  type MorphColumns,
+  type ReadResult,
+  type ReaderOptions,
+  type SampleSource,
+  type UtkFaceName,
+  type VerifyImages,
+} from './readers';
+export {
+  applyAugment,
+  sampleAugmentParams,
+  resolveAugmentConfig,
+  flipHorizontal,
+  shiftHsv,
+  adjustGamma,
+  adjustBrightnessContrast,
+  type AugmentConfig,
+  type AugmentParams,
+  type RgbImage,
+} from './augment';
+export {
+  DataLoader,
+  loadImage,
+  normalizeInto,
+  writeImageGrid,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type Batch,
+  type DataLoaderOptions,
+  type ImageOptions,
+} from './pipeline';
+export { selectBackend, BACKEND_ORDER, type BackendName, type BackendAttempt, type BackendSelection } from './backend';
+export {
+  saveCheckpoint,
+  latestCheckpoint,
+  restoreCheckpoint,
+  replaceDirAtomic,
+  saveTensors,
+  loadTensors,
+  type TrainingState,
+  type NamedTensor,
+} from './checkpoint';
+export { Trainer, type TrainerOptions, type EvalResult, type FitResult, type LossName, type BestBy } from './trainer';
+export { createProgress, type ProgressReporter, type ProgressPayload } from './progress';
+export {
+  metricsCsv,
+  curvesSvg,
+  lineChartSvg,
+  errorByAge,
+  errorByAgeSvg,
+  writeSvgPng,
+  writeFileAtomic,
+  type EpochRecord,
+  type AgeBin,
+  type Series,
+} from './report';
+export { generateSyntheticMegaAge, syntheticFaceSvg, type SyntheticOptions, type SyntheticDataset } from './synthetic';

@@ -1,0 +1,189 @@
+/**
+ * The command-line front end the examples share: `train`, `eval --checkpoint DIR`,
+ * `predict --checkpoint DIR IMAGE`, with the paper's settings or a named preset, and flags for
+ * every setting. An example supplies only its data loading and defaults ({@link ExampleSpec}).
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, runLogger, setupBackend } from './experiment';
+import { type AgeSample, describeSkipped, type ReaderOptions } from './readers';
+import type { LossName } from './trainer';
+
+/** Values of the parsed command line (flag name → string/boolean). */
+export type CliValues = Record<string, string | boolean | undefined>;
+
+/** Training settings a preset fixes (flags still override them). */
+export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'train' | 'test' | 'val'> & { model: ModelConfig; description: string };
+
+/** Data of one run, as loaded by an example. */
+export interface ExampleData {
+  train: AgeSample[];
+  test: AgeSample[];
+  /** Facts for the log and report (source folder, skipped rows, synthetic…). */
+  notes: string[];
+  /** Title for the report. */
+  title: string;
+}
+
+/** What an example plugs into {@link runExampleCli}. */
+export interface ExampleSpec {
+  /** Short name, used for run directories (`runs/<name>-<preset>-<time>`). */
+  name: string;
+  /** Presets; `paper` is the default. */
+  presets: Record<string, Preset>;
+  /** Extra flags of this example (parsed as strings unless `type: 'boolean'`). */
+  flags: Record<string, { type: 'string' | 'boolean'; description: string }>;
+  /** Loads train/test samples for `train`. */
+  loadData(values: CliValues, reader: ReaderOptions): Promise<ExampleData>;
+  /** Loads the samples `eval` uses. */
+  loadEvalData(values: CliValues, reader: ReaderOptions): Promise<{ samples: AgeSample[]; notes: string[] }>;
+  /** Adjusts a preset from example flags (e.g. `--multi-task`). */
+  adjust?(preset: Preset, values: CliValues): Preset;
+  /** Repository root (run directories go to `<root>/runs`). */
+  repoRoot: string;
+}
+
+const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: string }> = {
+  preset: { type: 'string', description: 'paper (default) or small' },
+  'run-dir': { type: 'string', description: 'output directory (default runs/<example>-<preset>-<time>)' },
+  resume: { type: 'boolean', description: 'continue the run in --run-dir from its latest checkpoint' },
+  backend: { type: 'string', description: 'tensorflow | webgpu | wasm | cpu (default: first that loads)' },
+  'no-fast-kernels': { type: 'boolean', description: 'do not register @ldl/kernels gradients' },
+  backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | vgg16bn' },
+  'width-scale': { type: 'string', description: 'channel multiplier' },
+  'depth-scale': { type: 'string', description: 'depth multiplier' },
+  'image-size': { type: 'string', description: 'input side in pixels' },
+  pretrained: { type: 'string', description: 'timm safetensors state dict to start from' },
+  epochs: { type: 'string', description: 'epochs' },
+  'batch-size': { type: 'string', description: 'batch size per optimizer step' },
+  'accumulation-steps': { type: 'string', description: 'micro-batches per step (gradient accumulation)' },
+  lr: { type: 'string', description: 'Adam learning rate' },
+  'step-size': { type: 'string', description: 'StepLR step size (epochs)' },
+  gamma: { type: 'string', description: 'StepLR factor' },
+  sigma: { type: 'string', description: 'label sigma' },
+  lambda: { type: 'string', description: 'weight of the expectation L1 term' },
+  loss: { type: 'string', description: 'ldl | ce | mean-variance' },
+  margin: { type: 'string', description: 'face-box margin ratio (aligned CSV)' },
+  'no-augment': { type: 'boolean', description: 'turn the paper augmentation off' },
+  seed: { type: 'string', description: 'seed of init, shuffling and augmentation' },
+  'val-fraction': { type: 'string', description: 'fraction of train held out for validation (0: validate on test)' },
+  'flip-tta': { type: 'boolean', description: 'average with the mirrored image when evaluating' },
+  'skip-bad': { type: 'boolean', description: 'skip bad rows (reported with a count) instead of stopping' },
+  'verify-images': { type: 'string', description: 'none | exists | header (default) | decode' },
+  'save-samples': { type: 'boolean', description: 'write samples.png, a grid of augmented inputs' },
+  checkpoint: { type: 'string', description: 'eval/predict: run dir, best/ dir or checkpoint dir' },
+  top: { type: 'string', description: 'predict: how many ages of the distribution to print' },
+  help: { type: 'boolean', description: 'this help' },
+};
+
+function num(values: CliValues, flag: string): number | undefined {
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new Error(`Error in ${flag}: --${flag} must be a number, but got ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function usage(spec: ExampleSpec, flags: Record<string, { description: string }>): string {
+  return [
+    `usage: tsx src/cli.ts <train|eval|predict> [flags]`,
+    `  train                          train and write a report`,
+    `  eval --checkpoint DIR          evaluate a saved model`,
+    `  predict --checkpoint DIR IMAGE print the age and the top of the distribution`,
+    `presets: ${Object.entries(spec.presets).map(([k, p]) => `${k} (${p.description})`).join('; ')}`,
+    'flags:',
+    ...Object.entries(flags).map(([k, f]) => `  --${k.padEnd(22)} ${f.description}`),
+  ].join('\n');
+}
+
+/** Parses `argv` and runs the command. Returns the process exit code. */
+export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<number> {
+  const flags = { ...COMMON_FLAGS, ...spec.flags };
+  const { values, positionals } = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(usage(spec, flags));
+    return values.help ? 0 : 2;
+  }
+  const reader: ReaderOptions = {
+    skipBad: Boolean(values['skip-bad']),
+    verifyImages: (values['verify-images'] as ReaderOptions['verifyImages']) ?? 'header',
+  };
+  const presetName = (values.preset as string | undefined) ?? 'paper';
+  const base = spec.presets[presetName];
+  if (!base) throw new Error(`Error in --preset: preset must be one of ${Object.keys(spec.presets).join(', ')}, but got ${JSON.stringify(presetName)}.`);
+  const preset = spec.adjust ? spec.adjust(base, values) : base;
+  if (command === 'train') {
+    const data = await spec.loadData(values, reader);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+    const runDir = path.resolve((values['run-dir'] as string | undefined) ?? path.join(spec.repoRoot, 'runs', `${spec.name}-${presetName}-${stamp}`));
+    const model: ModelConfig = {
+      ...preset.model,
+      ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
+      ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
+      ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
+      ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
+    };
+    const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
+    await runExperiment({
+      ...preset,
+      title: `${data.title} — preset ${presetName}`,
+      runDir,
+      train: data.train,
+      test: data.test,
+      model,
+      pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
+      epochs: pick(num(values, 'epochs'), preset.epochs),
+      batchSize: pick(num(values, 'batch-size'), preset.batchSize),
+      accumulationSteps: pick(num(values, 'accumulation-steps'), preset.accumulationSteps),
+      learningRate: pick(num(values, 'lr'), preset.learningRate),
+      stepSize: pick(num(values, 'step-size'), preset.stepSize),
+      gamma: pick(num(values, 'gamma'), preset.gamma),
+      sigma: pick(num(values, 'sigma'), preset.sigma),
+      lambda: pick(num(values, 'lambda'), preset.lambda),
+      loss: pick(values.loss as LossName | undefined, preset.loss),
+      margin: pick(num(values, 'margin'), preset.margin),
+      augment: values['no-augment'] ? false : pick(preset.augment, {}),
+      seed: pick(num(values, 'seed'), preset.seed),
+      valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
+      backend: values.backend as string | undefined,
+      fastKernels: !values['no-fast-kernels'],
+      saveSamples: Boolean(values['save-samples']),
+      resume: Boolean(values.resume),
+      flipTTA: Boolean(values['flip-tta']) || preset.flipTTA,
+      notes: data.notes,
+    });
+    return 0;
+  }
+  if (command === 'eval' || command === 'predict') {
+    const checkpoint = values.checkpoint as string | undefined;
+    if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
+    const log = (l: string) => console.log(l);
+    await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log);
+    const saved = await loadSavedModel(path.resolve(checkpoint));
+    log(`model: ${saved.dir}`);
+    if (command === 'eval') {
+      const { samples, notes } = await spec.loadEvalData(values, reader);
+      notes.forEach((n) => log(n));
+      const runDir = path.dirname(saved.dir);
+      const r = await evaluateSaved(saved, samples, { runDir, flipTTA: Boolean(values['flip-tta']) });
+      const m = r.metrics;
+      log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+      if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
+      return 0;
+    }
+    const image = rest[0];
+    if (!image) throw new Error('Error in predict: IMAGE is required: predict --checkpoint DIR IMAGE.');
+    const p = await predictImage(saved, image, num(values, 'top') ?? 5);
+    console.log(`${image}: age ${p.age.toFixed(1)}`);
+    console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
+    if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
+    return 0;
+  }
+  throw new Error(`Error in command: command must be train, eval or predict, but got ${JSON.stringify(command)}.`);
+}
+
+/** Logs skipped rows of a reader result into `notes` (and returns the notes). */
+export function noteSkipped(label: string, skipped: Parameters<typeof describeSkipped>[0]): string[] {
+  return skipped.length ? [`${label}: ${describeSkipped(skipped).split('\n')[0].replace(/:$/, '')} (--skip-bad); first: ${skipped[0].file}${skipped[0].line ? ` line ${skipped[0].line}` : ''}: ${skipped[0].reason}`] : [];
+}

@@ -1,0 +1,379 @@
+/**
+ * End-to-end runs built from the pieces of this package, shared by the examples: pick a backend,
+ * build the model, train with checkpoints, evaluate the best model on the test set against the
+ * predict-the-training-mean baseline, and write `report.md`, `report.json` and the plots; plus
+ * evaluation and single-image prediction from a saved model.
+ */
+import { appendFileSync, existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { type BackboneName, backbones, importPyTorchWeights, loadModel, multiTaskAgeModel, readSafetensors, RESNET_VARIANTS } from '@ldl/backbones';
+import { AgeMetrics, type AgeMetricsResult, expectedAge } from '@ldl/core';
+import { enableFastKernels } from '@ldl/kernels';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { AugmentConfig } from './augment';
+import { type BackendSelection, selectBackend } from './backend';
+import { DataLoader, loadImage, normalizeInto, writeImageGrid } from './pipeline';
+import { Rng } from './prng';
+import { type AgeSample, splitSamples } from './readers';
+import { errorByAge, errorByAgeSvg, writeFileAtomic, writeSvgPng } from './report';
+import { type BestBy, type EvalResult, type LossName, Trainer } from './trainer';
+
+/** Architecture of an age model. */
+export interface ModelConfig {
+  /** Backbone name. @default 'seresnext50_32x4d' */
+  backbone?: BackboneName;
+  /** Channel multiplier (small CPU models). @default 1 */
+  widthScale?: number;
+  /** Depth multiplier (ResNet family). @default 1 */
+  depthScale?: number;
+  /** Input side in pixels. @default 224 */
+  imageSize?: number;
+  /** Age classes (ages `minAge … minAge + numClasses − 1`). @default 101 */
+  numClasses?: number;
+  /** Age + gender + ethnicity heads (`multiTaskAgeModel`). @default false */
+  multiTask?: boolean;
+  /** Ethnicity classes of the multi-task model. @default 5 */
+  numEthnicities?: number;
+}
+
+/** Builds the age model of a {@link ModelConfig} (randomly initialised). */
+export function buildModel(config: ModelConfig = {}): LayersModel {
+  const { backbone = 'seresnext50_32x4d', widthScale = 1, depthScale = 1, imageSize = 224, numClasses = 101, multiTask = false, numEthnicities = 5 } = config;
+  if (!(backbone in backbones)) {
+    throw new Error(`Error in buildModel: backbone must be one of ${Object.keys(backbones).join(', ')}, but got '${backbone}'.`);
+  }
+  const inputShape: [number, number, number] = [imageSize, imageSize, 3];
+  if (multiTask) {
+    if (!(backbone in RESNET_VARIANTS)) {
+      throw new Error(`Error in buildModel: the multi-task model needs a ResNet-family backbone, but got '${backbone}'.`);
+    }
+    return multiTaskAgeModel({ backbone: backbone as keyof typeof RESNET_VARIANTS, numClasses, numEthnicities, inputShape, widthScale, depthScale });
+  }
+  return backbones[backbone]({ numClasses, inputShape, widthScale, depthScale });
+}
+
+/**
+ * Runs `fn` with `Math.random` replaced by a seeded {@link Rng} (restored afterwards). tfjs-layers
+ * initialisers draw their seeds from `Math.random`, so `withSeededRandom(seed, () => buildModel(c))`
+ * gives the same initial weights for the same seed.
+ */
+export function withSeededRandom<T>(seed: number, fn: () => T): T {
+  const original = Math.random;
+  const rng = new Rng(seed);
+  Math.random = () => rng.next();
+  try {
+    return fn();
+  } finally {
+    Math.random = original;
+  }
+}
+
+/** Everything a training run needs. */
+export interface ExperimentOptions {
+  /** Human-readable title for logs and the report (e.g. "MegaAge-Asian (aaf-megaage)"). */
+  title: string;
+  /** Output directory. */
+  runDir: string;
+  /** Training samples (a validation part is split off unless `val` is given). */
+  train: AgeSample[];
+  /** Test samples (final report). */
+  test: AgeSample[];
+  /** Validation samples; default: `valFraction` of `train`, split with `splitSeed`. */
+  val?: AgeSample[];
+  /** Fraction of `train` held out for per-epoch validation and best-model choice; 0 uses `test` (as the paper's protocol does). @default 0.1 */
+  valFraction?: number;
+  /** Seed of the validation split. @default 0 */
+  splitSeed?: number;
+  /** Model architecture. */
+  model?: ModelConfig;
+  /** PyTorch safetensors state dict (timm names) to initialise the backbone from. */
+  pretrained?: string;
+  /** Margin ratio around the face box (aligned CSV only). @default 0 */
+  margin?: number;
+  /** Paper augmentation (`{}`), custom settings, or `false`. @default {} */
+  augment?: AugmentConfig | false;
+  /** Loss of the age head. @default 'ldl' */
+  loss?: LossName;
+  /** Epochs. @default 80 */
+  epochs?: number;
+  /** Effective batch size (one optimizer step). @default 128 */
+  batchSize?: number;
+  /** Split each batch into this many accumulated micro-batches. @default 1 */
+  accumulationSteps?: number;
+  /** Learning rate. @default 1e-3 */
+  learningRate?: number;
+  /** StepLR step size. @default 20 */
+  stepSize?: number;
+  /** StepLR factor. @default 0.2 */
+  gamma?: number;
+  /** Label σ. @default 2 */
+  sigma?: number;
+  /** λ of the expectation term. @default 1 */
+  lambda?: number;
+  /** Best-epoch metric. @default 'mae' */
+  bestBy?: BestBy;
+  /** Seed of shuffling, augmentation and weight initialisation. @default 0 */
+  seed?: number;
+  /** Backend name, or undefined for automatic choice. */
+  backend?: string;
+  /** Register @ldl/kernels' faster gradients. @default true */
+  fastKernels?: boolean;
+  /** Keep decoded images in memory. @default true when the decoded train set fits in 1.5 GB */
+  cache?: boolean;
+  /** Write `samples.png`, a grid of 32 augmented training inputs. @default false */
+  saveSamples?: boolean;
+  /** Continue from the latest checkpoint. @default false */
+  resume?: boolean;
+  /** Flip test-time augmentation in evaluation. @default false */
+  flipTTA?: boolean;
+  /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
+  notes?: string[];
+}
+
+/** Test metrics with the baseline, as written to `report.json`. */
+export interface ExperimentReport {
+  title: string;
+  backend: string;
+  backendDetail: string;
+  wallSeconds: number;
+  counts: { train: number; val: number; test: number };
+  best: { epoch: number; metric: BestBy; value: number };
+  epochsRun: number;
+  test: { mae: number; ca3: number; ca5: number; ca7: number; loss: number; genderAcc?: number; ethnicityAcc?: number; maeByDecade: AgeMetricsResult['maeByDecade'] };
+  baseline: { description: string; trainMean: number; mae: number; ca3: number; ca5: number; ca7: number };
+  config: Record<string, unknown>;
+  notes: string[];
+}
+
+/** A logger that prints and appends to `runDir/train.log`. */
+export function runLogger(runDir: string): (line: string) => void {
+  const file = path.join(runDir, 'train.log');
+  return (line: string) => {
+    console.log(line);
+    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  };
+}
+
+/** Activates a backend (and the fast kernels) and logs why. */
+export async function setupBackend(name: string | undefined, fastKernels: boolean, log: (l: string) => void): Promise<BackendSelection> {
+  const selection = await selectBackend(name);
+  for (const l of selection.summary.split('\n')) log(l);
+  if (fastKernels) {
+    const { registered } = enableFastKernels();
+    log(`fast kernels (@ldl/kernels): ${registered.length ? registered.join(', ') : 'none for this backend'}`);
+  } else {
+    log('fast kernels: disabled');
+  }
+  return selection;
+}
+
+/** MAE and CA(n) of always predicting `value`. */
+export function constantBaseline(value: number, truth: readonly number[]): AgeMetricsResult {
+  const m = new AgeMetrics();
+  m.update(truth.map(() => value), truth);
+  return m.result();
+}
+
+const fmt = (x: number | undefined, d = 2) => (x === undefined ? '–' : x.toFixed(d));
+
+function reportMarkdown(r: ExperimentReport): string {
+  const rows = [
+    `| model (best epoch ${r.best.epoch}) | ${fmt(r.test.mae)} | ${fmt(r.test.ca3, 1)} | ${fmt(r.test.ca5, 1)} | ${fmt(r.test.ca7, 1)} |`,
+    `| baseline: always ${fmt(r.baseline.trainMean, 1)} (training mean) | ${fmt(r.baseline.mae)} | ${fmt(r.baseline.ca3, 1)} | ${fmt(r.baseline.ca5, 1)} | ${fmt(r.baseline.ca7, 1)} |`,
+  ];
+  return [
+    `# ${r.title}`,
+    '',
+    `- backend: **${r.backend}** (${r.backendDetail})`,
+    `- wall time: ${(r.wallSeconds / 60).toFixed(1)} min, ${r.epochsRun} epochs; best epoch ${r.best.epoch} by ${r.best.metric} = ${fmt(r.best.value, 3)} (validation)`,
+    `- samples: train ${r.counts.train}, validation ${r.counts.val}, test ${r.counts.test}`,
+    ...r.notes.map((n) => `- ${n}`),
+    '',
+    '## Test set',
+    '',
+    '| | MAE (years) | CA(3) % | CA(5) % | CA(7) % |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...(r.test.genderAcc !== undefined ? [`Gender accuracy ${fmt(r.test.genderAcc, 1)} %, ethnicity accuracy ${fmt(r.test.ethnicityAcc, 1)} %.`, ''] : []),
+    'MAE by decade of the true age:',
+    '',
+    '| decade | n | MAE |',
+    '|---|---|---|',
+    ...r.test.maeByDecade.map((d) => `| ${d.decade}–${d.decade + 9} | ${d.count} | ${fmt(d.mae)} |`),
+    '',
+    'Files: `metrics.csv`, `curves.png` (loss / MAE / CA per epoch), `error-by-age.png`, `best/` (model + meta.json), `checkpoints/`.',
+    '',
+    '## Configuration',
+    '',
+    '```json',
+    JSON.stringify(r.config, null, 2),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** Trains, evaluates the best model on the test set, and writes the report. */
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  const t0 = Date.now();
+  const o = {
+    valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
+    learningRate: 1e-3, stepSize: 20, gamma: 0.2, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
+    saveSamples: false, resume: false, flipTTA: false, notes: [], ...options,
+  };
+  const modelConfig: Required<ModelConfig> = { backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5, ...o.model };
+  await fsp.mkdir(o.runDir, { recursive: true });
+  const log = runLogger(o.runDir);
+  log(`== ${o.title} → ${o.runDir}`);
+  const backend = await setupBackend(o.backend, o.fastKernels, log);
+  let train = o.train;
+  let val = o.val;
+  const notes = [...o.notes];
+  if (!val) {
+    if (o.valFraction > 0) {
+      const split = splitSamples(o.train, o.splitSeed, o.valFraction);
+      train = split.train;
+      val = split.test;
+      notes.push(`validation: ${(o.valFraction * 100).toFixed(0)} % of the training list (seed ${o.splitSeed}); the test set is used only for the final report`);
+    } else {
+      val = o.test;
+      notes.push('validation = test set (the paper protocol: best epoch chosen on the test set, so test figures are optimistic)');
+    }
+  }
+  const size = modelConfig.imageSize;
+  const cache = o.cache ?? (train.length + val.length + o.test.length) * size * size * 3 < 1.5e9;
+  const micro = o.batchSize / o.accumulationSteps;
+  if (!Number.isInteger(micro)) {
+    throw new Error(`Error in runExperiment: batchSize must be divisible by accumulationSteps, but got ${o.batchSize} and ${o.accumulationSteps}.`);
+  }
+  const image = { size, margin: o.margin };
+  const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: o.augment, cache });
+  const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache });
+  const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
+  log(`data: train ${train.length}, validation ${val.length}, test ${o.test.length}; ${size}px, margin ${o.margin}, augmentation ${o.augment ? 'on' : 'off'}, cache ${cache ? 'on' : 'off'}`);
+  if (o.saveSamples) {
+    const { images, samples } = await trainLoader.preview(32, new Rng(o.seed));
+    await writeImageGrid(images, path.join(o.runDir, 'samples.png'));
+    log(`wrote ${path.join(o.runDir, 'samples.png')} (32 augmented training inputs; ages ${samples.map((s) => s.age).join(' ')})`);
+  }
+  const model = withSeededRandom(o.seed, () => buildModel(modelConfig));
+  log(`model: ${modelConfig.backbone}${modelConfig.multiTask ? ' multi-task' : ''}, width ×${modelConfig.widthScale}, depth ×${modelConfig.depthScale}, ${model.countParams().toLocaleString('en-US')} parameters`);
+  if (o.pretrained) {
+    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm' });
+    log(`pretrained ${o.pretrained}: loaded ${report.loaded.length}, missing ${report.missing.length}, unexpected ${report.unexpected.length}`);
+  }
+  const config: Record<string, unknown> = {
+    title: o.title, model: modelConfig, margin: o.margin, augment: o.augment, batchSize: o.batchSize, valFraction: o.valFraction, splitSeed: o.splitSeed,
+    pretrained: o.pretrained ?? null, minAge: 0,
+  };
+  const trainer = new Trainer(model, {
+    runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, sigma: o.sigma,
+    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, log,
+  });
+  const fit = await trainer.fit(trainLoader, valLoader);
+  const best = await loadModel(fit.bestDir);
+  model.setWeights(best.getWeights());
+  best.dispose();
+  const test = await trainer.evaluate(testLoader);
+  const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
+  const base = constantBaseline(trainMean, test.truth);
+  const report: ExperimentReport = {
+    title: o.title,
+    backend: backend.name,
+    backendDetail: backend.attempts.find((a) => a.ok)?.reason ?? '',
+    wallSeconds: (Date.now() - t0) / 1000,
+    counts: { train: train.length, val: val.length, test: o.test.length },
+    best: fit.best,
+    epochsRun: fit.history.length,
+    test: { mae: test.metrics.mae, ca3: test.metrics.ca3, ca5: test.metrics.ca5, ca7: test.metrics.ca7, loss: test.loss, genderAcc: test.genderAcc, ethnicityAcc: test.ethnicityAcc, maeByDecade: test.metrics.maeByDecade },
+    baseline: { description: 'predict the training-set mean age for every test image', trainMean, mae: base.mae, ca3: base.ca3, ca5: base.ca5, ca7: base.ca7 },
+    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
+    notes,
+  };
+  await writeTestArtifacts(o.runDir, report, test);
+  log(`test: MAE ${fmt(test.metrics.mae, 3)} CA(3/5/7) ${fmt(test.metrics.ca3, 1)}/${fmt(test.metrics.ca5, 1)}/${fmt(test.metrics.ca7, 1)} | baseline (training mean ${fmt(trainMean, 1)}): MAE ${fmt(base.mae, 3)} CA(3/5/7) ${fmt(base.ca3, 1)}/${fmt(base.ca5, 1)}/${fmt(base.ca7, 1)}`);
+  log(`report: ${path.join(o.runDir, 'report.md')} (${(report.wallSeconds / 60).toFixed(1)} min)`);
+  return report;
+}
+
+async function writeTestArtifacts(runDir: string, report: ExperimentReport, test: EvalResult): Promise<void> {
+  await writeFileAtomic(path.join(runDir, 'report.json'), JSON.stringify(report, null, 2));
+  await writeFileAtomic(path.join(runDir, 'report.md'), reportMarkdown(report));
+  await writeSvgPng(errorByAgeSvg(errorByAge(test.predictions, test.truth, 5), `${report.title}: test MAE by true age (model)`), path.join(runDir, 'error-by-age.png'));
+}
+
+/** A saved model and the settings it was trained with. */
+export interface SavedModel {
+  model: LayersModel;
+  /** The run config stored with it (`meta.json` or the checkpoint's `state.json`). */
+  config: Record<string, unknown>;
+  /** Directory the model was read from. */
+  dir: string;
+}
+
+/**
+ * Loads a model for evaluation or prediction from a run directory (uses `best/`), a `best/`
+ * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`).
+ */
+export async function loadSavedModel(dir: string): Promise<SavedModel> {
+  const candidates: [string, string, (j: Record<string, unknown>) => Record<string, unknown>][] = [
+    [dir, path.join(dir, 'meta.json'), (j) => j.config as Record<string, unknown>],
+    [path.join(dir, 'best'), path.join(dir, 'best', 'meta.json'), (j) => j.config as Record<string, unknown>],
+    [path.join(dir, 'model'), path.join(dir, 'state.json'), (j) => j.config as Record<string, unknown>],
+  ];
+  for (const [modelDir, metaFile, pick] of candidates) {
+    if (existsSync(path.join(modelDir, 'model.json')) && existsSync(metaFile)) {
+      const config = pick(JSON.parse(await fsp.readFile(metaFile, 'utf8')) as Record<string, unknown>);
+      return { model: await loadModel(modelDir), config, dir: modelDir };
+    }
+  }
+  throw new Error(`Error in loadSavedModel: ${dir} must be a run directory, its best/ directory or a checkpoint directory (model.json + meta.json or state.json), but none was found.`);
+}
+
+function imageSettings(config: Record<string, unknown>): { size: number; margin: number; minAge: number } {
+  const model = (config.model ?? {}) as ModelConfig;
+  return { size: model.imageSize ?? 224, margin: typeof config.margin === 'number' ? config.margin : 0, minAge: typeof config.minAge === 'number' ? config.minAge : 0 };
+}
+
+/** Evaluates a saved model on samples: MAE, CA(3/5/7) (and gender/ethnicity accuracy for multi-task). */
+export async function evaluateSaved(saved: SavedModel, samples: AgeSample[], options: { batchSize?: number; flipTTA?: boolean; runDir: string }): Promise<EvalResult> {
+  const { size, margin, minAge } = imageSettings(saved.config);
+  const loader = new DataLoader(samples, { size, margin, batchSize: options.batchSize ?? 64 });
+  const trainer = new Trainer(saved.model, { runDir: options.runDir, minAge, flipTTA: options.flipTTA ?? false, progress: false });
+  return trainer.evaluate(loader);
+}
+
+/** A single-image prediction. */
+export interface Prediction {
+  /** Expected age `Σ k·p_k`. */
+  age: number;
+  /** The most probable ages with their probabilities, descending. */
+  top: { age: number; p: number }[];
+  /** Multi-task only: P(female). */
+  female?: number;
+  /** Multi-task only: ethnicity probabilities. */
+  ethnicity?: number[];
+}
+
+/** Predicts the age distribution of one (aligned, cropped) face image. */
+export async function predictImage(saved: SavedModel, imagePath: string, topK = 5): Promise<Prediction> {
+  const { size, minAge } = imageSettings(saved.config);
+  const img = await loadImage({ path: path.resolve(imagePath), age: 0, source: { file: imagePath, line: 0 } }, { size });
+  const x = new Float32Array(size * size * 3);
+  normalizeInto(img, x, 0);
+  const outs = tf.tidy(() => {
+    const out = saved.model.predict(tf.tensor4d(x, [1, size, size, 3])) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(out) ? out : [out];
+    return [tf.softmax(list[0] as tf.Tensor2D), expectedAge(list[0] as tf.Tensor2D, { minAge }), ...list.slice(1).map((t) => tf.softmax(t))];
+  });
+  const [probs, age, ...heads] = await Promise.all(outs.map((t) => t.data()));
+  tf.dispose(outs);
+  const top = Array.from(probs, (p, k) => ({ age: k + minAge, p })).sort((a, b) => b.p - a.p).slice(0, topK);
+  const result: Prediction = { age: age[0], top };
+  if (heads.length === 2) {
+    result.female = heads[0][1];
+    result.ethnicity = Array.from(heads[1]);
+  }
+  return result;
+}

@@ -1,0 +1,243 @@
+/**
+ * Input pipeline: decode with sharp, optional rotation by the sample's `deg` and margin-expanded
+ * crop of its `box`, resize, augmentation, ImageNet normalisation, seeded shuffling, and batching
+ * with prefetch (sharp decodes on libuv worker threads while the model trains on the main thread).
+ */
+import { type Box, cropResize, decodeImage, expandBox, rotateExpand } from '@ldl/face-prep';
+import sharp from 'sharp';
+import { type AugmentConfig, type AugmentParams, applyAugment, type RgbImage, sampleAugmentParams } from './augment';
+import type { Rng } from './prng';
+import type { AgeSample } from './readers';
+
+/** ImageNet channel means (RGB, on the 0..1 scale). */
+export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+/** ImageNet channel standard deviations (RGB, on the 0..1 scale). */
+export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/** How a sample becomes a network input. */
+export interface ImageOptions {
+  /** Output side length in pixels (square). @default 224 */
+  size?: number;
+  /** Margin ratio for samples with a face `box` (paper: 0, 0.2 or 0.4). @default 0 */
+  margin?: number;
+  /** Rotate by the sample's `deg` (aligned CSV) before cropping. @default true */
+  rotate?: boolean;
+}
+
+/**
+ * Decodes a sample (EXIF orientation ignored, as PIL does), rotates it by its `deg` in PIL's
+ * `rotate(deg, expand=True)` frame when it has a box, crops the box grown by `margin`
+ * (`expandBox`), and resizes to `size × size` (stretching, as the paper's pipeline does). A sample
+ * without a box is resized whole. Errors name the image and the list/CSV line it came from.
+ */
+export async function loadImage(sample: AgeSample, options: ImageOptions = {}): Promise<RgbImage> {
+  const { size = 224, margin = 0, rotate = true } = options;
+  try {
+    let image = await decodeImage(sample.path);
+    let box: Box = [0, 0, image.width, image.height];
+    if (sample.box) {
+      if (rotate && sample.deg) image = await rotateExpand(image, sample.deg);
+      box = expandBox(sample.box, margin, image);
+    }
+    return await cropResize(image, box, size);
+  } catch (e) {
+    const where = sample.source.line > 0 ? `${sample.source.file} line ${sample.source.line}` : sample.source.file;
+    throw new Error(`Error in loadImage: cannot load ${sample.path} (${where}): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Writes `(pixel/255 − mean)/std` of an RGB image into `out` at `offset` (NHWC float layout).
+ */
+export function normalizeInto(
+  image: RgbImage,
+  out: Float32Array,
+  offset: number,
+  mean: readonly number[] = IMAGENET_MEAN,
+  std: readonly number[] = IMAGENET_STD,
+): void {
+  const { data } = image;
+  for (let i = 0; i < data.length; i += 3) {
+    out[offset + i] = (data[i] / 255 - mean[0]) / std[0];
+    out[offset + i + 1] = (data[i + 1] / 255 - mean[1]) / std[1];
+    out[offset + i + 2] = (data[i + 2] / 255 - mean[2]) / std[2];
+  }
+}
+
+/** One batch, ready for `tf.tensor4d(images, shape)`. */
+export interface Batch {
+  /** Normalised pixels, NHWC. */
+  images: Float32Array;
+  /** `[n, size, size, 3]`. */
+  shape: [number, number, number, number];
+  /** Age labels. */
+  ages: number[];
+  /** Gender labels (0 male, 1 female) when every sample has one. */
+  genders?: number[];
+  /** Ethnicity labels when every sample has one. */
+  ethnicities?: number[];
+  /** The samples, in batch order. */
+  samples: AgeSample[];
+}
+
+/** Options of {@link DataLoader}. */
+export interface DataLoaderOptions extends ImageOptions {
+  /** Samples per batch. @default 128 */
+  batchSize?: number;
+  /** Reshuffle every epoch (needs an `Rng` in {@link DataLoader.epoch}). @default false */
+  shuffle?: boolean;
+  /** Training augmentation (the paper's by default when given `{}`); `false` for none. @default false */
+  augment?: AugmentConfig | false;
+  /** Batches decoded ahead of the one being consumed. @default 2 */
+  prefetch?: number;
+  /** Keep decoded, resized images in memory (before augmentation): faster epochs, `n·size²·3` bytes. @default false */
+  cache?: boolean;
+  /** Drop a last, smaller batch. @default false */
+  dropLast?: boolean;
+}
+
+interface PlannedItem {
+  index: number;
+  aug: AugmentParams | null;
+}
+
+/**
+ * Batches samples for training or evaluation.
+ *
+ * Reproducibility: {@link DataLoader.epoch} draws the whole epoch's permutation and augmentation
+ * parameters from the RNG synchronously when called, so the RNG state before the call fully
+ * determines the epoch no matter how decoding interleaves.
+ */
+export class DataLoader {
+  readonly samples: readonly AgeSample[];
+  private readonly opts: Required<Omit<DataLoaderOptions, 'augment'>> & { augment: AugmentConfig | false };
+  private readonly cached = new Map<number, RgbImage>();
+
+  constructor(samples: readonly AgeSample[], options: DataLoaderOptions = {}) {
+    if (samples.length === 0) throw new Error('Error in DataLoader: samples must not be empty, but got 0 samples.');
+    const batchSize = options.batchSize ?? 128;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new Error(`Error in DataLoader: batchSize must be a positive integer, but got ${batchSize}.`);
+    }
+    this.samples = samples;
+    this.opts = {
+      size: 224,
+      margin: 0,
+      rotate: true,
+      shuffle: false,
+      augment: false,
+      prefetch: 2,
+      cache: false,
+      dropLast: false,
+      ...options,
+      batchSize,
+    };
+  }
+
+  /** Number of batches per epoch. */
+  get numBatches(): number {
+    const n = this.samples.length / this.opts.batchSize;
+    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** Image side length. */
+  get size(): number {
+    return this.opts.size;
+  }
+
+  private plan(rng?: Rng): PlannedItem[] {
+    const { shuffle, augment } = this.opts;
+    if ((shuffle || augment) && !rng) {
+      throw new Error('Error in DataLoader.epoch: rng must be given when shuffle or augment is on, but got undefined.');
+    }
+    let order = this.samples.map((_, i) => i);
+    if (shuffle && rng) order = rng.shuffle(order);
+    return order.map((index) => ({ index, aug: augment && rng ? sampleAugmentParams(rng, augment) : null }));
+  }
+
+  private async decode(index: number): Promise<RgbImage> {
+    const hit = this.cached.get(index);
+    if (hit) return hit;
+    const image = await loadImage(this.samples[index], this.opts);
+    if (this.opts.cache) this.cached.set(index, image);
+    return image;
+  }
+
+  private async load(items: PlannedItem[]): Promise<{ images: RgbImage[]; items: PlannedItem[] }> {
+    const images = await Promise.all(items.map(async (it) => {
+      const img = await this.decode(it.index);
+      return it.aug ? applyAugment(img, it.aug) : img;
+    }));
+    return { images, items };
+  }
+
+  private assemble({ images, items }: { images: RgbImage[]; items: PlannedItem[] }): Batch {
+    const s = this.opts.size;
+    const per = s * s * 3;
+    const out = new Float32Array(items.length * per);
+    images.forEach((img, k) => normalizeInto(img, out, k * per));
+    const samples = items.map((it) => this.samples[it.index]);
+    const batch: Batch = { images: out, shape: [items.length, s, s, 3], ages: samples.map((x) => x.age), samples };
+    if (samples.every((x) => x.gender !== undefined)) batch.genders = samples.map((x) => x.gender ?? 0);
+    if (samples.every((x) => x.ethnicity !== undefined)) batch.ethnicities = samples.map((x) => x.ethnicity ?? 0);
+    return batch;
+  }
+
+  /**
+   * The batches of one epoch. The permutation and augmentation draws are taken from `rng` now
+   * (synchronously); decoding runs `prefetch` batches ahead.
+   */
+  epoch(rng?: Rng): AsyncGenerator<Batch> {
+    const planned = this.plan(rng);
+    const { batchSize, prefetch } = this.opts;
+    const chunks: PlannedItem[][] = [];
+    for (let i = 0; i < planned.length; i += batchSize) chunks.push(planned.slice(i, i + batchSize));
+    if (this.opts.dropLast && chunks.length > 0 && chunks[chunks.length - 1].length < batchSize) chunks.pop();
+    return this.iterate(chunks, prefetch);
+  }
+
+  private async *iterate(chunks: PlannedItem[][], prefetch: number): AsyncGenerator<Batch> {
+    const pending: Promise<{ images: RgbImage[]; items: PlannedItem[] }>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < chunks.length && pending.length <= prefetch) {
+        const p = this.load(chunks[next++]);
+        p.catch(() => undefined); // surfaced when awaited below
+        pending.push(p);
+      }
+    };
+    fill();
+    while (pending.length > 0) {
+      const loaded = await (pending.shift() as Promise<{ images: RgbImage[]; items: PlannedItem[] }>);
+      fill();
+      yield this.assemble(loaded);
+    }
+  }
+
+  /** The first `count` images of an epoch planned from `rng`, augmented but not normalised (for sample grids). */
+  async preview(count: number, rng?: Rng): Promise<{ images: RgbImage[]; samples: AgeSample[] }> {
+    const items = this.plan(rng).slice(0, count);
+    const { images } = await this.load(items);
+    return { images, samples: items.map((it) => this.samples[it.index]) };
+  }
+}
+
+/** Tiles RGB images (all the same size) into a grid and writes it as a PNG. */
+export async function writeImageGrid(images: readonly RgbImage[], file: string, columns = 8): Promise<void> {
+  if (images.length === 0) throw new Error('Error in writeImageGrid: images must not be empty, but got 0 images.');
+  const { width: w, height: h } = images[0];
+  const cols = Math.min(columns, images.length);
+  const rows = Math.ceil(images.length / cols);
+  const pad = 2;
+  const W = cols * (w + pad) + pad;
+  const H = rows * (h + pad) + pad;
+  const canvas = new Uint8Array(W * H * 3).fill(255);
+  images.forEach((img, k) => {
+    const ox = pad + (k % cols) * (w + pad);
+    const oy = pad + Math.floor(k / cols) * (h + pad);
+    for (let y = 0; y < h; y++) {
+      canvas.set(img.data.subarray(y * w * 3, (y + 1) * w * 3), ((oy + y) * W + ox) * 3);
+    }
+  });
+  await sharp(canvas, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+}

@@ -1,0 +1,380 @@
+/**
+ * The training loop of the paper (Adam 1e-3, StepLR(20, 0.2), 80 epochs, σ = 2, λ = 1 by default):
+ * single-task LDL, the cross-entropy and mean-variance baselines, and the multi-task model (age +
+ * gender + ethnicity); evaluation every epoch; best-model selection; gradient accumulation;
+ * checkpoints after every epoch and exact resume.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { saveModel } from '@ldl/backbones';
+import {
+  AgeMetrics,
+  type AgeMetricsResult,
+  crossEntropyLoss,
+  expectedAge,
+  flipTTA,
+  ldlLoss,
+  meanVarianceLoss,
+  multiTaskLoss,
+} from '@ldl/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
+import type { Batch, DataLoader } from './pipeline';
+import { Rng } from './prng';
+import { createProgress, type ProgressReporter } from './progress';
+import { curvesSvg, type EpochRecord, metricsCsv, writeFileAtomic, writeSvgPng } from './report';
+
+/** Loss of the age head. */
+export type LossName = 'ldl' | 'ce' | 'mean-variance';
+
+/** Metric that picks the best epoch: `'ca3'` (higher is better; MegaAge-style) or `'mae'` (lower; MORPH-style). */
+export type BestBy = 'ca3' | 'mae';
+
+/** Options of {@link Trainer}. Defaults are the paper's. */
+export interface TrainerOptions {
+  /** Output directory: checkpoints, `best/`, `metrics.csv`, `curves.png`. */
+  runDir: string;
+  /** Age loss. Multi-task models always use LDL for age. @default 'ldl' */
+  loss?: LossName;
+  /** Epochs. @default 80 */
+  epochs?: number;
+  /** Adam learning rate. @default 1e-3 */
+  learningRate?: number;
+  /** StepLR step size in epochs. @default 20 */
+  stepSize?: number;
+  /** StepLR factor. @default 0.2 */
+  gamma?: number;
+  /** Label σ of the Gaussian target. @default 2 */
+  sigma?: number;
+  /** Weight λ of the expectation L1 term. @default 1 */
+  lambda?: number;
+  /** Age of class 0. @default 0 */
+  minAge?: number;
+  /** Loader batches per optimizer step (the effective batch is `accumulationSteps` × loader batch). @default 1 */
+  accumulationSteps?: number;
+  /** Seed of the shuffling/augmentation RNG. @default 0 */
+  seed?: number;
+  /** Best-epoch metric. @default 'mae' */
+  bestBy?: BestBy;
+  /** Continue from the run directory's latest checkpoint (error if there is none). @default false */
+  resume?: boolean;
+  /** Epoch checkpoints to keep. @default 2 */
+  keepCheckpoints?: number;
+  /** Average the prediction with the mirrored image's in evaluation. @default false */
+  flipTTA?: boolean;
+  /** Extra run configuration stored with checkpoints and `best/meta.json` (image size, margin, …). */
+  config?: Record<string, unknown>;
+  /** Progress display; `false` for none. @default createProgress() */
+  progress?: ProgressReporter | false;
+  /** Log sink for one line per epoch and notices. @default console.log */
+  log?: (line: string) => void;
+  /** Called after every optimizer step (it may throw, e.g. to simulate an interruption in tests). */
+  onStep?: (info: { epoch: number; step: number; stepInEpoch: number; loss: number }) => void;
+}
+
+/** Result of {@link Trainer.evaluate}. */
+export interface EvalResult {
+  /** MAE, CA(3/5/7), MAE by decade. */
+  metrics: AgeMetricsResult;
+  /** Mean loss over the samples. */
+  loss: number;
+  /** Gender accuracy, % (multi-task). */
+  genderAcc?: number;
+  /** Ethnicity accuracy, % (multi-task). */
+  ethnicityAcc?: number;
+  /** Predicted ages, in loader order. */
+  predictions: number[];
+  /** True ages, in loader order. */
+  truth: number[];
+}
+
+/** Result of {@link Trainer.fit}. */
+export interface FitResult {
+  /** One record per epoch (including epochs before a resume). */
+  history: EpochRecord[];
+  /** Best epoch and its metric value. */
+  best: { epoch: number; metric: BestBy; value: number };
+  /** Directory of the best model (`runDir/best`). */
+  bestDir: string;
+  /** Optimizer steps taken in total. */
+  steps: number;
+}
+
+type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Tensor2D };
+
+/** Keys of the run config that must match when resuming. */
+const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
+
+/**
+ * Trains a `LayersModel` whose output is age logits `[N, numClasses]`, or, for multi-task, three
+ * outputs `[age, gender, ethnicity]` (as built by `multiTaskAgeModel`).
+ *
+ * ```ts
+ * const trainer = new Trainer(model, { runDir: 'runs/x', epochs: 10, bestBy: 'ca3' });
+ * const { best } = await trainer.fit(trainLoader, valLoader);
+ * ```
+ */
+export class Trainer {
+  readonly model: LayersModel;
+  readonly multiTask: boolean;
+  private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'progress' | 'config'>> & Pick<TrainerOptions, 'onStep' | 'config'>;
+  private readonly progress: ProgressReporter | false;
+
+  constructor(model: LayersModel, options: TrainerOptions) {
+    this.model = model;
+    this.multiTask = model.outputs.length === 3;
+    if (model.outputs.length !== 1 && !this.multiTask) {
+      throw new Error(`Error in Trainer: model must have 1 output (age) or 3 (age, gender, ethnicity), but got ${model.outputs.length}.`);
+    }
+    this.o = {
+      loss: 'ldl',
+      epochs: 80,
+      learningRate: 1e-3,
+      stepSize: 20,
+      gamma: 0.2,
+      sigma: 2,
+      lambda: 1,
+      minAge: 0,
+      accumulationSteps: 1,
+      seed: 0,
+      bestBy: 'mae',
+      resume: false,
+      keepCheckpoints: 2,
+      flipTTA: false,
+      log: (l: string) => console.log(l),
+      ...options,
+    };
+    if (this.multiTask && this.o.loss !== 'ldl') {
+      throw new Error(`Error in Trainer: loss must be 'ldl' for a multi-task model, but got '${this.o.loss}'.`);
+    }
+    if (!Number.isInteger(this.o.accumulationSteps) || this.o.accumulationSteps < 1) {
+      throw new Error(`Error in Trainer: accumulationSteps must be a positive integer, but got ${this.o.accumulationSteps}.`);
+    }
+    this.progress = options.progress === undefined ? createProgress() : options.progress;
+  }
+
+  /** Number of age classes (the age output's width). */
+  get numClasses(): number {
+    const shape = this.model.outputs[0].shape;
+    return shape[shape.length - 1] as number;
+  }
+
+  /** Learning rate of a 1-based epoch under StepLR. */
+  learningRateAt(epoch: number): number {
+    return this.o.learningRate * this.o.gamma ** Math.floor((epoch - 1) / this.o.stepSize);
+  }
+
+  private runConfig(): Record<string, unknown> {
+    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, config, ...rest } = this.o;
+    return { ...rest, multiTask: this.multiTask, numClasses: this.numClasses, ...config };
+  }
+
+  private outputs(x: tf.Tensor4D, training: boolean): ModelOutputs {
+    const out = this.model.apply(x, { training }) as tf.Tensor | tf.Tensor[];
+    if (Array.isArray(out)) {
+      if (out.length === 1) return { age: out[0] as tf.Tensor2D };
+      return { age: out[0] as tf.Tensor2D, gender: out[1] as tf.Tensor2D, ethnicity: out[2] as tf.Tensor2D };
+    }
+    return { age: out as tf.Tensor2D };
+  }
+
+  private lossOf(out: ModelOutputs, batch: Batch): tf.Scalar {
+    const { sigma, lambda, minAge, loss } = this.o;
+    if (this.multiTask) {
+      if (!batch.genders || !batch.ethnicities) {
+        const s = batch.samples.find((x) => x.gender === undefined || x.ethnicity === undefined);
+        throw new Error(`Error in Trainer: multi-task training needs gender and race for every sample, but ${s?.path} (${s?.source.file} line ${s?.source.line}) has none.`);
+      }
+      return multiTaskLoss(
+        { age: out.age, gender: out.gender as tf.Tensor2D, ethnicity: out.ethnicity as tf.Tensor2D },
+        { ages: batch.ages, gender: batch.genders, ethnicity: batch.ethnicities },
+        { sigma, lambda, minAge },
+      );
+    }
+    if (loss === 'ce') return crossEntropyLoss(out.age, batch.ages, { minAge });
+    if (loss === 'mean-variance') return meanVarianceLoss(out.age, batch.ages, { minAge });
+    return ldlLoss(out.age, batch.ages, { sigma, lambda, minAge });
+  }
+
+  /** Replaces the optimizer by a fresh Adam at `lr` carrying the same state (see the README on exact resume). */
+  private async rebuildOptimizer(lr: number, from: tf.AdamOptimizer | null): Promise<tf.AdamOptimizer> {
+    const fresh = tf.train.adam(lr);
+    if (from) {
+      const weights = await from.getWeights();
+      await fresh.setWeights(weights);
+      weights[0].tensor.dispose(); // the iteration count scalar; the rest are shared with `fresh`
+      from.dispose();
+    }
+    return fresh;
+  }
+
+  /**
+   * Evaluates on every sample of `loader` (in order): MAE, CA(3/5/7), mean loss, and for multi-task
+   * models gender/ethnicity accuracy.
+   */
+  async evaluate(loader: DataLoader): Promise<EvalResult> {
+    const metrics = new AgeMetrics();
+    let lossSum = 0;
+    let genderRight = 0;
+    let ethnicityRight = 0;
+    const predictions: number[] = [];
+    const truth: number[] = [];
+    for await (const batch of loader.epoch()) {
+      const [lossT, predT, gT, eT] = tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, batch.shape);
+        const out = this.outputs(x, false);
+        const ages = this.o.flipTTA
+          ? expectedAge(flipTTA((im) => this.outputs(im, false).age, x), { minAge: this.o.minAge, from: 'probabilities' })
+          : expectedAge(out.age, { minAge: this.o.minAge });
+        const g = out.gender ? tf.argMax(out.gender, 1) : tf.zeros([0]);
+        const e = out.ethnicity ? tf.argMax(out.ethnicity, 1) : tf.zeros([0]);
+        return [this.lossOf(out, batch), ages, g, e];
+      });
+      const [l, p, g, e] = await Promise.all([lossT.data(), predT.data(), gT.data(), eT.data()]);
+      tf.dispose([lossT, predT, gT, eT]);
+      lossSum += l[0] * batch.ages.length;
+      metrics.update(p, batch.ages);
+      predictions.push(...p);
+      truth.push(...batch.ages);
+      if (batch.genders) genderRight += batch.genders.filter((v, i) => g[i] === v).length;
+      if (batch.ethnicities) ethnicityRight += batch.ethnicities.filter((v, i) => e[i] === v).length;
+    }
+    const result: EvalResult = { metrics: metrics.result(), loss: lossSum / metrics.count, predictions, truth };
+    if (this.multiTask) {
+      result.genderAcc = (100 * genderRight) / metrics.count;
+      result.ethnicityAcc = (100 * ethnicityRight) / metrics.count;
+    }
+    return result;
+  }
+
+  /** Saves the model and `meta.json` (run config, epoch, metrics) to `runDir/best` atomically. */
+  private async saveBest(epoch: number, record: EpochRecord): Promise<string> {
+    const dir = path.join(this.o.runDir, 'best');
+    await replaceDirAtomic(dir, async (tmp) => {
+      await saveModel(this.model, tmp);
+      await fsp.writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ epoch, metrics: record, config: this.runConfig() }, null, 2));
+    });
+    return dir;
+  }
+
+  /**
+   * Trains for the configured epochs (continuing from the latest checkpoint with `resume`),
+   * evaluating on `val` after every epoch. Resume restarts an interrupted epoch from its beginning
+   * with the RNG state saved at that epoch's start, so a resumed run equals an uninterrupted one.
+   */
+  async fit(train: DataLoader, val: DataLoader): Promise<FitResult> {
+    const { runDir, epochs, bestBy, log } = this.o;
+    await fsp.mkdir(runDir, { recursive: true });
+    const config = this.runConfig();
+    let rng = new Rng(this.o.seed);
+    let history: EpochRecord[] = [];
+    let best: TrainingState['best'] = null;
+    let step = 0;
+    let startEpoch = 0;
+    let optimizer: tf.AdamOptimizer | null = null;
+    if (this.o.resume) {
+      const ckpt = await latestCheckpoint(runDir);
+      if (!ckpt) throw new Error(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
+      const differing = RESUME_KEYS.filter((k) => JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]));
+      if (differing.length > 0) {
+        throw new Error(
+          `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
+        );
+      }
+      optimizer = await restoreCheckpoint(ckpt.dir, this.model, () => tf.train.adam(this.o.learningRate));
+      rng = Rng.fromState(ckpt.state.rngState);
+      ({ history, best, step } = ckpt.state);
+      startEpoch = ckpt.state.epoch;
+      log(`resumed from ${ckpt.dir}: ${startEpoch} epoch(s) done, ${step} steps; restarting at epoch ${startEpoch + 1}`);
+    }
+    const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const k = this.o.accumulationSteps;
+    for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+      const lr = this.learningRateAt(epoch);
+      optimizer = await this.rebuildOptimizer(lr, optimizer);
+      const opt = optimizer;
+      const t0 = Date.now();
+      const total = Math.ceil(train.numBatches / k);
+      let lossSum = 0;
+      let seen = 0;
+      let micro = 0;
+      let stepInEpoch = 0;
+      let acc: tf.NamedTensorMap | null = null;
+      const payload = (loss: number) => ({ epoch, epochs, ips: seen / Math.max(1e-3, (Date.now() - t0) / 1000), loss });
+      if (this.progress) this.progress.start(total, payload(0));
+      const apply = () => {
+        const grads = acc as tf.NamedTensorMap;
+        const scaled = tf.tidy(() => Object.entries(grads).map(([name, g]) => ({ name, tensor: micro > 1 ? tf.div(g, micro) : g.clone() })));
+        opt.applyGradients(scaled);
+        tf.dispose([...scaled.map((s) => s.tensor), ...Object.values(grads)]);
+        acc = null;
+        micro = 0;
+        step += 1;
+        stepInEpoch += 1;
+        if (this.progress) this.progress.update(stepInEpoch, payload(lossSum / seen));
+        this.o.onStep?.({ epoch, step, stepInEpoch, loss: lossSum / seen });
+      };
+      try {
+        for await (const batch of train.epoch(rng)) {
+          const x = tf.tensor4d(batch.images, batch.shape);
+          const { value, grads } = tf.variableGrads(() => this.lossOf(this.outputs(x, true), batch), vars);
+          x.dispose();
+          const lossValue = (await value.data())[0];
+          value.dispose();
+          if (!Number.isFinite(lossValue)) {
+            throw new Error(`Error in Trainer.fit: loss must be finite, but got ${lossValue} at epoch ${epoch}, step ${stepInEpoch + 1}.`);
+          }
+          lossSum += lossValue * batch.ages.length;
+          seen += batch.ages.length;
+          if (acc === null) {
+            acc = grads;
+          } else {
+            const prev: tf.NamedTensorMap = acc;
+            acc = tf.tidy(() => Object.fromEntries(Object.entries(prev).map(([n, g]) => [n, tf.add(g, grads[n])])));
+            tf.dispose([...Object.values(prev), ...Object.values(grads)]);
+          }
+          micro += 1;
+          if (micro === k) apply();
+        }
+        if (micro > 0) apply();
+      } finally {
+        if (this.progress) this.progress.stop();
+        if (acc) tf.dispose(Object.values(acc as tf.NamedTensorMap));
+      }
+      const trainSeconds = (Date.now() - t0) / 1000;
+      const ev = await this.evaluate(val);
+      const record: EpochRecord = {
+        epoch,
+        lr,
+        trainLoss: lossSum / seen,
+        valLoss: ev.loss,
+        mae: ev.metrics.mae,
+        ca3: ev.metrics.ca3,
+        ca5: ev.metrics.ca5,
+        ca7: ev.metrics.ca7,
+        ...(this.multiTask ? { genderAcc: ev.genderAcc, ethnicityAcc: ev.ethnicityAcc } : {}),
+        seconds: (Date.now() - t0) / 1000,
+        imagesPerSecond: seen / trainSeconds,
+      };
+      history.push(record);
+      const value = record[bestBy];
+      const improved = best === null || (bestBy === 'mae' ? value < best.value : value > best.value);
+      if (improved) {
+        best = { epoch, metric: bestBy, value };
+        await this.saveBest(epoch, record);
+      }
+      await saveCheckpoint(runDir, { model: this.model, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
+      await writeFileAtomic(path.join(runDir, 'metrics.csv'), metricsCsv(history));
+      await writeSvgPng(curvesSvg(history, `${String(config.title ?? path.basename(runDir))} — ${this.multiTask ? 'multi-task' : this.o.loss}`), path.join(runDir, 'curves.png'));
+      log(
+        `epoch ${epoch}/${epochs} lr ${lr.toExponential(2)} | train loss ${record.trainLoss.toFixed(4)} | val loss ${record.valLoss.toFixed(4)} ` +
+          `MAE ${record.mae.toFixed(3)} CA(3/5/7) ${record.ca3.toFixed(1)}/${record.ca5.toFixed(1)}/${record.ca7.toFixed(1)}` +
+          (this.multiTask ? ` gender ${record.genderAcc?.toFixed(1)}% race ${record.ethnicityAcc?.toFixed(1)}%` : '') +
+          ` | ${record.imagesPerSecond.toFixed(1)} img/s, ${record.seconds.toFixed(0)} s${improved ? ' | best' : ''}`,
+      );
+    }
+    if (!best) throw new Error(`Error in Trainer.fit: epochs must be more than the ${startEpoch} already done, but got ${epochs}.`);
+    return { history, best: { epoch: best.epoch, metric: bestBy, value: best.value }, bestDir: path.join(runDir, 'best'), steps: step };
+  }
+}
