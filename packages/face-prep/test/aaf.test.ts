@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alignImages } from '../src/batch';
+import { parseFacesCsv } from '../src/csv';
+import { AAF_PRESENT, AAF_RAW, evaluate, percentile, readHandLabels, seededSubset } from './aaf';
+
+/** Photos of the seeded subset (all 600 run in `pnpm --filter @ldl/face-prep bench`). */
+const SUBSET = 150;
+
+if (!AAF_PRESENT) console.log(`face-prep: ${AAF_RAW} not found, skipping the AAF alignment evaluation.`);
+
+describe('evaluation helpers', () => {
+  it('percentile is nearest-rank and the subset is seeded', () => {
+    expect(percentile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+    expect(percentile([5, 1, 4, 2, 3], 0.95)).toBe(5);
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    expect(seededSubset(items, 10, 3)).toEqual(seededSubset(items, 10, 3));
+    expect(seededSubset(items, 10, 3)).not.toEqual(seededSubset(items, 10, 4));
+  });
+});
+
+describe.skipIf(!AAF_PRESENT)(`two-pass alignment on aaf-raw (seeded subset of ${SUBSET})`, () => {
+  it('meets the acceptance figures', { timeout: 600_000 }, async () => {
+    const labels = seededSubset(readHandLabels(), SUBSET, 2020);
+    const dir = mkdtempSync(join(tmpdir(), 'face-prep-aaf-'));
+    try {
+      const out = join(dir, 'faces.csv');
+      await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: labels.map((l) => l.file), out, progress: false });
+      const m = await evaluate(labels, parseFacesCsv(readFileSync(out, 'utf8'), out));
+      console.log(`face-prep aaf subset: ${JSON.stringify(m)}`);
+      expect(m.detectionRate).toBeGreaterThanOrEqual(0.98);
+      expect(m.eyeErrorMedian).toBeLessThanOrEqual(0.05);
+      expect(m.eyeErrorP95).toBeLessThanOrEqual(0.1);
+      expect(m.angleErrorMedian).toBeLessThanOrEqual(2);
+      expect(m.levelWithin2).toBeGreaterThanOrEqual(0.95);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
