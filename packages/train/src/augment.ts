@@ -9,17 +9,11 @@
  * contrast map `x → α·x + β·255` with `α = 1 + U(−c, c)`, `β = U(−b, b)`. Every op rounds and clips to
  * 0..255, as the 8-bit pipeline does.
  */
+import type { RgbImage } from '@ldl/face-prep';
 import type { Rng } from './prng';
 
-/** An 8-bit RGB image, row-major `[height, width, 3]`. */
-export interface RgbImage {
-  /** Pixel bytes, length `width * height * 3`. */
-  data: Uint8Array;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-}
+/** An 8-bit RGB image, row-major `[height, width, 3]` (the type of @ldl/face-prep). */
+export type { RgbImage };
 
 /** Augmentation settings; the defaults are the paper's. */
 export interface AugmentConfig {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, runLogger, setupBackend } from './experiment';
+import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
 import { type AgeSample, describeSkipped, type ReaderOptions } from './readers';
 import type { LossName } from './trainer';
 

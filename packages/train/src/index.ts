@@ -80,3 +80,20 @@ export {
   type Series,
 } from './report';
 export { generateSyntheticMegaAge, syntheticFaceSvg, type SyntheticOptions, type SyntheticDataset } from './synthetic';
+export {
+  buildModel,
+  withSeededRandom,
+  runExperiment,
+  setupBackend,
+  runLogger,
+  constantBaseline,
+  loadSavedModel,
+  evaluateSaved,
+  predictImage,
+  type ModelConfig,
+  type ExperimentOptions,
+  type ExperimentReport,
+  type SavedModel,
+  type Prediction,
+} from './experiment';
+export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';

@@ -3,9 +3,9 @@
  * crop of its `box`, resize, augmentation, ImageNet normalisation, seeded shuffling, and batching
  * with prefetch (sharp decodes on libuv worker threads while the model trains on the main thread).
  */
-import { type Box, cropResize, decodeImage, expandBox, rotateExpand } from '@ldl/face-prep';
+import { type Box, cropResize, decodeImage, expandBox, type RgbImage, rotateExpand } from '@ldl/face-prep';
 import sharp from 'sharp';
-import { type AugmentConfig, type AugmentParams, applyAugment, type RgbImage, sampleAugmentParams } from './augment';
+import { type AugmentConfig, type AugmentParams, applyAugment, sampleAugmentParams } from './augment';
 import type { Rng } from './prng';
 import type { AgeSample } from './readers';
 

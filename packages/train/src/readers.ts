@@ -5,12 +5,13 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { Box } from '@ldl/face-prep';
 import sharp from 'sharp';
 import { parseCsv } from './csv';
 import { Rng } from './prng';
 
-/** A face box `[x1, y1, x2, y2]` in pixels. */
-export type Box = [number, number, number, number];
+/** A face box `[x1, y1, x2, y2]` in pixels (the type of @ldl/face-prep). */
+export type { Box };
 
 /** Where a sample came from, for error messages. */
 export interface SampleSource {
