@@ -9,9 +9,11 @@ export {
   setGroupedConvStrategy,
   getGroupedConvStrategy,
   resolveGroupedConvStrategy,
+  strategySupported,
   GROUPED_CONV_STRATEGIES,
   AUTO_STRATEGY,
   type GroupedConvStrategy,
+  type ConcreteGroupedConvStrategy,
   type GroupedConv2dOptions,
 } from './ops/grouped_conv.js';
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';

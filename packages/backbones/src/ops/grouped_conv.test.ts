@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { groupedConv2d, getGroupedConvStrategy, resolveGroupedConvStrategy, setGroupedConvStrategy, type GroupedConvStrategy } from './grouped_conv';
+import { groupedConv2d, getGroupedConvStrategy, resolveGroupedConvStrategy, setGroupedConvStrategy, strategySupported, type GroupedConvStrategy } from './grouped_conv';
 
 /** `[k, k, c, o]` → the equivalent undilated `[(k-1)d+1, (k-1)d+1, c, o]` filter (zeros between taps), by matMul. */
 function dilateFilter(f: tf.Tensor4D, d: number): tf.Tensor4D {
@@ -87,9 +87,18 @@ describe('groupedConv2d', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('follows the global strategy and resolves auto per backend', () => {
+  it('follows the global strategy and resolves auto per backend, inference vs gradient tape', () => {
     expect(getGroupedConvStrategy()).toBe('auto');
-    expect(resolveGroupedConvStrategy()).toBe('im2col');
+    expect(resolveGroupedConvStrategy()).toBe('split');
+    let underTape = '';
+    tf.grad((x: tf.Tensor) => {
+      underTape = resolveGroupedConvStrategy();
+      return tf.sum(x);
+    })(tf.ones([2]));
+    expect(underTape).toBe('split');
+    expect(strategySupported('depthwise', 'cpu', true)).toBe(true);
+    expect(strategySupported('split', 'no-such-backend', false)).toBe(false);
+    expect(strategySupported('native', 'cpu', false)).toBe(false);
     setGroupedConvStrategy('split');
     expect(resolveGroupedConvStrategy('auto')).toBe('split');
     expect(resolveGroupedConvStrategy('depthwise')).toBe('depthwise');

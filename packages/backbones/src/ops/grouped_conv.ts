@@ -5,6 +5,7 @@ import {
   depthwiseConv2d,
   engine,
   getBackend,
+  getKernel,
   matMul,
   grads,
   mul,
@@ -12,7 +13,6 @@ import {
   reshape,
   slice,
   split,
-  stack,
   sum,
   tensor,
   tidy,
@@ -34,16 +34,22 @@ import {
  *   `batchMatMul`/`slice`/`pad` gradients only, so it trains on backends without
  *   `Conv2DBackpropFilter` (wasm in TF.js 4.22).
  * - `'depthwise'`: one `depthwiseConv2d` with channel multiplier `out/groups`, then a sum over the
- *   `in/groups` inputs of each group (valid when `in/groups`… any; memory `in·out/groups` channels).
+ *   `in/groups` inputs of each group (intermediate of `in·out/groups` channels).
  * - `'native'`: TensorFlow's own grouped `Conv2D` kernel; only the `tensorflow` backend (tfjs-node)
  *   accepts a filter whose input depth is `in/groups`. See {@link groupedConv2d}.
- * - `'auto'`: `'native'` on the `tensorflow` backend, otherwise the per-backend choice measured by
- *   `bench/grouped-conv.ts` ({@link AUTO_STRATEGY}).
+ * - `'auto'`: the per-backend choice measured by `bench/grouped-conv.ts`, for inference or training
+ *   ({@link AUTO_STRATEGY}); `'native'` on the `tensorflow` backend.
+ *
+ * Dilations > 1: TF.js's `conv2d`/`depthwiseConv2d` gradients reject them, so only `'im2col'` can be
+ * differentiated there.
  */
 export type GroupedConvStrategy = 'split' | 'blockDiagonal' | 'im2col' | 'depthwise' | 'native' | 'auto';
 
+/** A concrete strategy (anything but `'auto'`). */
+export type ConcreteGroupedConvStrategy = Exclude<GroupedConvStrategy, 'auto'>;
+
 /** Every concrete strategy (everything but `'auto'`), in the order the benchmark prints them. */
-export const GROUPED_CONV_STRATEGIES: readonly Exclude<GroupedConvStrategy, 'auto'>[] = [
+export const GROUPED_CONV_STRATEGIES: readonly ConcreteGroupedConvStrategy[] = [
   'split',
   'blockDiagonal',
   'im2col',
@@ -52,16 +58,35 @@ export const GROUPED_CONV_STRATEGIES: readonly Exclude<GroupedConvStrategy, 'aut
 ];
 
 /**
- * Strategy `'auto'` resolves to, per backend name (fallback: `default`). Chosen from the numbers of
- * `pnpm --filter @ldl/backbones bench` (see the package README): forward+backward time at ResNeXt-50
- * shapes (32 groups, 3×3, 128→128 channels at 56×56 and 28×28).
+ * Preference lists `'auto'` picks from, per backend (fallback `default`): `inference` when no gradient
+ * is being recorded, `training` inside `tf.grads`/`variableGrads`/`fit`. The first strategy whose
+ * kernels (forward, plus backward when training) are registered on the backend wins, so e.g. wasm uses
+ * `'depthwise'` for training once `@ldl/kernels` registered depthwise gradients there, and `'im2col'`
+ * (matMul/slice gradients only) before that. Orders from `pnpm --filter @ldl/backbones bench`
+ * (numbers in the README).
  */
-export const AUTO_STRATEGY: Readonly<Record<string, Exclude<GroupedConvStrategy, 'auto'>>> = {
-  tensorflow: 'native',
-  cpu: 'im2col',
-  wasm: 'im2col',
-  default: 'im2col',
+export const AUTO_STRATEGY: Readonly<Record<string, { inference: ConcreteGroupedConvStrategy[]; training: ConcreteGroupedConvStrategy[] }>> = {
+  tensorflow: { inference: ['native'], training: ['native'] },
+  cpu: { inference: ['split'], training: ['split'] },
+  wasm: { inference: ['depthwise', 'split'], training: ['depthwise', 'im2col'] },
+  default: { inference: ['split'], training: ['split', 'im2col'] },
 };
+
+/** Kernels each strategy needs: forward, and additionally for gradients. */
+const KERNELS: Record<ConcreteGroupedConvStrategy, { forward: string[]; backward: string[] }> = {
+  split: { forward: ['Conv2D', 'SplitV', 'Concat'], backward: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] },
+  blockDiagonal: { forward: ['Conv2D', 'Multiply'], backward: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] },
+  im2col: { forward: ['BatchMatMul', 'Slice', 'Concat', 'Transpose'], backward: ['SplitV', 'PadV2'] },
+  depthwise: { forward: ['DepthwiseConv2dNative', 'Sum'], backward: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] },
+  native: { forward: ['Conv2D'], backward: [] },
+};
+
+/** Whether `strategy` can run on `backend` (with gradients when `training`), judged by its registered kernels. */
+export function strategySupported(strategy: ConcreteGroupedConvStrategy, backend: string, training: boolean): boolean {
+  if (strategy === 'native') return backend === 'tensorflow';
+  const { forward, backward } = KERNELS[strategy];
+  return [...forward, ...(training ? backward : [])].every((k) => getKernel(k, backend) !== undefined);
+}
 
 let globalStrategy: GroupedConvStrategy = 'auto';
 
@@ -76,12 +101,21 @@ export function getGroupedConvStrategy(): GroupedConvStrategy {
   return globalStrategy;
 }
 
-/** Resolves `'auto'` (and the global default) to the concrete strategy used on the current backend. */
-export function resolveGroupedConvStrategy(strategy: GroupedConvStrategy = globalStrategy): Exclude<GroupedConvStrategy, 'auto'> {
+/**
+ * Resolves `'auto'` (and the global default) to the concrete strategy for the current backend and
+ * whether a gradient tape is recording (see {@link AUTO_STRATEGY}).
+ */
+export function resolveGroupedConvStrategy(strategy: GroupedConvStrategy = globalStrategy): ConcreteGroupedConvStrategy {
   const s = strategy === 'auto' ? globalStrategy : strategy;
   if (s !== 'auto') return s;
   const backend = getBackend();
-  return AUTO_STRATEGY[backend] ?? AUTO_STRATEGY.default!;
+  const training = engine().state.gradientDepth > 0;
+  const prefs = (AUTO_STRATEGY[backend] ?? AUTO_STRATEGY.default!)[training ? 'training' : 'inference'];
+  const chosen = prefs.find((p) => strategySupported(p, backend, training));
+  if (chosen === undefined) {
+    throw new Error(`Error in groupedConv2d: backend '${backend}' must register the kernels of one of ${prefs.join(', ')}${training ? ' (with gradients)' : ''}, but has none.`);
+  }
+  return chosen;
 }
 
 /** Options of {@link groupedConv2d}. */
@@ -227,7 +261,7 @@ function im2colStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Ten
   const taps: Tensor4D[] = [];
   for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(xp, g, i, j));
   // [N, Ho, Wo, kk, G, Cg] → [G, N·Ho·Wo, kk·Cg]
-  const cols = reshape(stack(taps, 3), [n * ho * wo, kk, groups, cg]);
+  const cols = reshape(concat(taps, 3), [n * ho * wo, kk, groups, cg]); // = stack on axis 3; concat's gradient (slices) is much faster than unstack on wasm
   const lhs = reshape(transpose(cols, [2, 0, 1, 3]), [groups, n * ho * wo, kk * cg]);
   // [kh, kw, Cg, G·Og] → [G, kk·Cg, Og]
   const rhs = reshape(transpose(reshape(filter, [kk * cg, groups, og]), [1, 0, 2]), [groups, kk * cg, og]);
@@ -272,7 +306,7 @@ function nativeStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Ten
   return run(x, filter) as Tensor4D;
 }
 
-const STRATEGY_FNS: Record<Exclude<GroupedConvStrategy, 'auto'>, (x: Tensor4D, f: Tensor4D, g: ResolvedGeometry) => Tensor4D> = {
+const STRATEGY_FNS: Record<ConcreteGroupedConvStrategy, (x: Tensor4D, f: Tensor4D, g: ResolvedGeometry) => Tensor4D> = {
   split: splitStrategy,
   blockDiagonal: blockDiagonalStrategy,
   im2col: im2colStrategy,
