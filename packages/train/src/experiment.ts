@@ -15,6 +15,7 @@ import type { AugmentConfig } from './augment';
 import { type BackendSelection, selectBackend } from './backend';
 import { DataLoader, loadImage, normalizeInto, writeImageGrid } from './pipeline';
 import { Rng } from './prng';
+import { definedOnly } from './util';
 import { type AgeSample, splitSamples } from './readers';
 import { errorByAge, errorByAgeSvg, writeFileAtomic, writeSvgPng } from './report';
 import { type BestBy, type EvalResult, type LossName, Trainer } from './trainer';
@@ -220,13 +221,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
     learningRate: 1e-3, stepSize: 20, gamma: 0.2, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
-    saveSamples: false, resume: false, flipTTA: false, notes: [], ...options,
+    saveSamples: false, resume: false, flipTTA: false, notes: [], ...definedOnly(options),
   };
-  const modelConfig: Required<ModelConfig> = { backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5, ...o.model };
+  const modelConfig: Required<ModelConfig> = { backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5, ...definedOnly(o.model ?? {}) };
   await fsp.mkdir(o.runDir, { recursive: true });
   const log = runLogger(o.runDir);
   log(`== ${o.title} → ${o.runDir}`);
   const backend = await setupBackend(o.backend, o.fastKernels, log);
+  for (const n of o.notes) log(n);
   let train = o.train;
   let val = o.val;
   const notes = [...o.notes];

@@ -22,6 +22,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
 import type { Batch, DataLoader } from './pipeline';
 import { Rng } from './prng';
+import { definedOnly } from './util';
 import { createProgress, type ProgressReporter } from './progress';
 import { curvesSvg, type EpochRecord, metricsCsv, writeFileAtomic, writeSvgPng } from './report';
 
@@ -143,7 +144,7 @@ export class Trainer {
       keepCheckpoints: 2,
       flipTTA: false,
       log: (l: string) => console.log(l),
-      ...options,
+      ...definedOnly(options),
     };
     if (this.multiTask && this.o.loss !== 'ldl') {
       throw new Error(`Error in Trainer: loss must be 'ldl' for a multi-task model, but got '${this.o.loss}'.`);
