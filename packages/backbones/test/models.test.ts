@@ -89,7 +89,7 @@ describe('features and the multi-task model', () => {
     await saveModel(tiny, dir);
     const loaded = await loadModel(dir);
     expect(loaded.outputNames).toEqual(['age', 'gender', 'ethnicity']);
-    expect(() => multiTaskAgeModel({ backbone: 'vgg16bn' as 'resnet50' })).toThrow('Error in multiTaskAgeModel: backbone must be one of resnet50, resnext50_32x4d, seresnext50_32x4d or a ResNetConfig');
+    expect(() => multiTaskAgeModel({ backbone: 'vgg16bn' })).toThrow('Error in multiTaskAgeModel: backbone must be one of resnet50, resnext50_32x4d, seresnext50_32x4d or a ResNetConfig');
     tiny.dispose();
     loaded.dispose();
   });

@@ -87,8 +87,11 @@ export function getFeatureModel(model: LayersModel, names: string[]): LayersMode
 
 /** Options of {@link multiTaskAgeModel}. */
 export interface MultiTaskAgeModelConfig {
-  /** ResNet-family backbone: a name or a full config. @default 'seresnext50_32x4d' */
-  backbone?: ResNetName | ResNetConfig;
+  /**
+   * Backbone: a ResNet-family name or a full {@link ResNetConfig} (`'vgg16bn'` has no `layer2` stage and
+   * is rejected). @default 'seresnext50_32x4d'
+   */
+  backbone?: BackboneName | ResNetConfig;
   /** Age classes (ages `0…numClasses-1`). @default 101 */
   numClasses?: number;
   /** Gender classes. @default 2 */
@@ -116,7 +119,7 @@ export function multiTaskAgeModel(config: MultiTaskAgeModelConfig = {}): LayersM
   const base: ResNetConfig =
     typeof backbone === 'string'
       ? (() => {
-          const arch: ResNetConfig | undefined = RESNET_VARIANTS[backbone];
+          const arch: ResNetConfig | undefined = RESNET_VARIANTS[backbone as ResNetName];
           if (!arch) {
             throw new Error(`Error in multiTaskAgeModel: backbone must be one of ${Object.keys(RESNET_VARIANTS).join(', ')} or a ResNetConfig, but got '${backbone}'.`);
           }
