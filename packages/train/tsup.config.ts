@@ -7,4 +7,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // import.meta.url (backend.ts loads tfjs-node with createRequire) also in the CJS build
+  shims: true,
+  // optional native dependency, loaded at run time only
+  external: ['webgpu'],
 });

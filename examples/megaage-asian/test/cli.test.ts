@@ -1,0 +1,55 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../..');
+const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]) {
+  const r = spawnSync(tsx, ['src/cli.ts', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+// A tiny model on the synthetic data set (generated into runs/synthetic-megaage once), wasm backend.
+const tiny = ['--preset', 'small', '--synthetic', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm'];
+
+describe('megaage-asian example CLI', () => {
+  it('prints usage with the presets', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('presets: paper (SE-ResNeXt-50 32x4d, 224 px, batch 128, 80 epochs');
+    expect(r.out).toContain('--save-samples');
+  });
+
+  it('rejects an unknown preset and a missing checkpoint clearly', () => {
+    const bad = cli('train', '--preset', 'huge');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('Error in --preset: preset must be one of paper, small, but got "huge".');
+    expect(cli('eval').out).toContain('Error in eval: --checkpoint DIR is required');
+  });
+
+  it('trains on synthetic data, resumes to a longer run, evaluates and predicts', () => {
+    const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ldl-ex-')), 'run');
+    const first = cli('train', ...tiny, '--epochs', '1', '--run-dir', runDir);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('data: SYNTHETIC drawn faces (--synthetic;');
+    expect(first.out).toContain('backend: wasm');
+    const resumed = cli('train', ...tiny, '--epochs', '2', '--run-dir', runDir, '--resume');
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(resumed.out).toContain('1 epoch(s) done');
+    const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { epochsRun: number; test: { mae: number }; baseline: { mae: number } };
+    expect(report.epochsRun).toBe(2);
+    expect(Number.isFinite(report.test.mae)).toBe(true);
+    const ev = cli('eval', '--checkpoint', runDir, '--synthetic', '--backend', 'wasm');
+    expect(ev.code, ev.out).toBe(0);
+    expect(ev.out).toMatch(new RegExp(`eval on 200 images: MAE ${report.test.mae.toFixed(3)}`));
+    const image = path.join(repoRoot, 'runs/synthetic-megaage/test/test_00000.jpg');
+    const p = cli('predict', '--checkpoint', runDir, image, '--backend', 'wasm');
+    expect(p.code, p.out).toBe(0);
+    expect(p.out).toMatch(/test_00000.jpg: age \d+\.\d\ntop of the distribution: \d+ \(\d+\.\d %\)/);
+  });
+});

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSyntheticMegaAge } from '@ldl/train';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../..');
+const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]) {
+  const r = spawnSync(tsx, ['src/cli.ts', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+// A MORPH-style CSV over 60 synthetic images, with one bad row (age 150) and MORPH race letters.
+let csv: string;
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-morph-'));
+  await generateSyntheticMegaAge(path.join(dir, 'syn'), { trainCount: 60, testCount: 1, size: 32 });
+  const ages = readFileSync(path.join(dir, 'syn/list/train_age.txt'), 'utf8').trim().split('\n');
+  const rows = ages.map((a, i) => `syn/train/train_${String(i).padStart(5, '0')}.jpg,${a},${i % 2 ? 'F' : 'M'},${'BWAHO'[i % 5]}`);
+  rows[3] = rows[3].replace(/,\d+,/, ',150,');
+  csv = path.join(dir, 'morph.csv');
+  writeFileSync(csv, ['file,age,sex,race', ...rows].join('\n'));
+});
+
+const tiny = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm', '--epochs', '1'];
+const data = () => ['--csv', csv, '--photo-col', 'file', '--gender-col', 'sex', '--race-classes', 'B,W,A,H,O'];
+
+describe('morph example CLI', () => {
+  it('stops at a bad row naming file and line unless --skip-bad', () => {
+    const r = cli('train', ...tiny, ...data());
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`Error in readMorphCsv: ${csv} line 5: age must be a number in [0, 100], but got "150"`);
+  });
+
+  it('trains the multi-task model on an 80/20 seeded split and evaluates the same split', () => {
+    const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ldl-morph-run-')), 'run');
+    const r = cli('train', ...tiny, ...data(), '--skip-bad', '--multi-task', '--split-seed', '5', '--run-dir', runDir);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('59 rows, 80/20 split with --split-seed 5');
+    expect(r.out).toContain('csv: skipped 1 bad row (--skip-bad)');
+    expect(r.out).toMatch(/gender \d+\.\d% race \d+\.\d%/);
+    const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { counts: { test: number }; test: { mae: number; genderAcc: number } };
+    expect(report.counts.test).toBe(12);
+    expect(report.test.genderAcc).toBeGreaterThanOrEqual(0);
+    const ev = cli('eval', '--checkpoint', runDir, ...data(), '--skip-bad', '--split-seed', '5', '--backend', 'wasm');
+    expect(ev.code, ev.out).toBe(0);
+    expect(ev.out).toContain(`eval on 12 images: MAE ${report.test.mae.toFixed(3)}`);
+  });
+});
