@@ -1,4 +1,5 @@
 import {
+  BatchMatMul,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
@@ -12,15 +13,21 @@ import {
   type KernelFunc,
   registerGradient,
   registerKernel,
+  Slice,
+  Unpack,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
+import { batchMatMulKernel } from './batch_matmul';
 import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv2d';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise';
+import { simplifiedSliceKernel, unpackKernel } from './slicing';
 
 /** Backends {@link enableFastKernels} knows how to speed up. */
 export type FastKernelBackend = 'wasm' | 'cpu' | 'webgpu';
+
+const ALL_BACKENDS: readonly FastKernelBackend[] = ['wasm', 'cpu', 'webgpu'];
 
 /** Options of {@link enableFastKernels}. */
 export interface EnableFastKernelsOptions {
@@ -38,14 +45,35 @@ export interface EnableFastKernelsResult {
   registered: string[];
 }
 
-const ALL_BACKENDS: FastKernelBackend[] = ['wasm', 'cpu', 'webgpu'];
 
-/** Kernels replaced on every backend, by name. */
-const FAST_KERNELS: Record<string, (backendName: string) => KernelFunc> = {
-  [Conv2DBackpropFilter]: conv2DBackpropFilterKernel as (b: string) => KernelFunc,
-  [Conv2DBackpropInput]: conv2DBackpropInputKernel as (b: string) => KernelFunc,
-  [DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterKernel as (b: string) => KernelFunc,
-  [DepthwiseConv2dNativeBackpropInput]: depthwiseBackpropInputKernel as (b: string) => KernelFunc,
+/** A replacement kernel: the backends it is for and how to make it (from the stock kernel, if any). */
+interface FastKernel {
+  backends: readonly FastKernelBackend[];
+  make: (backendName: string, stock: KernelConfig | undefined) => KernelFunc;
+}
+
+/** Kernels replaced, by name. */
+const FAST_KERNELS: Record<string, FastKernel> = {
+  [Conv2DBackpropFilter]: { backends: ALL_BACKENDS, make: (b) => conv2DBackpropFilterKernel(b) as KernelFunc },
+  [Conv2DBackpropInput]: { backends: ALL_BACKENDS, make: (b) => conv2DBackpropInputKernel(b) as KernelFunc },
+  [DepthwiseConv2dNativeBackpropFilter]: { backends: ALL_BACKENDS, make: (b) => depthwiseBackpropFilterKernel(b) as KernelFunc },
+  [DepthwiseConv2dNativeBackpropInput]: { backends: ALL_BACKENDS, make: (b) => depthwiseBackpropInputKernel(b) as KernelFunc },
+  // The JS row-copy kernels of wasm and cpu only (webgpu slices in a shader).
+  [Slice]: {
+    backends: ['wasm', 'cpu'],
+    make: (b, stock) => {
+      if (stock == null) throw new Error(`Error in enableFastKernels: backend ${b} must have a Slice kernel, but got none.`);
+      return simplifiedSliceKernel(b, stock.kernelFunc) as KernelFunc;
+    },
+  },
+  [Unpack]: { backends: ['wasm', 'cpu'], make: (b) => unpackKernel(b) as KernelFunc },
+  [BatchMatMul]: {
+    backends: ['wasm'],
+    make: (b, stock) => {
+      if (stock == null) throw new Error(`Error in enableFastKernels: backend ${b} must have a BatchMatMul kernel, but got none.`);
+      return batchMatMulKernel(b, stock.kernelFunc) as KernelFunc;
+    },
+  },
 };
 
 /** Stock kernels replaced (undefined: the backend had none), keyed `'<kernel>/<backend>'`. */
@@ -65,7 +93,10 @@ function isRegistered(backendName: string): boolean {
  * strided slices and a stride-1 forward `Conv2D`), `DepthwiseConv2dNativeBackpropFilter`
  * and `DepthwiseConv2dNativeBackpropInput` (batched matMul, forward depthwise
  * convolution), all composed from kernels the backend already has; wasm has no
- * stock filter gradients at all, so this is what lets it train. Globally: the
+ * stock filter gradients at all, so this is what lets it train. On wasm and
+ * cpu also `Slice` (axes merged so that rows are long) and `Unpack` (the
+ * gradient of `stack`: one transpose, contiguous slices); on wasm `BatchMatMul`
+ * (explicit transposes, one XNNPACK product per batch item). Globally: the
  * `FusedBatchNorm` gradient without `Tile`. Safe to call twice; undo with
  * {@link disableFastKernels}.
  *
@@ -85,13 +116,16 @@ export function enableFastKernels(options: EnableFastKernelsOptions = {}): Enabl
   }
   const registered: string[] = [];
   for (const backendName of requested.filter(isRegistered)) {
-    for (const [kernelName, make] of Object.entries(FAST_KERNELS)) {
+    for (const [kernelName, fast] of Object.entries(FAST_KERNELS)) {
+      if (!fast.backends.includes(backendName)) continue;
       const key = `${kernelName}/${backendName}`;
       if (!replacedKernels.has(key)) {
         const stock = getKernel(kernelName, backendName);
+        const kernelFunc = fast.make(backendName, stock);
         replacedKernels.set(key, stock);
         if (stock != null) unregisterKernel(kernelName, backendName);
-        registerKernel({ kernelName, backendName, kernelFunc: make(backendName) });
+        // The stock kernel's setup (e.g. wasm's cwrap of its C function) still runs: the replacement may call it.
+        registerKernel({ kernelName, backendName, kernelFunc, setupFunc: stock?.setupFunc, disposeFunc: stock?.disposeFunc });
       }
       registered.push(key);
     }

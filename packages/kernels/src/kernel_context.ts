@@ -90,18 +90,29 @@ export class KernelContext {
     this.backend.disposeData(t.dataId);
   }
 
+  /** Records `t`, made by a kernel function called directly, as an intermediate. */
+  adopt(t: TensorInfo): TensorInfo {
+    this.temporaries.push(t);
+    return t;
+  }
+
   /**
-   * Frees every intermediate except `result` and returns `result` (a new
-   * reference where `result` is one of the kernel's inputs).
+   * Frees every intermediate except `results` and returns them (each a new
+   * reference where it is one of the kernel's inputs).
    */
-  finish(result: TensorInfo): TensorInfo {
-    // A kernel must hand back a tensor it owns: an input passed through gets its own reference.
-    const out = this.temporaries.includes(result) ? result : this.reshape(result, result.shape);
+  finishAll(results: TensorInfo[]): TensorInfo[] {
+    // A kernel must hand back tensors it owns: an input passed through gets its own reference.
+    const outs = results.map((r) => (this.temporaries.includes(r) ? r : this.reshape(r, r.shape)));
     for (const t of this.temporaries) {
-      if (t !== out) this.backend.disposeData(t.dataId);
+      if (!outs.includes(t)) this.backend.disposeData(t.dataId);
     }
     this.temporaries.length = 0;
-    return out;
+    return outs;
+  }
+
+  /** {@link KernelContext.finishAll} for one result. */
+  finish(result: TensorInfo): TensorInfo {
+    return this.finishAll([result])[0] as TensorInfo;
   }
 
   /** Frees every intermediate (used when a kernel throws). */
@@ -112,14 +123,20 @@ export class KernelContext {
 }
 
 /** Runs `body` with a fresh {@link KernelContext}, freeing intermediates on success and on error. */
-export function withContext(backendName: string, backend: KernelBackend, body: (ctx: KernelContext) => TensorInfo): TensorInfo {
+export function withContext(backendName: string, backend: KernelBackend, body: (ctx: KernelContext) => TensorInfo): TensorInfo;
+export function withContext(backendName: string, backend: KernelBackend, body: (ctx: KernelContext) => TensorInfo[]): TensorInfo[];
+export function withContext(
+  backendName: string,
+  backend: KernelBackend,
+  body: (ctx: KernelContext) => TensorInfo | TensorInfo[],
+): TensorInfo | TensorInfo[] {
   const ctx = new KernelContext(backendName, backend);
-  let result: TensorInfo;
+  let result: TensorInfo | TensorInfo[];
   try {
     result = body(ctx);
   } catch (e) {
     ctx.disposeAll();
     throw e;
   }
-  return ctx.finish(result);
+  return Array.isArray(result) ? ctx.finishAll(result) : ctx.finish(result);
 }
