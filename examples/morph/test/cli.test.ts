@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,5 +50,31 @@ describe('morph example CLI', () => {
     const ev = cli('eval', '--checkpoint', runDir, ...data(), '--skip-bad', '--split-seed', '5', '--backend', 'wasm');
     expect(ev.code, ev.out).toBe(0);
     expect(ev.out).toContain(`eval on 12 images: MAE ${report.test.mae.toFixed(3)}`);
+  });
+});
+
+describe('kill -9 and --resume', () => {
+  it('gives the same metrics as the uninterrupted seeded run (wasm backend, separate processes)', { timeout: 180_000 }, async () => {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'ldl-kill-'));
+    const args = (runDir: string) => ['src/cli.ts', 'train', '--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm',
+      '--epochs', '3', '--batch-size', '8', ...data(), '--skip-bad', '--run-dir', runDir];
+    const full = path.join(base, 'full');
+    const a = spawnSync(tsx, args(full), { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+    expect(a.status, a.stderr).toBe(0);
+
+    const cut = path.join(base, 'cut');
+    const child = spawn(tsx, args(cut), { cwd: path.resolve(here, '..'), stdio: 'ignore', detached: true });
+    const latest = path.join(cut, 'checkpoints', 'latest.json');
+    while (!existsSync(latest)) await new Promise((r) => setTimeout(r, 50));
+    process.kill(-(child.pid as number), 'SIGKILL'); // the tsx process group, mid-epoch 2 (or right after epoch 1)
+    await new Promise((r) => child.on('exit', r));
+    expect(existsSync(path.join(cut, 'report.json'))).toBe(false);
+    const b = spawnSync(tsx, [...args(cut), '--resume'], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain('resumed from');
+    const metrics = (dir: string) => readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 10).join(','));
+    expect(metrics(cut)).toEqual(metrics(full));
+    const test = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { test: unknown }).test;
+    expect(test(cut)).toEqual(test(full));
   });
 });

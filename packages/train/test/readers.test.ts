@@ -63,6 +63,9 @@ describe('readMegaAge', () => {
     await expect(readMegaAge(root, 'train')).rejects.toThrow(
       new RegExp(`train_name.txt line 2: image .*bad.jpg cannot be decoded`),
     );
+    const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
+    expect(samples.map((s) => path.basename(s.path))).toEqual(['a.jpg']);
+    expect(skipped).toHaveLength(1);
   });
 
   it('catches a truncated JPEG only with verifyImages "decode"', async () => {
