@@ -17,11 +17,11 @@
  * (default both), --size 64|112|224[,..] (default 64,112,224), --batch n (default: 32 on webgpu; 16/8/4 at
  * 64/112/224 px elsewhere), --micro-batch n (gradient accumulation: batch/n images per forward/backward),
  * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
+ * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,12 +30,12 @@ import { resnet50, seresnext50_32x4d } from '@ldl/backbones';
 import { ldlLoss } from '@ldl/core';
 
 import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
+import { BACKENDS, loadBackend, type BackendName } from './backends';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Repository root (for tools/reference): `LDL_REPO_ROOT` where this file runs bundled elsewhere (the GPU script). */
+const REPO = process.env.LDL_REPO_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MODELS = { resnet50, seresnext50_32x4d } as const;
 type ModelName = keyof typeof MODELS;
-const BACKENDS = ['cpu', 'wasm', 'webgpu', 'tensorflow'] as const;
-type BackendName = (typeof BACKENDS)[number];
 const FAST_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'] satisfies FastKernelBackend[];
 
 interface Options {
@@ -48,6 +48,7 @@ interface Options {
   warmup: number;
   kernels: ('fast' | 'stock')[];
   profile: boolean;
+  timeBudgetS: number;
   reference: boolean;
   referencePython: string | null;
   referenceDevice: string;
@@ -84,6 +85,7 @@ function parseArgs(argv: string[]): Options {
     warmup: 1,
     kernels: ['fast'],
     profile: false,
+    timeBudgetS: Infinity,
     reference: false,
     referencePython: null,
     referenceDevice: 'cpu',
@@ -128,6 +130,12 @@ function parseArgs(argv: string[]): Options {
       case '--both':
         o.kernels = ['stock', 'fast'];
         break;
+      case '--kernels':
+        o.kernels = parseList(flag, value(), ['fast', 'stock'] as const);
+        break;
+      case '--time-budget':
+        o.timeBudgetS = parseInteger(flag, value(), 1);
+        break;
       case '--profile':
         o.profile = true;
         break;
@@ -148,37 +156,6 @@ function parseArgs(argv: string[]): Options {
     }
   }
   return o;
-}
-
-/** Loads backend `name`; returns why it is unavailable, or null once it is registered and usable. */
-async function loadBackend(name: BackendName): Promise<string | null> {
-  try {
-    switch (name) {
-      case 'cpu':
-        await import('@tensorflow/tfjs-backend-cpu');
-        break;
-      case 'wasm':
-        await import('@tensorflow/tfjs-backend-wasm');
-        break;
-      case 'webgpu': {
-        const { create, globals } = await import('webgpu');
-        Object.assign(globalThis, globals);
-        const gpu = create([]);
-        Object.assign(globalThis, { navigator: { gpu } });
-        const adapter = await gpu.requestAdapter();
-        if (adapter == null) return 'no WebGPU adapter (no GPU or no Vulkan driver)';
-        await import('@tensorflow/tfjs-backend-webgpu');
-        break;
-      }
-      case 'tensorflow':
-        // The team's loader convention (tools/tfjs-node/README.md): a built package dir in LDL_TFJS_NODE.
-        createRequire(import.meta.url)(process.env.LDL_TFJS_NODE ?? '@tensorflow/tfjs-node');
-        break;
-    }
-  } catch (e) {
-    return `cannot load (${(e as Error).message.split('\n')[0]})`;
-  }
-  return null;
 }
 
 function defaultBatch(backend: BackendName, size: number): number {
@@ -229,7 +206,7 @@ async function trainSpeed(run: Run, o: Options): Promise<number> {
     const total = sum as tf.NamedTensorMap;
     const mean = tf.tidy(() => Object.fromEntries(Object.entries(total).map(([n, g]) => [n, tf.div(g, microBatch)])));
     tf.dispose(Object.values(total));
-    optimizer.applyGradients(mean);
+    optimizer.applyGradients(Object.entries(mean).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(mean));
     await (variables[0] as tf.Variable).data();
   };
@@ -305,6 +282,7 @@ async function main(): Promise<void> {
     else console.error(`bench:train: skipping backend ${b}: ${why}`);
   }
   const torch = new Map<string, number>();
+  const started = performance.now();
   for (const backend of available) {
     await tf.setBackend(backend);
     if (tf.getBackend() !== backend) fail(`tf.setBackend('${backend}') left the backend at ${tf.getBackend()}.`);
@@ -318,6 +296,10 @@ async function main(): Promise<void> {
           if (batch % microBatch !== 0) fail(`--batch ${batch} must be divisible by --micro-batch ${microBatch}.`);
           const run: Run = { backend, model, size, batch, microBatch, kernels };
           const tag = `backend=${backend} model=${model} size=${size} batch=${batch}`;
+          if ((performance.now() - started) / 1000 > o.timeBudgetS) {
+            console.log(`SKIP bench=train ${tag} kernels=${kernels} reason=time-budget`);
+            continue;
+          }
           let speed: number;
           try {
             speed = await trainSpeed(run, o);
