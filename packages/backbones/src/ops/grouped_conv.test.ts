@@ -89,13 +89,13 @@ describe('groupedConv2d', () => {
 
   it('follows the global strategy and resolves auto per backend, inference vs gradient tape', () => {
     expect(getGroupedConvStrategy()).toBe('auto');
-    expect(resolveGroupedConvStrategy()).toBe('split');
+    expect(resolveGroupedConvStrategy()).toBe('depthwise');
     let underTape = '';
     tf.grad((x: tf.Tensor) => {
       underTape = resolveGroupedConvStrategy();
       return tf.sum(x);
     })(tf.ones([2]));
-    expect(underTape).toBe('split');
+    expect(underTape).toBe('depthwise');
     expect(strategySupported('depthwise', 'cpu', true)).toBe(true);
     expect(strategySupported('split', 'no-such-backend', false)).toBe(false);
     expect(strategySupported('native', 'cpu', false)).toBe(false);
