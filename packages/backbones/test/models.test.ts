@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { LayersModel, models } from '@tensorflow/tfjs-layers';
+import { input, layers, LayersModel, model, models, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backbones, getFeatureModel, loadModel, multiTaskAgeModel, resnet, saveModel, MODEL_JSON, WEIGHTS_BIN, type BackboneName } from '@ldl/backbones';
 import { maxAbsDiff, trainableCount, useCpu } from './helpers';
@@ -92,6 +92,18 @@ describe('features and the multi-task model', () => {
     expect(() => multiTaskAgeModel({ backbone: 'vgg16bn' })).toThrow('Error in multiTaskAgeModel: backbone must be one of resnet50, resnext50_32x4d, seresnext50_32x4d or a ResNetConfig');
     tiny.dispose();
     loaded.dispose();
+  });
+
+  it('a backbone nested in a user model (README example) predicts and survives save → load', async () => {
+    const backbone = backbones.seresnext50_32x4d({ ...TINY, includeTop: false });
+    const x = input({ shape: TINY.inputShape });
+    const logits = layers.dense({ units: 101, name: 'age' }).apply(backbone.apply(x) as SymbolicTensor) as SymbolicTensor;
+    const user = model({ inputs: x, outputs: logits });
+    const images = tf.randomNormal([2, ...TINY.inputShape]);
+    const y = user.predict(images) as tf.Tensor;
+    await saveModel(user, join(tmp, 'nested'));
+    const loaded = await loadModel(join(tmp, 'nested'));
+    expect(await maxAbsDiff(loaded.predict(images) as tf.Tensor, y)).toBe(0);
   });
 
   it('training mode updates BatchNorm statistics inside blocks and gives finite gradients', () => {
