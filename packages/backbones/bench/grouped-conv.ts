@@ -3,7 +3,9 @@
  * at ResNeXt-50 32x4d shapes, on the cpu and wasm backends (same process, interleaved, median of
  * `--repeats` runs after one warm-up). Prints one `RESULT …` line per figure.
  *
- *   pnpm --filter @ldl/backbones bench [-- --backends cpu,wasm --repeats 3 --quick --all]
+ *   pnpm --filter @ldl/backbones bench [-- --backends cpu,wasm,webgpu --repeats 3 --quick --all --batch 32]
+ *
+ * `webgpu` runs through Dawn (npm `webgpu`) and needs a GPU adapter; `--batch` replaces every shape's N.
  *
  * A strategy whose forward is > 3x split's skips fwd+bwd unless `--all`; a run over 20 s is not repeated.
  */
@@ -29,6 +31,7 @@ function arg(name: string, fallback: string): string {
 const quick = process.argv.includes('--quick');
 const all = process.argv.includes('--all');
 const backends = arg('backends', 'cpu,wasm').split(',');
+const batch = process.argv.includes('--batch') ? Number(arg('batch', '0')) : null;
 const repeats = Number(arg('repeats', quick ? '1' : '3'));
 const strategies: GroupedConvStrategy[] = ['split', 'blockDiagonal', 'im2col', 'depthwise'];
 // layer1 (128 ch, 56x56), layer2 (256 ch: 28x28 and its stride-2 entry from 56x56), batch 2-8.
@@ -56,11 +59,24 @@ async function time(fn: () => tf.Tensor[]): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
+/** Registers the webgpu backend on Dawn for Node (the browser provides `navigator.gpu` itself). */
+async function registerWebgpu(): Promise<void> {
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  if ((await gpu.requestAdapter()) == null) throw new Error(`Error in bench: backend 'webgpu' must find a WebGPU adapter, but got none.`);
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
 async function main(): Promise<void> {
   for (const backend of backends) {
-    if (!(await tf.setBackend(backend))) throw new Error(`Error in bench: backend must be registered, but got '${backend}'.`);
+    if (backend === 'webgpu') await registerWebgpu();
+    // setBackend resolves false (and tfjs would fall back silently) when the backend failed to initialise.
+    if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) throw new Error(`Error in bench: backend must be registered, but got '${backend}'.`);
     await tf.ready();
-    for (const s of shapes) {
+    for (const s0 of shapes) {
+      const s = batch ? { ...s0, n: batch } : s0;
       const x = tf.randomNormal([s.n, s.hw, s.hw, s.c]) as tf.Tensor4D;
       const f = tf.randomNormal([3, 3, s.c / s.groups, s.c], 0, 0.1) as tf.Tensor4D;
       const shape = `N${s.n}xH${s.hw}xW${s.hw}xC${s.c}->${s.c},k3,g${s.groups},s${s.stride}`;
