@@ -14,6 +14,7 @@ export {
   AUTO_STRATEGY,
   type GroupedConvStrategy,
   type ConcreteGroupedConvStrategy,
+  type AutoStrategyPreferences,
   type GroupedConv2dOptions,
 } from './ops/grouped_conv.js';
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';

@@ -42,6 +42,7 @@ export interface AdaptiveAvgPool2DArgs extends NonNullable<BaseLayerArgs> {
 export class AdaptiveAvgPool2D extends layers.Layer {
   /** Serialization class name. */
   static className = 'AdaptiveAvgPool2D';
+  /** Resolved `outputSize` (see {@link AdaptiveAvgPool2DArgs}). */
   readonly outputSize: [number, number];
 
   constructor(args: AdaptiveAvgPool2DArgs) {

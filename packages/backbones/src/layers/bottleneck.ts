@@ -19,9 +19,13 @@ import { heNormalFanOut, singleInput, singleShape, type AddWeight, type BaseLaye
 
 /** Variables of one batch-norm (`${name}/gamma`, `beta`, `moving_mean`, `moving_variance`, as tfjs-layers names them). */
 export interface BatchNormVariables {
+  /** Scale (PyTorch `weight`). */
   gamma: LayerVariable;
+  /** Shift (PyTorch `bias`). */
   beta: LayerVariable;
+  /** Moving mean (PyTorch `running_mean`), not trainable. */
   movingMean: LayerVariable;
+  /** Moving variance (PyTorch `running_var`), not trainable. */
   movingVariance: LayerVariable;
 }
 
@@ -100,16 +104,27 @@ export interface BottleneckArgs extends NonNullable<BaseLayerArgs> {
 export class Bottleneck extends layers.Layer {
   /** Serialization class name. */
   static className = 'Bottleneck';
+  /** Resolved `planes` (see {@link BottleneckArgs}). */
   readonly planes: number;
+  /** Resolved `stride` (see {@link BottleneckArgs}). */
   readonly stride: number;
+  /** Resolved `cardinality` (see {@link BottleneckArgs}). */
   readonly cardinality: number;
+  /** Resolved `baseWidth` (see {@link BottleneckArgs}). */
   readonly baseWidth: number;
+  /** Resolved `expansion` (see {@link BottleneckArgs}). */
   readonly expansion: number;
+  /** Resolved `attention` (see {@link BottleneckArgs}). */
   readonly attention: 'se' | null;
+  /** Resolved `seReduction` (see {@link BottleneckArgs}). */
   readonly seReduction: number;
+  /** Resolved `bnMomentum` (see {@link BottleneckArgs}). */
   readonly bnMomentum: number;
+  /** Resolved `bnEpsilon` (see {@link BottleneckArgs}). */
   readonly bnEpsilon: number;
+  /** Resolved `groupedConvStrategy` (see {@link BottleneckArgs}). */
   readonly groupedConvStrategy: GroupedConvStrategy;
+  /** Resolved `zeroInitLast` (see {@link BottleneckArgs}). */
   readonly zeroInitLast: boolean;
   private v?: {
     conv1: LayerVariable;

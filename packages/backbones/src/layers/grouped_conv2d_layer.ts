@@ -33,13 +33,21 @@ export interface GroupedConv2DArgs extends NonNullable<BaseLayerArgs> {
 export class GroupedConv2D extends layers.Layer {
   /** Serialization class name. */
   static className = 'GroupedConv2D';
+  /** Resolved `filters` (see {@link GroupedConv2DArgs}). */
   readonly filters: number;
+  /** Resolved `kernelSize` (see {@link GroupedConv2DArgs}). */
   readonly kernelSize: [number, number];
+  /** Resolved `groups` (see {@link GroupedConv2DArgs}). */
   readonly groups: number;
+  /** Resolved `strides` (see {@link GroupedConv2DArgs}). */
   readonly strides: [number, number];
+  /** Resolved `padding` (see {@link GroupedConv2DArgs}). */
   readonly padding: [number, number];
+  /** Resolved `dilationRate` (see {@link GroupedConv2DArgs}). */
   readonly dilationRate: [number, number];
+  /** Resolved `useBias` (see {@link GroupedConv2DArgs}). */
   readonly useBias: boolean;
+  /** Resolved `strategy` (see {@link GroupedConv2DArgs}). */
   readonly strategy: GroupedConvStrategy;
   private kernel?: LayerVariable;
   private bias?: LayerVariable;

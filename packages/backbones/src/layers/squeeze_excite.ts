@@ -52,7 +52,9 @@ export interface SqueezeExciteArgs extends NonNullable<BaseLayerArgs> {
 export class SqueezeExcite extends layers.Layer {
   /** Serialization class name. */
   static className = 'SqueezeExcite';
+  /** Resolved `reduction` (see {@link SqueezeExciteArgs}). */
   readonly reduction: number;
+  /** Resolved `divisor` (see {@link SqueezeExciteArgs}). */
   readonly divisor: number;
   private w?: Record<keyof SqueezeExciteWeights, LayerVariable>;
 

@@ -22,11 +22,11 @@ export interface VariantConfig {
 }
 
 /** Architecture of each named ResNet-family variant (timm names). */
-export const RESNET_VARIANTS = {
+export const RESNET_VARIANTS: Readonly<Record<'resnet50' | 'resnext50_32x4d' | 'seresnext50_32x4d', Readonly<ResNetConfig>>> = {
   resnet50: { depths: [3, 4, 6, 3] },
   resnext50_32x4d: { depths: [3, 4, 6, 3], cardinality: 32, baseWidth: 4 },
   seresnext50_32x4d: { depths: [3, 4, 6, 3], cardinality: 32, baseWidth: 4, attention: 'se' },
-} as const satisfies Record<string, ResNetConfig>;
+};
 
 /** Names of the ResNet-family backbones. */
 export type ResNetName = keyof typeof RESNET_VARIANTS;

@@ -57,6 +57,14 @@ export const GROUPED_CONV_STRATEGIES: readonly ConcreteGroupedConvStrategy[] = [
   'native',
 ];
 
+/** Strategies in order of preference for one backend. */
+export interface AutoStrategyPreferences {
+  /** Used when no gradient is being recorded. */
+  inference: ConcreteGroupedConvStrategy[];
+  /** Used inside a gradient tape (`tf.grads`, `variableGrads`, `fit`). */
+  training: ConcreteGroupedConvStrategy[];
+}
+
 /**
  * Preference lists `'auto'` picks from, per backend (fallback `default`): `inference` when no gradient
  * is being recorded, `training` inside `tf.grads`/`variableGrads`/`fit`. The first strategy whose
@@ -65,7 +73,7 @@ export const GROUPED_CONV_STRATEGIES: readonly ConcreteGroupedConvStrategy[] = [
  * (matMul/slice gradients only) before that. Orders from `pnpm --filter @ldl/backbones bench`
  * (numbers in the README).
  */
-export const AUTO_STRATEGY: Readonly<Record<string, { inference: ConcreteGroupedConvStrategy[]; training: ConcreteGroupedConvStrategy[] }>> = {
+export const AUTO_STRATEGY: Readonly<Record<string, AutoStrategyPreferences>> = {
   tensorflow: { inference: ['native'], training: ['native'] },
   cpu: { inference: ['depthwise', 'split'], training: ['depthwise', 'split'] },
   wasm: { inference: ['depthwise', 'split'], training: ['depthwise', 'im2col'] },
