@@ -96,7 +96,8 @@ export function lineChartSvg(panel: Panel, title: string, xLabel: string, series
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${sy(t)}" y2="${sy(t)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 4}" y="${sy(t) + 4}" text-anchor="end" font-size="10">${t}</text>`);
   }
-  for (const t of niceTicks(x0, x1, 6)) {
+  const integerX = all.every(([x]) => Number.isInteger(x));
+  for (const t of niceTicks(x0, x1, 6).filter((v) => !integerX || Number.isInteger(v))) {
     parts.push(`<text x="${sx(t)}" y="${m.t + ph + 14}" text-anchor="middle" font-size="10">${t}</text>`);
   }
   parts.push(`<text x="${m.l + pw / 2}" y="${panel.height - 4}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`);
