@@ -134,16 +134,27 @@ export interface ExperimentOptions {
 
 /** Test metrics with the baseline, as written to `report.json`. */
 export interface ExperimentReport {
+  /** Run title. */
   title: string;
+  /** Backend that ran (`selectBackend`). */
   backend: string;
+  /** Why/how it loaded (e.g. the tfjs-node module path). */
   backendDetail: string;
+  /** Wall time of the whole run, seconds. */
   wallSeconds: number;
+  /** Sample counts. */
   counts: { train: number; val: number; test: number };
+  /** Best epoch (chosen on validation). */
   best: { epoch: number; metric: BestBy; value: number };
+  /** Epochs in the history. */
   epochsRun: number;
+  /** Test metrics of the best epoch's model. */
   test: { mae: number; ca3: number; ca5: number; ca7: number; loss: number; genderAcc?: number; ethnicityAcc?: number; maeByDecade: AgeMetricsResult['maeByDecade'] };
+  /** The same metrics for always predicting the training-set mean age. */
   baseline: { description: string; trainMean: number; mae: number; ca3: number; ca5: number; ca7: number };
+  /** Full run configuration. */
   config: Record<string, unknown>;
+  /** Data source, skipped rows, validation protocol. */
   notes: string[];
 }
 
@@ -313,6 +324,7 @@ async function writeTestArtifacts(runDir: string, report: ExperimentReport, test
 
 /** A saved model and the settings it was trained with. */
 export interface SavedModel {
+  /** The model, with its trained weights. */
   model: LayersModel;
   /** The run config stored with it (`meta.json` or the checkpoint's `state.json`). */
   config: Record<string, unknown>;

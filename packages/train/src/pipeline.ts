@@ -109,6 +109,7 @@ interface PlannedItem {
  * determines the epoch no matter how decoding interleaves.
  */
 export class DataLoader {
+  /** The samples, in their original order. */
   readonly samples: readonly AgeSample[];
   private readonly opts: Required<Omit<DataLoaderOptions, 'augment'>> & { augment: AugmentConfig | false };
   private readonly cached = new Map<number, RgbImage>();

@@ -117,7 +117,9 @@ const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'sigma', 'lamb
  * ```
  */
 export class Trainer {
+  /** The model being trained (weights are updated in place). */
   readonly model: LayersModel;
+  /** Whether the model has the three multi-task outputs. */
   readonly multiTask: boolean;
   private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'progress' | 'config'>> & Pick<TrainerOptions, 'onStep' | 'config'>;
   private readonly progress: ProgressReporter | false;
