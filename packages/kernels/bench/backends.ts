@@ -7,8 +7,9 @@ export type BackendName = (typeof BACKENDS)[number];
 
 /**
  * Loads (registers) backend `name`; returns why it is unavailable, or null.
- * webgpu goes through Dawn (npm `webgpu`) and needs a GPU adapter; tensorflow
- * is `@tensorflow/tfjs-node`, from `LDL_TFJS_NODE` (a built package directory,
+ * webgpu goes through Dawn (npm `webgpu`, toggles from `LDL_DAWN_FLAGS`,
+ * comma-separated) and needs a GPU adapter; tensorflow is
+ * `@tensorflow/tfjs-node`, from `LDL_TFJS_NODE` (a built package directory,
  * see tools/tfjs-node/README.md) or the normal resolution.
  */
 export async function loadBackend(name: BackendName): Promise<string | null> {
@@ -23,7 +24,8 @@ export async function loadBackend(name: BackendName): Promise<string | null> {
       case 'webgpu': {
         const { create, globals } = await import('webgpu');
         Object.assign(globalThis, globals);
-        const gpu = create([]);
+        // Dawn toggles, e.g. LDL_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis for timestamp queries (profiling).
+        const gpu = create(process.env.LDL_DAWN_FLAGS?.split(',') ?? []);
         Object.assign(globalThis, { navigator: { gpu } });
         const adapter = await gpu.requestAdapter();
         if (adapter == null) return 'no WebGPU adapter (no GPU or no Vulkan driver)';

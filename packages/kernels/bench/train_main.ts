@@ -18,6 +18,7 @@
  * 64/112/224 px elsewhere), --micro-batch n (gradient accumulation: batch/n images per forward/backward),
  * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
+ * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
@@ -49,6 +50,7 @@ interface Options {
   kernels: ('fast' | 'stock')[];
   profile: boolean;
   timeBudgetS: number;
+  tfFlags: Record<string, number | boolean>;
   reference: boolean;
   referencePython: string | null;
   referenceDevice: string;
@@ -86,6 +88,7 @@ function parseArgs(argv: string[]): Options {
     kernels: ['fast'],
     profile: false,
     timeBudgetS: Infinity,
+    tfFlags: {},
     reference: false,
     referencePython: null,
     referenceDevice: 'cpu',
@@ -133,6 +136,12 @@ function parseArgs(argv: string[]): Options {
       case '--kernels':
         o.kernels = parseList(flag, value(), ['fast', 'stock'] as const);
         break;
+      case '--tf-flag': {
+        const [name, v] = value().split('=');
+        if (name == null || v == null || v === '') fail(`--tf-flag must be NAME=VALUE, but got ${name}.`);
+        o.tfFlags[name] = v === 'true' ? true : v === 'false' ? false : Number(v);
+        break;
+      }
       case '--time-budget':
         o.timeBudgetS = parseInteger(flag, value(), 1);
         break;
@@ -226,12 +235,14 @@ async function trainSpeed(run: Run, o: Options): Promise<number> {
   }
 }
 
-/** Prints, on stderr, the 15 kernels that took longest in one training step. */
+/** Prints, on stderr, the 20 kernels that took longest in one training step. */
 async function printProfile(step: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
   const info = await tf.profile(async () => {
     await step();
     return [];
   });
+  const wallMs = performance.now() - t0;
   const byName = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
     const ms = await k.kernelTimeMs;
@@ -241,8 +252,8 @@ async function printProfile(step: () => Promise<void>): Promise<void> {
     byName.set(k.name, entry);
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-  console.error(`PROFILE backend=${tf.getBackend()} total_kernel_ms=${total.toFixed(0)} peak_bytes=${info.peakBytes}`);
-  for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+  console.error(`PROFILE backend=${tf.getBackend()} wall_ms=${wallMs.toFixed(0)} total_kernel_ms=${total.toFixed(0)} kernels=${info.kernels.length} peak_bytes=${info.peakBytes}`);
+  for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
     console.error(`PROFILE   ${name.padEnd(28)} ${e.ms.toFixed(0).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
   }
 }
@@ -285,6 +296,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   for (const backend of available) {
     await tf.setBackend(backend);
+    for (const [name, v] of Object.entries(o.tfFlags)) tf.env().set(name, v);
     if (tf.getBackend() !== backend) fail(`tf.setBackend('${backend}') left the backend at ${tf.getBackend()}.`);
     for (const kernels of o.kernels) {
       disableFastKernels();
@@ -307,7 +319,8 @@ async function main(): Promise<void> {
             console.log(`RESULT bench=train ${tag} img_per_s=NaN kernels=${kernels} micro_batch=${batch / microBatch} error="${(e as Error).message.split('\n')[0]}"`);
             continue;
           }
-          console.log(`RESULT bench=train ${tag} img_per_s=${speed.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}`);
+          const flags = Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
+          console.log(`RESULT bench=train ${tag} img_per_s=${speed.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}${flags}`);
           if (o.reference) {
             const key = `${model}/${size}/${batch}`;
             if (!torch.has(key)) torch.set(key, referenceSpeed(model, size, batch, o));

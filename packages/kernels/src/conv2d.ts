@@ -37,20 +37,34 @@ export function padOrCrop(ctx: KernelContext, x: TensorInfo, top: number, bottom
   return out;
 }
 
-/** Inserts `sh - 1` zero rows after every row and `sw - 1` zero columns after every column of NHWC `x`. */
+/**
+ * Inserts `sh - 1` zero rows after every row and `sw - 1` zero columns after
+ * every column of NHWC `x`, with two rank-4 pads (webgpu's `Pad` shader does
+ * not compile for rank 6).
+ */
 export function interleaveZeros(ctx: KernelContext, x: TensorInfo, sh: number, sw: number): TensorInfo {
   if (sh === 1 && sw === 1) return x;
   const [n, h, w, c] = x.shape as [number, number, number, number];
-  const x6 = ctx.reshape(x, [n, h, 1, w, 1, c]);
-  const padded = ctx.pad(x6, [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return ctx.reshape(padded, [n, h * sh, w * sw, c]);
+  let out = x;
+  if (sw > 1) {
+    const cols = ctx.pad(ctx.reshape(out, [n * h, w, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    out = ctx.reshape(cols, [n, h, w * sw, c]);
+  }
+  if (sh > 1) {
+    const rows = ctx.pad(ctx.reshape(out, [n, h, 1, w * sw * c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+    ]);
+    out = ctx.reshape(rows, [n, h * sh, w * sw, c]);
+  }
+  return out;
 }
 
 function isPointwise(info: backend_util.Conv2DInfo): boolean {

@@ -36,6 +36,31 @@ describe('enableFastKernels', () => {
     );
   });
 
+  it('pads only tensors of rank <= 4 (webgpu compiles no Pad shader for rank 6)', async () => {
+    const stockPad = tf.getKernel('PadV2', 'cpu');
+    const ranks: number[] = [];
+    tf.unregisterKernel('PadV2', 'cpu');
+    tf.registerKernel({
+      ...stockPad,
+      kernelFunc: (args) => {
+        ranks.push((args.inputs.x as tf.TensorInfo).shape.length);
+        return stockPad.kernelFunc(args);
+      },
+    });
+    try {
+      enableFastKernels({ backends: ['cpu'] });
+      await tf.setBackend('cpu');
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
+      tf.dispose(g([tf.ones([1, 7, 6, 3]), tf.ones([3, 3, 3, 4])]));
+      tf.dispose(g([tf.ones([1, 7, 6, 3]), tf.ones([1, 1, 3, 4])]));
+    } finally {
+      tf.unregisterKernel('PadV2', 'cpu');
+      tf.registerKernel(stockPad);
+    }
+    expect(ranks.length).toBeGreaterThan(0);
+    expect(Math.max(...ranks)).toBeLessThanOrEqual(4);
+  });
+
   it('frees every intermediate of a composed kernel', async () => {
     enableFastKernels({ backends: ['wasm'] });
     await tf.setBackend('wasm');
