@@ -4,7 +4,9 @@ Trains timm's model of the same name (random init, 101 classes) on random images
 loss as @ldl/core `ldlLoss` (DLDL-v2: KL(Gaussian(age, sigma=2) || softmax) batch-mean + 1 * |E[p] - age|)
 and Adam, and prints one line:
 
-    RESULT bench=train backend=torch model=<m> size=<s> batch=<n> img_per_s=<x> device=<cpu|cuda> threads=<t>
+    RESULT bench=train backend=torch model=<m> size=<s> batch=<n> img_per_s=<x> device=<cpu|cuda> threads=<t> img_per_cpu_s=<y>
+
+(img_per_cpu_s: images per second of the process's CPU time over all threads, for a loaded machine.)
 
 Usage: bench_train.py --model seresnext50_32x4d --size 112 --batch 8 [--steps 5 --warmup 2 --threads 2 --device cpu]
 """
@@ -54,13 +56,16 @@ def main() -> None:
     for _ in range(args.warmup):
         step()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(args.steps):
         step()
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     threads = torch.get_num_threads() if args.device == "cpu" else 0
     print(
         f"RESULT bench=train backend=torch model={args.model} size={args.size} batch={args.batch} "
-        f"img_per_s={args.batch * args.steps / dt:.3f} device={args.device} threads={threads}",
+        f"img_per_s={args.batch * args.steps / dt:.3f} device={args.device} threads={threads} "
+        f"img_per_cpu_s={args.batch * args.steps / cpu:.3f}",
         flush=True,
     )
 

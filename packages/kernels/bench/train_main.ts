@@ -7,11 +7,14 @@
  * `resnet50` / `seresnext50_32x4d` from @ldl/backbones (101 classes, random init, random images)
  * with @ldl/core `ldlLoss` and Adam, and prints per configuration
  *
- *     RESULT bench=train backend=<b> model=<m> size=<s> batch=<n> img_per_s=<x> kernels=<fast|stock> micro_batch=<m>
+ *     RESULT bench=train backend=<b> model=<m> size=<s> batch=<n> img_per_s=<x> kernels=<fast|stock> micro_batch=<m> img_per_cpu_s=<y>
+ *
+ * (`img_per_cpu_s`: images per second of the process's CPU time, all threads — comparable on a
+ * machine shared with other jobs, where wall-clock figures are not.)
  *
  * With `--reference`, the same configuration in PyTorch (tools/reference/bench_train.py: timm model of
  * the same name, CPU, 2 threads; the venv is created on first use by tools/reference/setup.sh),
- * `backend=torch`, then `RESULT bench=train ratio=<tfjs/torch> ...`.
+ * `backend=torch`, then `RESULT bench=train ratio=<tfjs/torch> ... ratio_per_cpu_s=<tfjs/torch per CPU-second>`.
  *
  * Flags: --backend cpu|wasm|webgpu|tensorflow[,..] (default: all that load), --model resnet50|seresnext50_32x4d[,..]
  * (default both), --size 64|112|224[,..] (default 64,112,224), --batch n (default: 32 on webgpu; 16/8/4 at
@@ -19,6 +22,7 @@
  * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
+ * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto'; 'im2col' on tensorflow),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
@@ -27,7 +31,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { resnet50, seresnext50_32x4d } from '@ldl/backbones';
+import { GROUPED_CONV_STRATEGIES, resnet50, seresnext50_32x4d, type GroupedConvStrategy } from '@ldl/backbones';
 import { ldlLoss } from '@ldl/core';
 
 import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
@@ -51,6 +55,7 @@ interface Options {
   profile: boolean;
   timeBudgetS: number;
   tfFlags: Record<string, number | boolean>;
+  groupedConv: GroupedConvStrategy | null;
   reference: boolean;
   referencePython: string | null;
   referenceDevice: string;
@@ -89,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     timeBudgetS: Infinity,
     tfFlags: {},
+    groupedConv: null,
     reference: false,
     referencePython: null,
     referenceDevice: 'cpu',
@@ -142,6 +148,9 @@ function parseArgs(argv: string[]): Options {
         o.tfFlags[name] = v === 'true' ? true : v === 'false' ? false : Number(v);
         break;
       }
+      case '--grouped-conv':
+        o.groupedConv = parseList(flag, value(), ['auto', ...GROUPED_CONV_STRATEGIES])[0] as GroupedConvStrategy;
+        break;
       case '--time-budget':
         o.timeBudgetS = parseInteger(flag, value(), 1);
         break;
@@ -181,10 +190,19 @@ interface Run {
   kernels: 'fast' | 'stock';
 }
 
-/** Trains `warmup + steps` steps of one configuration; returns images per second over the timed steps. */
-async function trainSpeed(run: Run, o: Options): Promise<number> {
+/** Images per second of wall time, and per second of this process's CPU time (robust to a loaded machine). */
+interface Speed {
+  imgPerS: number;
+  imgPerCpuS: number;
+}
+
+/** Trains `warmup + steps` steps of one configuration; returns its speed over the timed steps. */
+async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   const { model: name, size, batch, microBatch } = run;
-  const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3] });
+  // On tfjs-node, backbones' 'native' grouped conv cannot be differentiated through variableGrads yet
+  // (its gradient nests tf.grads; the train package uses 'im2col' there too).
+  const groupedConvStrategy = o.groupedConv ?? (run.backend === 'tensorflow' ? 'im2col' : 'auto');
+  const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3], groupedConvStrategy });
   const optimizer = tf.train.adam(1e-3);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const micro = batch / microBatch;
@@ -223,11 +241,14 @@ async function trainSpeed(run: Run, o: Options): Promise<number> {
     for (let i = 0; i < o.warmup; i++) await step();
     if (o.profile) await printProfile(step);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < o.steps; i++) {
       await step();
       process.stderr.write(`  ${run.backend} ${name} ${size}px step ${i + 1}/${o.steps} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
-    return (batch * o.steps) / ((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(cpu0);
+    const images = batch * o.steps;
+    return { imgPerS: images / ((performance.now() - t0) / 1000), imgPerCpuS: images / ((cpu.user + cpu.system) / 1e6) };
   } finally {
     tf.dispose([...images, ...ages]);
     optimizer.dispose();
@@ -258,8 +279,8 @@ async function printProfile(step: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Runs the PyTorch reference for one configuration; returns its img/s (its RESULT line is printed). */
-function referenceSpeed(model: ModelName, size: number, batch: number, o: Options): number {
+/** Runs the PyTorch reference for one configuration; returns its speed (its RESULT line is printed). */
+function referenceSpeed(model: ModelName, size: number, batch: number, o: Options): Speed {
   let python = o.referencePython;
   if (python == null) {
     const setup = spawnSync('bash', [resolve(REPO, 'tools/reference/setup.sh')], { stdio: 'inherit' });
@@ -276,8 +297,10 @@ function referenceSpeed(model: ModelName, size: number, batch: number, o: Option
   const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT ')) ?? null;
   if (r.status !== 0 || line == null) fail(`the PyTorch reference (${python} ${args.join(' ')}) exited with ${r.status} and printed no RESULT line.`);
   console.log(line);
-  const m = /img_per_s=([0-9.]+)/.exec(line);
-  return Number(m?.[1]);
+  return {
+    imgPerS: Number(/img_per_s=([0-9.]+)/.exec(line)?.[1]),
+    imgPerCpuS: Number(/img_per_cpu_s=([0-9.]+)/.exec(line)?.[1]),
+  };
 }
 
 async function main(): Promise<void> {
@@ -292,7 +315,7 @@ async function main(): Promise<void> {
     else if (o.backends != null) fail(`backend ${b}: ${why}.`);
     else console.error(`bench:train: skipping backend ${b}: ${why}`);
   }
-  const torch = new Map<string, number>();
+  const torch = new Map<string, Speed>();
   const started = performance.now();
   for (const backend of available) {
     await tf.setBackend(backend);
@@ -312,20 +335,27 @@ async function main(): Promise<void> {
             console.log(`SKIP bench=train ${tag} kernels=${kernels} reason=time-budget`);
             continue;
           }
-          let speed: number;
+          let speed: Speed;
           try {
             speed = await trainSpeed(run, o);
           } catch (e) {
+            if (process.env.LDL_BENCH_DEBUG) console.error((e as Error).stack);
             console.log(`RESULT bench=train ${tag} img_per_s=NaN kernels=${kernels} micro_batch=${batch / microBatch} error="${(e as Error).message.split('\n')[0]}"`);
             continue;
           }
           const flags = Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
-          console.log(`RESULT bench=train ${tag} img_per_s=${speed.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}${flags}`);
+          console.log(
+            `RESULT bench=train ${tag} img_per_s=${speed.imgPerS.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}` +
+              ` img_per_cpu_s=${speed.imgPerCpuS.toFixed(3)}${flags}`,
+          );
           if (o.reference) {
             const key = `${model}/${size}/${batch}`;
             if (!torch.has(key)) torch.set(key, referenceSpeed(model, size, batch, o));
-            const ref = torch.get(key) as number;
-            console.log(`RESULT bench=train ratio=${(speed / ref).toFixed(4)} ${tag} kernels=${kernels} torch_img_per_s=${ref} torch_device=${o.referenceDevice}`);
+            const ref = torch.get(key) as Speed;
+            console.log(
+              `RESULT bench=train ratio=${(speed.imgPerS / ref.imgPerS).toFixed(4)} ${tag} kernels=${kernels} torch_img_per_s=${ref.imgPerS}` +
+                ` torch_device=${o.referenceDevice} ratio_per_cpu_s=${(speed.imgPerCpuS / ref.imgPerCpuS).toFixed(4)}`,
+            );
           }
         }
       }
