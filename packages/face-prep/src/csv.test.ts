@@ -8,6 +8,7 @@ describe('faces.csv', () => {
     box: [66.876, 137.3, 242.4, 307.04] as [number, number, number, number],
     leftEye: { x: 101.948, y: 182.887 },
     rightEye: { x: 174.31, y: 191.26 },
+    residualDeg: 0.1,
     score: 0.98,
     size: { width: 303, height: 342 },
     rotatedSize: { width: 341, height: 376 },

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
+import { type Tensor3D, getBackend, pad, ready, reverse, setBackend, tensor3d } from '@tensorflow/tfjs-core';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { Box, Point } from './geometry';
 import type { RgbImage } from './image';
@@ -55,6 +55,25 @@ export interface DefaultDetectorOptions {
    * @default 0.2
    */
   minConfidence?: number;
+  /**
+   * Black border added on each side before box detection, as a fraction of the longer image side.
+   * SSD scores faces that fill the photo poorly; a border makes them look like the faces it was
+   * trained on.
+   * @default 0.25
+   */
+  padding?: number;
+  /**
+   * Also run the landmark net on the mirrored face crop and average the eye centres (test-time
+   * augmentation; halves the eye noise for ~35 ms per face).
+   * @default true
+   */
+  flipLandmarks?: boolean;
+  /**
+   * Scales of the face box (about its centre) at which the landmark net is run; the eye centres of
+   * all crops (and their mirrors) are averaged.
+   * @default [1]
+   */
+  landmarkScales?: number[];
   /**
    * Folder holding face-api's `ssd_mobilenetv1_model` and `face_landmark_68_model` weights.
    * @default the `model/` folder of the installed `@vladmandic/face-api`
@@ -108,7 +127,13 @@ function meanPoint(points: readonly { x: number; y: number }[], from: number, to
  * hand labels of AAF. Loads the weights from disk; the first call sets the tfjs backend.
  */
 export async function createDefaultDetector(options: DefaultDetectorOptions = {}): Promise<FaceDetector> {
-  const { backend = 'wasm', minConfidence = 0.2, model = 'ssd', tinyInputSize = 416 } = options;
+  const { backend = 'wasm', minConfidence = 0.2, model = 'ssd', tinyInputSize = 416, padding = 0.25, flipLandmarks = true, landmarkScales = [1] } = options;
+  if (landmarkScales.length === 0 || !landmarkScales.every((k) => k > 0 && k <= 3)) {
+    throw new Error(`Error in createDefaultDetector: landmarkScales must be a non-empty list of numbers in (0, 3], but got [${landmarkScales.join(', ')}].`);
+  }
+  if (!(padding >= 0 && padding <= 2)) {
+    throw new Error(`Error in createDefaultDetector: padding must be in [0, 2], but got ${padding}.`);
+  }
   if (!(minConfidence >= 0 && minConfidence <= 1)) {
     throw new Error(`Error in createDefaultDetector: minConfidence must be in [0, 1], but got ${minConfidence}.`);
   }
@@ -119,7 +144,6 @@ export async function createDefaultDetector(options: DefaultDetectorOptions = {}
     throw new Error(`Error in createDefaultDetector: tinyInputSize must be a positive multiple of 32, but got ${tinyInputSize}.`);
   }
   const api = loadFaceApi();
-  const { tf } = api;
   if (backend !== null && getBackend() !== backend) {
     if (!(await setBackend(backend))) {
       throw new Error(`Error in createDefaultDetector: backend must be available, but got '${backend}' which failed to initialise.`);
@@ -137,32 +161,69 @@ export async function createDefaultDetector(options: DefaultDetectorOptions = {}
       : (input: FaceApi.tf.Tensor3D) =>
           boxNet.locateFaces(input, new api.TinyFaceDetectorOptions({ inputSize: tinyInputSize, scoreThreshold: minConfidence }));
 
+  /** The same tensor as face-api's copy of the tfjs types (one engine, two type declarations). */
+  const forFaceApi = (t: Tensor3D) => t as unknown as FaceApi.tf.Tensor3D;
+  /** Eye centres of each face crop, in crop pixels; `mirrored` crops are flipped left-right. */
+  const eyesOf = async (crops: Tensor3D[], mirrored: boolean): Promise<{ left: Point; right: Point }[]> => {
+    const marks = (await landmarks.detectLandmarks(crops.map(forFaceApi))) as FaceApi.FaceLandmarks68[] | FaceApi.FaceLandmarks68;
+    return (Array.isArray(marks) ? marks : [marks]).map((m) => {
+      const pts = m.positions;
+      if (!mirrored) return { left: meanPoint(pts, 36, 42), right: meanPoint(pts, 42, 48) };
+      // The subject's eyes swap sides in the mirror: the image-left eye is the mirrored right one.
+      const unmirror = (p: Point) => ({ x: m.imageWidth - p.x, y: p.y });
+      return { left: unmirror(meanPoint(pts, 42, 48)), right: unmirror(meanPoint(pts, 36, 42)) };
+    });
+  };
+
   return {
     async detect(image: RgbImage): Promise<DetectedFace[]> {
-      const input = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const input = tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const border = Math.round(padding * Math.max(image.width, image.height));
+      const padded = border > 0 ? pad(input, [[border, border], [border, border], [0, 0]]) : input;
+      const owned: Tensor3D[] = [];
       try {
-        const detections = await locate(input);
-        if (detections.length === 0) return [];
-        const boxes = detections.map((d) => d.box);
-        const faces = await api.extractFaceTensors(input, boxes);
-        try {
-          const marks = (await landmarks.detectLandmarks(faces)) as FaceApi.FaceLandmarks68[] | FaceApi.FaceLandmarks68;
-          const list = Array.isArray(marks) ? marks : [marks];
-          return detections.map((d, i) => {
-            const { x, y, width, height } = d.box;
-            const shift = list[i].shiftBy(x, y);
-            const pts = shift.positions;
-            return {
-              box: [x, y, x + width, y + height],
-              score: d.score,
-              leftEye: meanPoint(pts, 36, 42),
-              rightEye: meanPoint(pts, 42, 48),
-            };
-          });
-        } finally {
-          faces.forEach((t) => t.dispose());
+        const found = await locate(forFaceApi(padded));
+        // Back to image coordinates; the landmark crops are clipped to the image as face-api does.
+        const detections = found.map((d) => ({
+          d,
+          box: new api.Box({ x: d.box.x - border, y: d.box.y - border, width: d.box.width, height: d.box.height }),
+        }));
+        // One landmark crop per face and scale, clipped to the image (and floored) as face-api does.
+        const jobs = detections.flatMap((f, face) =>
+          landmarkScales.map((k) => {
+            const { x, y, width, height } = f.box;
+            const scaled = new api.Box({ x: x + (width * (1 - k)) / 2, y: y + (height * (1 - k)) / 2, width: width * k, height: height * k });
+            return { face, crop: scaled.clipAtImageBorders(image.width, image.height) };
+          }),
+        ).filter((j) => j.crop.width > 1 && j.crop.height > 1);
+        if (jobs.length === 0) return [];
+        const crops = (await api.extractFaceTensors(forFaceApi(input), jobs.map((j) => j.crop))) as unknown as Tensor3D[];
+        owned.push(...crops);
+        const estimates = [await eyesOf(crops, false)];
+        if (flipLandmarks) {
+          const mirrored = crops.map((c) => reverse(c, 1));
+          owned.push(...mirrored);
+          estimates.push(await eyesOf(mirrored, true));
         }
+        return detections.flatMap(({ d, box }, face) => {
+          const mine = jobs.flatMap((j, i) => (j.face === face ? estimates.map((e) => ({ crop: j.crop, eyes: e[i] })) : []));
+          if (mine.length === 0) return [];
+          const mean = (pick: (e: { left: Point; right: Point }) => Point): Point => ({
+            x: mine.reduce((sum, m) => sum + pick(m.eyes).x + m.crop.x, 0) / mine.length,
+            y: mine.reduce((sum, m) => sum + pick(m.eyes).y + m.crop.y, 0) / mine.length,
+          });
+          return [
+            {
+              box: [box.x, box.y, box.x + box.width, box.y + box.height] as Box,
+              score: d.score,
+              leftEye: mean((e) => e.left),
+              rightEye: mean((e) => e.right),
+            },
+          ];
+        });
       } finally {
+        owned.forEach((t) => t.dispose());
+        if (padded !== input) padded.dispose();
         input.dispose();
       }
     },
