@@ -11,6 +11,9 @@ import {
   type GradConfig,
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
   registerGradient,
   registerKernel,
   Slice,
@@ -52,28 +55,47 @@ interface FastKernel {
   make: (backendName: string, stock: KernelConfig | undefined) => KernelFunc;
 }
 
-/** Kernels replaced, by name. */
+function requireStock(backendName: string, kernelName: string, stock: KernelConfig | undefined): KernelConfig {
+  if (stock == null) throw new Error(`Error in enableFastKernels: backend ${backendName} must have a ${kernelName} kernel, but got none.`);
+  return stock;
+}
+
+/** True where a strided k×k gradient is better left to webgpu's own shader (measured on an H200: bench/results). */
+function stridedSpatial(inputs: NamedTensorInfoMap, attrs: NamedAttrMap | undefined): boolean {
+  const { strides } = attrs as unknown as { strides: number | [number, number] };
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
+  const filter = inputs.filter as TensorInfo | undefined;
+  const spatial = filter == null || filter.shape[0] !== 1 || filter.shape[1] !== 1;
+  return (sh > 1 || sw > 1) && spatial;
+}
+
+/** `fast`, except where `useStock` says the backend's own kernel is faster. */
+function withStockFallback(fast: KernelFunc, stock: KernelConfig | undefined, useStock: typeof stridedSpatial): KernelFunc {
+  if (stock == null) return fast;
+  return (args) => (useStock(args.inputs, args.attrs) ? stock.kernelFunc(args) : fast(args));
+}
+
+/**
+ * Kernels replaced, by name, with the backends each is faster on (per
+ * `bench/kernels_check.ts`: on cpu only the filter gradient beats the stock JS
+ * loops; on webgpu strided k×k input gradients and depthwise input gradients
+ * stay with the stock shaders).
+ */
 const FAST_KERNELS: Record<string, FastKernel> = {
   [Conv2DBackpropFilter]: { backends: ALL_BACKENDS, make: (b) => conv2DBackpropFilterKernel(b) as KernelFunc },
-  [Conv2DBackpropInput]: { backends: ALL_BACKENDS, make: (b) => conv2DBackpropInputKernel(b) as KernelFunc },
-  [DepthwiseConv2dNativeBackpropFilter]: { backends: ALL_BACKENDS, make: (b) => depthwiseBackpropFilterKernel(b) as KernelFunc },
-  [DepthwiseConv2dNativeBackpropInput]: { backends: ALL_BACKENDS, make: (b) => depthwiseBackpropInputKernel(b) as KernelFunc },
+  [Conv2DBackpropInput]: {
+    backends: ['wasm', 'webgpu'],
+    make: (b, stock) => withStockFallback(conv2DBackpropInputKernel(b) as KernelFunc, b === 'webgpu' ? stock : undefined, stridedSpatial),
+  },
+  [DepthwiseConv2dNativeBackpropFilter]: {
+    backends: ['wasm', 'webgpu'],
+    make: (b, stock) => withStockFallback(depthwiseBackpropFilterKernel(b) as KernelFunc, b === 'webgpu' ? stock : undefined, stridedSpatial),
+  },
+  [DepthwiseConv2dNativeBackpropInput]: { backends: ['wasm'], make: (b) => depthwiseBackpropInputKernel(b) as KernelFunc },
   // The JS row-copy kernels of wasm and cpu only (webgpu slices in a shader).
-  [Slice]: {
-    backends: ['wasm', 'cpu'],
-    make: (b, stock) => {
-      if (stock == null) throw new Error(`Error in enableFastKernels: backend ${b} must have a Slice kernel, but got none.`);
-      return simplifiedSliceKernel(b, stock.kernelFunc) as KernelFunc;
-    },
-  },
+  [Slice]: { backends: ['wasm', 'cpu'], make: (b, stock) => simplifiedSliceKernel(b, requireStock(b, Slice, stock).kernelFunc) as KernelFunc },
   [Unpack]: { backends: ['wasm', 'cpu'], make: (b) => unpackKernel(b) as KernelFunc },
-  [BatchMatMul]: {
-    backends: ['wasm'],
-    make: (b, stock) => {
-      if (stock == null) throw new Error(`Error in enableFastKernels: backend ${b} must have a BatchMatMul kernel, but got none.`);
-      return batchMatMulKernel(b, stock.kernelFunc) as KernelFunc;
-    },
-  },
+  [BatchMatMul]: { backends: ['wasm'], make: (b, stock) => batchMatMulKernel(b, requireStock(b, BatchMatMul, stock).kernelFunc) as KernelFunc },
 };
 
 /** Stock kernels replaced (undefined: the backend had none), keyed `'<kernel>/<backend>'`. */
@@ -89,11 +111,13 @@ function isRegistered(backendName: string): boolean {
  * Registers faster convolution-gradient kernels and a fused batch-norm
  * gradient: the one opt-in call of this package.
  *
- * On each backend: `Conv2DBackpropFilter`, `Conv2DBackpropInput` (matMuls of
- * strided slices and a stride-1 forward `Conv2D`), `DepthwiseConv2dNativeBackpropFilter`
- * and `DepthwiseConv2dNativeBackpropInput` (batched matMul, forward depthwise
- * convolution), all composed from kernels the backend already has; wasm has no
- * stock filter gradients at all, so this is what lets it train. On wasm and
+ * `Conv2DBackpropFilter` (matMuls of contiguous tap slices) on wasm, cpu and
+ * webgpu; `Conv2DBackpropInput` (matMul, or a stride-1 forward `Conv2D`) and
+ * `DepthwiseConv2dNativeBackpropFilter` (batched matMul) on wasm and webgpu;
+ * `DepthwiseConv2dNativeBackpropInput` (forward depthwise convolution) on
+ * wasm — all composed from kernels the backend already has, and registered
+ * only where they beat the stock kernel. wasm has no stock filter gradients at
+ * all, so this is what lets it train. On wasm and
  * cpu also `Slice` (axes merged so that rows are long) and `Unpack` (the
  * gradient of `stack`: one transpose, contiguous slices); on wasm `BatchMatMul`
  * (explicit transposes, one XNNPACK product per batch item). Globally: the
