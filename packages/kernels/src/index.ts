@@ -1,7 +1,8 @@
 /**
- * Fast convolution gradients and a fused batch-norm gradient for the
- * TensorFlow.js wasm, cpu and webgpu backends, opted into with one call:
- * {@link enableFastKernels}.
+ * Faster training kernels for the TensorFlow.js wasm, cpu and webgpu backends —
+ * convolution and depthwise gradients as matMuls, slicing and batched-matMul
+ * kernels without the wasm slow paths, a `Tile`-free batch-norm gradient —
+ * opted into with one call: {@link enableFastKernels}.
  *
  * @packageDocumentation
  */
