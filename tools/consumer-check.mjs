@@ -45,7 +45,6 @@ try {
   const esm = `
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ldlLoss, expectedAge, mae } from '@ldl/core';
 import * as backbones from '@ldl/backbones';
 import * as facePrep from '@ldl/face-prep';
@@ -55,6 +54,9 @@ await tf.setBackend('cpu');
 const logits = tf.randomNormal([4, 101], 0, 1, 'float32', 7);
 const loss = ldlLoss(logits, [3, 25.5, 60, 99]).dataSync()[0];
 if (!Number.isFinite(loss) || loss <= 0) throw new Error('ESM: bad loss ' + loss);
+// Gradients: tfjs-core registers none in Node; @ldl/backbones imports tfjs-layers, whose Node bundle does.
+const grad = tf.grad((x) => ldlLoss(x, [3, 25.5, 60, 99]))(logits);
+if (!Array.from(grad.dataSync()).every(Number.isFinite)) throw new Error('ESM: non-finite gradient');
 const pred = Array.from(expectedAge(logits).dataSync());
 for (const [name, mod] of Object.entries({ backbones, facePrep, kernels, train })) {
   if (Object.keys(mod).length === 0) throw new Error('ESM: @ldl/' + name + ' exports nothing');
@@ -64,7 +66,6 @@ console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 6
   const cjs = `
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
-require('@tensorflow/tfjs-core/dist/register_all_gradients');
 const { ldlLoss } = require('@ldl/core');
 for (const name of ['@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
   if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
