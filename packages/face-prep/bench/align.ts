@@ -1,9 +1,10 @@
 /**
  * Full evaluation + throughput of `ldl-face-prep align` on ../shared/datasets/aaf-raw (all 600 photos).
  *
- *   pnpm --filter @ldl/face-prep bench [--detector ssd|tiny] [--workers 2] [--scaling 40]
+ *   pnpm --filter @ldl/face-prep bench [--detector ssd|tiny] [--workers 2] [--photos 600] [--scaling 40]
  *
- * Prints `RESULT name=value` lines. `--scaling N` also times N photos with 0, 1 and 2 workers.
+ * Prints `RESULT name=value` lines. `--photos N` evaluates a seeded subset instead of all photos;
+ * `--scaling N` also times N photos with 0, 1 and 2 workers.
  * Timings share the machine's 2 cores with whatever else runs: compare ratios within one run.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,19 +16,21 @@ import { parseFacesCsv } from '../src/csv';
 import { AAF_PRESENT, AAF_RAW, evaluate, readHandLabels, seededSubset } from '../test/aaf';
 
 const { values } = parseArgs({
-  options: { detector: { type: 'string', default: 'ssd' }, workers: { type: 'string', default: '2' }, scaling: { type: 'string', default: '0' } },
+  options: { detector: { type: 'string', default: 'ssd' }, workers: { type: 'string', default: '2' }, photos: { type: 'string', default: '0' }, scaling: { type: 'string', default: '0' } },
 });
 const model = values.detector;
 if (model !== 'ssd' && model !== 'tiny') throw new Error(`--detector must be ssd or tiny, but got '${model}'.`);
 const workers = Number(values.workers);
 const scaling = Number(values.scaling);
+const photos = Number(values.photos);
 
 if (!AAF_PRESENT) {
   console.log(`SKIP: ${AAF_RAW} not found (research data set, absent outside the lab machine).`);
   process.exit(0);
 }
 
-const labels = readHandLabels();
+const all = readHandLabels();
+const labels = photos > 0 && photos < all.length ? seededSubset(all, photos, 2020) : all;
 const dir = mkdtempSync(join(tmpdir(), 'ldl-face-prep-bench-'));
 try {
   const out = join(dir, 'faces.csv');
