@@ -56,10 +56,10 @@ const spec: ExampleSpec = {
       bestBy: 'mae',
     },
     small: {
-      description: 'CPU-sized: ResNet-50 family at width x0.25, depth x0.34 ([1,1,2,1] blocks), 64 px, batch 32, 4 epochs',
+      description: 'CPU-sized: ResNet-50 family at width x0.25, depth x0.34 ([1,1,2,1] blocks), 64 px, batch 32, 6 epochs',
       model: { backbone: 'resnet50', widthScale: 0.25, depthScale: 0.34, imageSize: 64 },
-      epochs: 4,
-      stepSize: 3,
+      epochs: 6,
+      stepSize: 4,
       batchSize: 32,
       margin: 0.2,
       bestBy: 'mae',

@@ -75,7 +75,7 @@ interface Panel {
 /** One chart panel (axes, ticks, series, legend) as an SVG fragment. */
 export function lineChartSvg(panel: Panel, title: string, xLabel: string, series: readonly Series[]): string {
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
-  const m = { l: 48, r: 10, t: 24, b: 34 };
+  const m = { l: 48, r: 10, t: 38, b: 34 };
   const pw = panel.width - m.l - m.r;
   const ph = panel.height - m.t - m.b;
   const parts = [`<g transform="translate(${panel.x},${panel.y})">`, `<text x="${panel.width / 2}" y="15" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`];
@@ -107,8 +107,10 @@ export function lineChartSvg(panel: Panel, title: string, xLabel: string, series
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
     }
     for (const [x, y] of pts) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
-    parts.push(`<rect x="${m.l + 8}" y="${m.t + 6 + k * 14}" width="10" height="3" fill="${s.color}"/>`);
-    parts.push(`<text x="${m.l + 22}" y="${m.t + 11 + k * 14}" font-size="10">${esc(s.label)}</text>`);
+    // legend: one row between the title and the plot, so it never hides a curve
+    const lx = m.l + k * 80;
+    parts.push(`<rect x="${lx}" y="${m.t - 11}" width="10" height="3" fill="${s.color}"/>`);
+    parts.push(`<text x="${lx + 14}" y="${m.t - 6}" font-size="10">${esc(s.label)}</text>`);
   });
   parts.push('</g>');
   return parts.join('');
