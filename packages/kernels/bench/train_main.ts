@@ -22,7 +22,7 @@
  * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
- * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto'; 'im2col' on tensorflow),
+ * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto': 'native' on tensorflow),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
@@ -199,9 +199,7 @@ interface Speed {
 /** Trains `warmup + steps` steps of one configuration; returns its speed over the timed steps. */
 async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   const { model: name, size, batch, microBatch } = run;
-  // On tfjs-node, backbones' 'native' grouped conv cannot be differentiated through variableGrads yet
-  // (its gradient nests tf.grads; the train package uses 'im2col' there too).
-  const groupedConvStrategy = o.groupedConv ?? (run.backend === 'tensorflow' ? 'im2col' : 'auto');
+  const groupedConvStrategy = o.groupedConv ?? 'auto';
   const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3], groupedConvStrategy });
   const optimizer = tf.train.adam(1e-3);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);

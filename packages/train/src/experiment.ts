@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { type BackboneName, backbones, getGroupedConvStrategy, importPyTorchWeights, loadModel, multiTaskAgeModel, readSafetensors, RESNET_VARIANTS, setGroupedConvStrategy } from '@ldl/backbones';
+import { type BackboneName, backbones, importPyTorchWeights, loadModel, multiTaskAgeModel, readSafetensors, RESNET_VARIANTS } from '@ldl/backbones';
 import { AgeMetrics, type AgeMetricsResult, expectedAge } from '@ldl/core';
 import { enableFastKernels } from '@ldl/kernels';
 import * as tf from '@tensorflow/tfjs-core';
@@ -171,12 +171,6 @@ export function runLogger(runDir: string): (line: string) => void {
 export async function setupBackend(name: string | undefined, fastKernels: boolean, log: (l: string) => void): Promise<BackendSelection> {
   const selection = await selectBackend(name);
   for (const l of selection.summary.split('\n')) log(l);
-  if (selection.name === 'tensorflow' && getGroupedConvStrategy() === 'auto') {
-    // 'auto' picks 'native' here, whose gradient runs a nested tf.grads inside the backward pass and
-    // breaks variableGrads (engine activeTape = null); im2col trains correctly on every backend.
-    setGroupedConvStrategy('im2col');
-    log("grouped convolution: 'im2col' (the 'native' strategy cannot be trained through variableGrads yet)");
-  }
   if (fastKernels) {
     const { registered } = enableFastKernels();
     log(`fast kernels (@ldl/kernels): ${registered.length ? registered.join(', ') : 'none for this backend'}`);

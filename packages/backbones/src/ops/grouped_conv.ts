@@ -7,7 +7,6 @@ import {
   getBackend,
   getKernel,
   matMul,
-  grads,
   mul,
   pad as padOp,
   reshape,
@@ -292,24 +291,31 @@ function depthwiseStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): 
 /**
  * TensorFlow's native grouped convolution, reachable only through `runKernel` on the `tensorflow`
  * backend (tfjs-node): the high-level `conv2d` op rejects a filter whose input depth is `in/groups`.
- * Its gradient is computed by differentiating the `'im2col'` formulation (TF.js's `Conv2D` gradient
- * assumes ungrouped filters). Exercised only where a user installed tfjs-node; not tested here.
+ * Its gradient runs TensorFlow's own `Conv2DBackpropInput` / `Conv2DBackpropFilter`, which accept the
+ * grouped filter too (TF.js's registered `Conv2D` gradient assumes ungrouped filters). TensorFlow's
+ * backprop kernels ignore dilations, so dilated grouped convolutions train with `'im2col'` instead.
+ * Exercised only where a user installed tfjs-node (`tools/tfjs-node` builds it).
  */
 function nativeStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
   if (getBackend() !== 'tensorflow') {
     throw new Error(`Error in groupedConv2d: strategy 'native' needs the 'tensorflow' backend (tfjs-node), but got '${getBackend()}'.`);
   }
+  if (engine().state.gradientDepth > 0 && (g.dh !== 1 || g.dw !== 1)) return im2colStrategy(x, filter, g);
+  const attrs = { strides: [g.sh, g.sw], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
+  const kernel = (name: string, inputs: NamedTensorMap, extra: Record<string, unknown> = {}) =>
+    engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as Record<string, never>) as Tensor4D;
   const run = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
     const [xi, fi, save] = args as [Tensor4D, Tensor4D, GradSaveFunc];
-    save([xi, fi]);
-    const inputs: NamedTensorMap = { x: padInput(xi, g), filter: fi };
-    const attrs = { strides: [g.sh, g.sw], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
-    const value = engine().runKernel('Conv2D', inputs, attrs as unknown as Record<string, never>) as Tensor4D;
+    const xp = padInput(xi, g);
+    save([xp, fi]);
     return {
-      value,
+      value: kernel('Conv2D', { x: xp, filter: fi }),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const reference = grads((a: Tensor, b: Tensor) => im2colStrategy(a as Tensor4D, b as Tensor4D, g));
-        return reference([saved[0]!, saved[1]!], dy);
+        const [xpSaved, fSaved] = saved as [Tensor4D, Tensor4D];
+        const dxp = kernel('Conv2DBackpropInput', { dy, filter: fSaved }, { inputShape: xpSaved.shape });
+        const dx = slice(dxp, [0, g.ph, g.pw, 0], [g.n, g.h, g.w, g.cin]);
+        const df = kernel('Conv2DBackpropFilter', { x: xpSaved, dy }, { filterShape: fSaved.shape });
+        return [dx, df];
       },
     };
   });
@@ -340,6 +346,6 @@ export function groupedConv2d(x: Tensor4D, filter: Tensor4D, options: GroupedCon
   const g = geometry(x, filter, options);
   const resolved = resolveGroupedConvStrategy(strategy);
   // One group is an ordinary convolution: every strategy would only add overhead.
-  if (g.groups === 1 && resolved !== 'native') return tidy(() => convValid(x, filter, g));
+  if (g.groups === 1) return tidy(() => convValid(x, filter, g));
   return tidy(() => STRATEGY_FNS[resolved](x, filter, g));
 }
