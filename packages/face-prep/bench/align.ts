@@ -1,7 +1,7 @@
 /**
  * Full evaluation + throughput of `ldl-face-prep align` on ../shared/datasets/aaf-raw (all 600 photos).
  *
- *   pnpm --filter @ldl/face-prep bench [--detector ssd|tiny] [--workers 2] [--photos 600] [--scaling 40]
+ *   pnpm --filter @ldl/face-prep bench [--detector ssd|tiny] [--eyes mesh|landmark68] [--workers 2] [--photos 600] [--scaling 40]
  *
  * Prints `RESULT name=value` lines. `--photos N` evaluates a seeded subset instead of all photos;
  * `--scaling N` also times N photos with 0, 1 and 2 workers.
@@ -16,10 +16,12 @@ import { parseFacesCsv } from '../src/csv';
 import { AAF_PRESENT, AAF_RAW, evaluate, readHandLabels, seededSubset } from '../test/aaf';
 
 const { values } = parseArgs({
-  options: { detector: { type: 'string', default: 'ssd' }, workers: { type: 'string', default: '2' }, photos: { type: 'string', default: '0' }, scaling: { type: 'string', default: '0' } },
+  options: { detector: { type: 'string', default: 'ssd' }, eyes: { type: 'string', default: 'mesh' }, workers: { type: 'string', default: '2' }, photos: { type: 'string', default: '0' }, scaling: { type: 'string', default: '0' } },
 });
 const model = values.detector;
 if (model !== 'ssd' && model !== 'tiny') throw new Error(`--detector must be ssd or tiny, but got '${model}'.`);
+const eyeModel = values.eyes;
+if (eyeModel !== 'mesh' && eyeModel !== 'landmark68') throw new Error(`--eyes must be mesh or landmark68, but got '${eyeModel}'.`);
 const workers = Number(values.workers);
 const scaling = Number(values.scaling);
 const photos = Number(values.photos);
@@ -34,9 +36,9 @@ const labels = photos > 0 && photos < all.length ? seededSubset(all, photos, 202
 const dir = mkdtempSync(join(tmpdir(), 'ldl-face-prep-bench-'));
 try {
   const out = join(dir, 'faces.csv');
-  const summary = await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: labels.map((l) => l.file), out, workers, detectorOptions: { model } });
+  const summary = await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: labels.map((l) => l.file), out, workers, detectorOptions: { model, eyeModel } });
   const m = await evaluate(labels, parseFacesCsv(readFileSync(out, 'utf8'), out));
-  console.log(`RESULT detector=${model} workers=${workers} photos=${m.n}`);
+  console.log(`RESULT detector=${model} eyes=${eyeModel} workers=${workers} photos=${m.n}`);
   console.log(`RESULT detection_rate=${(100 * m.detectionRate).toFixed(2)}% (ok ${summary.ok}, no_face ${summary.noFace}, unreadable ${summary.unreadable}, errors ${summary.errors.length})`);
   console.log(`RESULT eye_error_median=${(100 * m.eyeErrorMedian).toFixed(2)}% eye_error_p95=${(100 * m.eyeErrorP95).toFixed(2)}% (of hand inter-ocular distance)`);
   console.log(`RESULT angle_error_median=${m.angleErrorMedian.toFixed(2)}deg angle_error_p95=${m.angleErrorP95.toFixed(2)}deg`);
@@ -45,7 +47,7 @@ try {
   if (scaling > 0) {
     const subset = seededSubset(labels, scaling, 7).map((l) => l.file);
     for (const w of [0, 1, 2]) {
-      const s = await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: subset, out: join(dir, `scaling-${w}.csv`), workers: w, detectorOptions: { model } });
+      const s = await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: subset, out: join(dir, `scaling-${w}.csv`), workers: w, detectorOptions: { model, eyeModel } });
       console.log(`RESULT scaling workers=${w} throughput=${s.imagesPerSecond.toFixed(2)} img/s (${scaling} photos)`);
     }
   }

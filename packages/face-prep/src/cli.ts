@@ -6,11 +6,12 @@ import { alignImages, cropImages, readImageList } from './batch';
 
 /** Usage text of `ldl-face-prep`. */
 export const USAGE = `Usage:
-  ldl-face-prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--min-confidence S] [--refine N]
+  ldl-face-prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--eyes mesh|landmark68] [--min-confidence S] [--refine N]
       Two-pass eye alignment of every photo (or those named in FILE, one per line, relative to DIR).
       Writes photo,deg,box1..box4,left_eye_x,left_eye_y,right_eye_x,right_eye_y,status; resumes a
       partial faces.csv. --workers defaults to min(2, CPU cores); 0 runs in the main thread.
       --detector picks SSD MobileNet v1 (default, accurate) or the ~7x faster Tiny Face Detector.
+      --eyes picks the eye model: MediaPipe Face Mesh (default) or face-api's 68-point landmark net.
       --refine N (default 1) re-measures the eye angle on the rotated photo N times; 0 = plain two passes.
   ldl-face-prep crop --csv faces.csv --images DIR --out DIR [--margin 0.4] [--size 224] [--overwrite]
       Rotates each aligned photo by deg, grows the box by the margin, crops and resizes to size x size.
@@ -54,6 +55,7 @@ async function align(args: string[], log: (line: string) => void): Promise<numbe
     workers: { type: 'string' },
     'min-confidence': { type: 'string' },
     detector: { type: 'string' },
+    eyes: { type: 'string' },
     refine: { type: 'string' },
   });
   const imagesDir = required(values, 'images', 'align');
@@ -63,6 +65,8 @@ async function align(args: string[], log: (line: string) => void): Promise<numbe
   const refine = number(values, 'refine', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
   const model = values.detector ?? 'ssd';
   if (model !== 'ssd' && model !== 'tiny') throw new UsageError(`--detector must be ssd or tiny, but got '${String(model)}'.`);
+  const eyeModel = values.eyes ?? 'mesh';
+  if (eyeModel !== 'mesh' && eyeModel !== 'landmark68') throw new UsageError(`--eyes must be mesh or landmark68, but got '${String(eyeModel)}'.`);
   const list = values.list;
   const summary = await alignImages({
     imagesDir,
@@ -70,7 +74,7 @@ async function align(args: string[], log: (line: string) => void): Promise<numbe
     photos: typeof list === 'string' ? readImageList(list) : undefined,
     workers,
     refine,
-    detectorOptions: minConfidence === undefined ? { model } : { model, minConfidence },
+    detectorOptions: minConfidence === undefined ? { model, eyeModel } : { model, eyeModel, minConfidence },
   });
   for (const e of summary.errors) log(`error: ${e.photo}: ${e.message}`);
   log(

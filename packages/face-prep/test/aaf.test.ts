@@ -34,10 +34,24 @@ describe.skipIf(!AAF_PRESENT)(`two-pass alignment on aaf-raw (seeded subset of $
       expect(m.eyeErrorMedian).toBeLessThanOrEqual(0.05);
       expect(m.eyeErrorP95).toBeLessThanOrEqual(0.1);
       expect(m.angleErrorMedian).toBeLessThanOrEqual(2);
-      // The issue asks for 95 %. face-api's 68-point net is self-consistent but biased by 2–4° on
-      // some faces (the refinement step's residuals are < 0.4° on them): this subset reaches ~97 %
-      // but the full 600 reach 94.0 % (bench/align.ts). This bound guards against regressions.
-      expect(m.levelWithin2).toBeGreaterThanOrEqual(0.88);
+      // The issue's 95 %: the full 600 reach 96.67 % with the default Face Mesh eyes (bench/align.ts).
+      expect(m.levelWithin2).toBeGreaterThanOrEqual(0.95);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the 68-point eye model selectable', { timeout: 300_000 }, async () => {
+    const labels = seededSubset(readHandLabels(), 20, 7);
+    const dir = mkdtempSync(join(tmpdir(), 'face-prep-aaf68-'));
+    try {
+      const out = join(dir, 'faces.csv');
+      await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: labels.map((l) => l.file), out, progress: false, detectorOptions: { eyeModel: 'landmark68' } });
+      const m = await evaluate(labels, parseFacesCsv(readFileSync(out, 'utf8'), out));
+      console.log(`face-prep aaf subset, landmark68 eyes: ${JSON.stringify(m)}`);
+      expect(m.detectionRate).toBeGreaterThanOrEqual(0.95);
+      expect(m.eyeErrorMedian).toBeLessThanOrEqual(0.05);
+      expect(m.angleErrorMedian).toBeLessThanOrEqual(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
