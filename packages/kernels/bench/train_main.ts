@@ -23,6 +23,7 @@
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
  * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto': 'native' on tensorflow),
+ * --wasm-threads n (tfjs-backend-wasm's multi-threaded build on n threads: @ldl/kernels enableWasmThreads),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
@@ -34,7 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GROUPED_CONV_STRATEGIES, resnet50, seresnext50_32x4d, type GroupedConvStrategy } from '@ldl/backbones';
 import { ldlLoss } from '@ldl/core';
 
-import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
+import { disableFastKernels, enableFastKernels, enableWasmThreads, type FastKernelBackend } from '../src/index';
 import { BACKENDS, loadBackend, type BackendName } from './backends';
 
 /** Repository root (for tools/reference): `LDL_REPO_ROOT` where this file runs bundled elsewhere (the GPU script). */
@@ -55,6 +56,7 @@ interface Options {
   profile: boolean;
   timeBudgetS: number;
   tfFlags: Record<string, number | boolean>;
+  wasmThreads: number | null;
   groupedConv: GroupedConvStrategy | null;
   reference: boolean;
   referencePython: string | null;
@@ -94,6 +96,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     timeBudgetS: Infinity,
     tfFlags: {},
+    wasmThreads: null,
     groupedConv: null,
     reference: false,
     referencePython: null,
@@ -153,6 +156,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--time-budget':
         o.timeBudgetS = parseInteger(flag, value(), 1);
+        break;
+      case '--wasm-threads':
+        o.wasmThreads = parseInteger(flag, value(), 1);
         break;
       case '--profile':
         o.profile = true;
@@ -313,10 +319,14 @@ async function main(): Promise<void> {
     else if (o.backends != null) fail(`backend ${b}: ${why}.`);
     else console.error(`bench:train: skipping backend ${b}: ${why}`);
   }
+  if (o.wasmThreads != null) {
+    if (!available.includes('wasm')) fail(`--wasm-threads needs the wasm backend, but got --backend ${available.join(',')}.`);
+    enableWasmThreads({ threads: o.wasmThreads });
+  }
   const torch = new Map<string, Speed>();
   const started = performance.now();
   for (const backend of available) {
-    await tf.setBackend(backend);
+    if (!(await tf.setBackend(backend))) fail(`tf.setBackend('${backend}') failed (its error is logged above).`);
     for (const [name, v] of Object.entries(o.tfFlags)) tf.env().set(name, v);
     if (tf.getBackend() !== backend) fail(`tf.setBackend('${backend}') left the backend at ${tf.getBackend()}.`);
     for (const kernels of o.kernels) {
@@ -341,7 +351,8 @@ async function main(): Promise<void> {
             console.log(`RESULT bench=train ${tag} img_per_s=NaN kernels=${kernels} micro_batch=${batch / microBatch} error="${(e as Error).message.split('\n')[0]}"`);
             continue;
           }
-          const flags = Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
+          const threads = backend === 'wasm' && o.wasmThreads != null ? ` wasm_threads=${o.wasmThreads}` : '';
+          const flags = threads + Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
           console.log(
             `RESULT bench=train ${tag} img_per_s=${speed.imgPerS.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}` +
               ` img_per_cpu_s=${speed.imgPerCpuS.toFixed(3)}${flags}`,
@@ -362,3 +373,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The wasm thread pool's pthreads (--wasm-threads) keep Node's event loop alive.
+process.exit(0);

@@ -9,3 +9,5 @@
 export { enableFastKernels, disableFastKernels } from './enable';
 export type { EnableFastKernelsOptions, EnableFastKernelsResult, FastKernelBackend } from './enable';
 export { fusedBatchNormGradConfig } from './batch_norm_grad';
+export { enableWasmThreads } from './wasm_threads';
+export type { EnableWasmThreadsOptions } from './wasm_threads';
