@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { pil } from '../test/pil-fixture';
 import {
   applyAffine,
   expandBox,
@@ -12,16 +12,6 @@ import {
   unrotatePoint,
 } from './geometry';
 
-interface PilCase {
-  width: number;
-  height: number;
-  deg: number;
-  rotated: [number, number];
-  points: { src: [number, number]; dst: [number, number] }[];
-}
-const pil = JSON.parse(
-  readFileSync(new URL('../test/fixtures/pil-rotate.json', import.meta.url), 'utf8'),
-) as { cases: PilCase[] };
 
 describe('eyeAngle', () => {
   it('is 0 for level eyes, positive when the right eye is lower (y down)', () => {

@@ -1,18 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { pil } from '../test/pil-fixture';
 import { rotatePoint, rotatedSize } from './geometry';
 import { type RgbImage, UnreadableImageError, cropResize, decodeImage, rotateExpand, toSharp } from './image';
 
-interface PilCase {
-  width: number;
-  height: number;
-  deg: number;
-  rotated: [number, number];
-  points: { src: [number, number]; dst: [number, number] }[];
-}
-const pil = JSON.parse(
-  readFileSync(new URL('../test/fixtures/pil-rotate.json', import.meta.url), 'utf8'),
-) as { cases: PilCase[] };
 
 /** An image with a Gaussian blob (sigma 1 px) centred on the pixel centre of (px, py). */
 function blob(width: number, height: number, px: number, py: number): RgbImage {
