@@ -10,6 +10,7 @@ export {
   getGroupedConvStrategy,
   resolveGroupedConvStrategy,
   strategySupported,
+  nativeGroupedConvAvailable,
   GROUPED_CONV_STRATEGIES,
   AUTO_STRATEGY,
   type GroupedConvStrategy,

@@ -260,7 +260,7 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   }
 }
 
-/** Prints, on stderr, the 20 kernels that took longest in one training step. */
+/** Prints, on stderr, the 20 kernels that took longest in one training step, then the 30 costliest (kernel, shapes) pairs. */
 async function printProfile(step: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
   const info = await tf.profile(async () => {
@@ -269,17 +269,26 @@ async function printProfile(step: () => Promise<void>): Promise<void> {
   });
   const wallMs = performance.now() - t0;
   const byName = new Map<string, { ms: number; calls: number }>();
+  const byShape = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
     const ms = await k.kernelTimeMs;
-    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    entry.ms += typeof ms === 'number' ? ms : 0;
-    entry.calls += 1;
-    byName.set(k.name, entry);
+    for (const [map, key] of [
+      [byName, k.name],
+      [byShape, `${k.name} ${k.inputShapes.map((s) => `[${s?.join(",") ?? ""}]`).join(' ')} -> ${k.outputShapes.map((s) => `[${s?.join(",") ?? ""}]`).join(' ')}`],
+    ] as const) {
+      const entry = map.get(key) ?? { ms: 0, calls: 0 };
+      entry.ms += typeof ms === 'number' ? ms : 0;
+      entry.calls += 1;
+      map.set(key, entry);
+    }
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
   console.error(`PROFILE backend=${tf.getBackend()} wall_ms=${wallMs.toFixed(0)} total_kernel_ms=${total.toFixed(0)} kernels=${info.kernels.length} peak_bytes=${info.peakBytes}`);
   for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
     console.error(`PROFILE   ${name.padEnd(28)} ${e.ms.toFixed(0).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
+  }
+  for (const [key, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)) {
+    console.error(`PROFILE-SHAPE ${e.ms.toFixed(0).padStart(7)} ms ${String(e.calls).padStart(4)} calls  ${key}`);
   }
 }
 

@@ -21,8 +21,9 @@ describe('enableFastKernels', () => {
     expect(first.registered).toContain('Conv2DBackpropFilter/wasm');
     expect(first.registered).toContain('FusedBatchNorm/gradient');
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stock);
-    // Where the stock kernel is faster it stays (cpu's own input gradient).
-    expect(first.registered).not.toContain('Conv2DBackpropInput/cpu');
+    // cpu's input gradient and forward are wrapped only to route grouped filters to the SIMD kernel.
+    expect(first.registered).toContain('Conv2DBackpropInput/cpu');
+    expect(first.registered).toContain('Conv2D/wasm');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     disableFastKernels();
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).toBe(stock);

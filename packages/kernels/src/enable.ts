@@ -1,5 +1,6 @@
 import {
   BatchMatMul,
+  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
@@ -24,6 +25,7 @@ import {
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv2d';
+import { withGroupedConv } from './grouped_conv';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise';
 import { simplifiedSliceKernel, unpackKernel } from './slicing';
 
@@ -82,10 +84,23 @@ function withStockFallback(fast: KernelFunc, stock: KernelConfig | undefined, us
  * stay with the stock shaders).
  */
 const FAST_KERNELS: Record<string, FastKernel> = {
-  [Conv2DBackpropFilter]: { backends: ALL_BACKENDS, make: (b) => conv2DBackpropFilterKernel(b) as KernelFunc },
+  // Dense calls go to the stock kernel; grouped filters (input depth in/groups) to the SIMD grouped convolution.
+  [Conv2D]: { backends: ['wasm', 'cpu'], make: (b, stock) => withGroupedConv(Conv2D, requireStock(b, Conv2D, stock).kernelFunc) },
+  [Conv2DBackpropFilter]: {
+    backends: ALL_BACKENDS,
+    make: (b) => {
+      const fast = conv2DBackpropFilterKernel(b) as KernelFunc;
+      return b === 'webgpu' ? fast : withGroupedConv(Conv2DBackpropFilter, fast);
+    },
+  },
   [Conv2DBackpropInput]: {
-    backends: ['wasm', 'webgpu'],
-    make: (b, stock) => withStockFallback(conv2DBackpropInputKernel(b) as KernelFunc, b === 'webgpu' ? stock : undefined, stridedSpatial),
+    backends: ALL_BACKENDS,
+    make: (b, stock) => {
+      if (b === 'webgpu') return withStockFallback(conv2DBackpropInputKernel(b) as KernelFunc, stock, stridedSpatial);
+      // cpu: the stock JS loops beat the composed kernel for dense convolutions.
+      const dense = b === 'cpu' ? requireStock(b, Conv2DBackpropInput, stock).kernelFunc : (conv2DBackpropInputKernel(b) as KernelFunc);
+      return withGroupedConv(Conv2DBackpropInput, dense);
+    },
   },
   [DepthwiseConv2dNativeBackpropFilter]: {
     backends: ['wasm', 'webgpu'],

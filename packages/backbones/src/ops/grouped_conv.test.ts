@@ -1,8 +1,17 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { groupedConv2d, getGroupedConvStrategy, resolveGroupedConvStrategy, setGroupedConvStrategy, strategySupported, type GroupedConvStrategy } from './grouped_conv';
+import { disableFastKernels, enableFastKernels } from '@ldl/kernels';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  groupedConv2d,
+  getGroupedConvStrategy,
+  nativeGroupedConvAvailable,
+  resolveGroupedConvStrategy,
+  setGroupedConvStrategy,
+  strategySupported,
+  type GroupedConvStrategy,
+} from './grouped_conv';
 
 /** `[k, k, c, o]` → the equivalent undilated `[(k-1)d+1, (k-1)d+1, c, o]` filter (zeros between taps), by matMul. */
 function dilateFilter(f: tf.Tensor4D, d: number): tf.Tensor4D {
@@ -58,25 +67,30 @@ beforeAll(async () => {
 });
 afterEach(() => setGroupedConvStrategy('auto'));
 
+/** Forward and both gradients of `strategy` against {@link reference}, for one case. */
+function checkStrategy(strategy: GroupedConvStrategy, [n, h, w, cin, cout, k, groups, s, p, d]: (typeof CASES)[number], gradientsWithDilation: boolean): void {
+  const x = tf.randomNormal([n, h, w, cin], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const f = tf.randomNormal([k, k, cin / groups, cout], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const opts = { groups, strides: s, pad: p, dilations: d, strategy };
+  const y = groupedConv2d(x, f, opts);
+  const yRef = reference(x, f, groups, s, p, d);
+  expect(y.shape).toEqual(yRef.shape);
+  expect(maxDiff(y, yRef)).toBeLessThan(1e-4);
+  if (d > 1 && !gradientsWithDilation) return;
+  const dy = tf.randomNormal(yRef.shape, 0, 1, 'float32', 3);
+  const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => groupedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, opts))([x, f], dy);
+  const [rx, rf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => reference(a as tf.Tensor4D, b as tf.Tensor4D, groups, s, p, d))([x, f], dy);
+  expect(maxDiff(gx!, rx!)).toBeLessThan(1e-4);
+  expect(maxDiff(gf!, rf!)).toBeLessThan(1e-4);
+  tf.dispose([x, f, y, yRef, dy, gx!, gf!, rx!, rf!]);
+}
+
 describe('groupedConv2d', () => {
   for (const strategy of STRATEGIES) {
-    it.each(CASES)(`${strategy}: forward and gradients equal the per-group reference (N=%i H=%i W=%i in=%i out=%i k=%i G=%i s=%i p=%i d=%i)`, (n, h, w, cin, cout, k, groups, s, p, d) => {
-      const x = tf.randomNormal([n, h, w, cin], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const f = tf.randomNormal([k, k, cin / groups, cout], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const opts = { groups, strides: s, pad: p, dilations: d, strategy };
-      const y = groupedConv2d(x, f, opts);
-      const yRef = reference(x, f, groups, s, p, d);
-      expect(y.shape).toEqual(yRef.shape);
-      expect(maxDiff(y, yRef)).toBeLessThan(1e-4);
-      // TF.js's conv2d / depthwiseConv2d gradients reject dilations > 1; only im2col differentiates them.
-      if (d > 1 && strategy !== 'im2col') return;
-      const dy = tf.randomNormal(yRef.shape, 0, 1, 'float32', 3);
-      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => groupedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, opts))([x, f], dy);
-      const [rx, rf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => reference(a as tf.Tensor4D, b as tf.Tensor4D, groups, s, p, d))([x, f], dy);
-      expect(maxDiff(gx!, rx!)).toBeLessThan(1e-4);
-      expect(maxDiff(gf!, rf!)).toBeLessThan(1e-4);
-      tf.dispose([x, f, y, yRef, dy, gx!, gf!, rx!, rf!]);
-    });
+    // TF.js's conv2d / depthwiseConv2d gradients reject dilations > 1; only im2col differentiates them.
+    it.each(CASES)(`${strategy}: forward and gradients equal the per-group reference (N=%i H=%i W=%i in=%i out=%i k=%i G=%i s=%i p=%i d=%i)`, (...c) =>
+      checkStrategy(strategy, c, strategy === 'im2col'),
+    );
   }
 
   it('does not leak tensors', () => {
@@ -114,8 +128,35 @@ describe('groupedConv2d', () => {
       "Error in groupedConv2d: strategy must be one of 'auto', 'split', 'blockDiagonal', 'im2col', 'depthwise', 'native', but got \"fast\".",
     );
     expect(() => groupedConv2d(x, tf.zeros([3, 3, 3, 6]) as tf.Tensor4D, { groups: 2, strategy: 'native' })).toThrow(
-      "Error in groupedConv2d: strategy 'native' needs the 'tensorflow' backend (tfjs-node), but got 'cpu'.",
+      "Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu after @ldl/kernels' enableFastKernels()), but got 'cpu'.",
     );
     expect(() => setGroupedConvStrategy('nope' as GroupedConvStrategy)).toThrow('Error in setGroupedConvStrategy: strategy must be one of');
+  });
+});
+
+describe("groupedConv2d 'native' on cpu with @ldl/kernels' grouped kernels", () => {
+  beforeAll(() => {
+    expect(nativeGroupedConvAvailable('cpu')).toBe(false); // the stock cpu Conv2D misreads a grouped filter
+    enableFastKernels({ backends: ['cpu'] });
+  });
+  afterAll(() => disableFastKernels());
+
+  it('is found by the probe and chosen by auto, for inference and training', () => {
+    expect(nativeGroupedConvAvailable('cpu')).toBe(true);
+    expect(strategySupported('native', 'cpu', true)).toBe(true);
+    expect(resolveGroupedConvStrategy()).toBe('native');
+    expect(nativeGroupedConvAvailable('no-such-backend')).toBe(false);
+  });
+
+  // The grouped kernels take dilations in their gradients too.
+  it.each(CASES)('native: forward and gradients equal the per-group reference (N=%i H=%i W=%i in=%i out=%i k=%i G=%i s=%i p=%i d=%i)', (...c) =>
+    checkStrategy('native', c, true),
+  );
+
+  it('reports false again once the grouped kernels are gone', () => {
+    disableFastKernels();
+    expect(nativeGroupedConvAvailable('cpu')).toBe(false);
+    enableFastKernels({ backends: ['cpu'] });
+    expect(nativeGroupedConvAvailable('cpu')).toBe(true);
   });
 });

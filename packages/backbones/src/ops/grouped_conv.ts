@@ -34,10 +34,13 @@ import {
  *   `Conv2DBackpropFilter` (wasm in TF.js 4.22).
  * - `'depthwise'`: one `depthwiseConv2d` with channel multiplier `out/groups`, then a sum over the
  *   `in/groups` inputs of each group (intermediate of `in·out/groups` channels).
- * - `'native'`: TensorFlow's own grouped `Conv2D` kernel; only the `tensorflow` backend (tfjs-node)
- *   accepts a filter whose input depth is `in/groups`. See {@link groupedConv2d}.
+ * - `'native'`: ONE `Conv2D` kernel call with the grouped filter (input depth `in/groups`), as
+ *   TensorFlow's kernels take it, and its gradient through `Conv2DBackpropInput`/`Conv2DBackpropFilter`
+ *   with the same filter. Only backends whose kernels accept grouped filters run it: `tensorflow`
+ *   (tfjs-node), and wasm and cpu once `@ldl/kernels`' `enableFastKernels()` registered its
+ *   WebAssembly SIMD grouped convolution there ({@link nativeGroupedConvAvailable}).
  * - `'auto'`: the per-backend choice measured by `bench/grouped-conv.ts`, for inference or training
- *   ({@link AUTO_STRATEGY}); `'native'` on the `tensorflow` backend.
+ *   ({@link AUTO_STRATEGY}); `'native'` wherever it is available.
  *
  * Dilations > 1: TF.js's `conv2d`/`depthwiseConv2d` gradients reject them, so only `'im2col'` can be
  * differentiated there.
@@ -74,8 +77,8 @@ export interface AutoStrategyPreferences {
  */
 export const AUTO_STRATEGY: Readonly<Record<string, AutoStrategyPreferences>> = {
   tensorflow: { inference: ['native'], training: ['native'] },
-  cpu: { inference: ['depthwise', 'split'], training: ['depthwise', 'split'] },
-  wasm: { inference: ['depthwise', 'split'], training: ['depthwise', 'im2col'] },
+  cpu: { inference: ['native', 'depthwise', 'split'], training: ['native', 'depthwise', 'split'] },
+  wasm: { inference: ['native', 'depthwise', 'split'], training: ['native', 'depthwise', 'im2col'] },
   default: { inference: ['split'], training: ['split', 'im2col'] },
 };
 
@@ -85,12 +88,60 @@ const KERNELS: Record<ConcreteGroupedConvStrategy, { forward: string[]; backward
   blockDiagonal: { forward: ['Conv2D', 'Multiply'], backward: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] },
   im2col: { forward: ['BatchMatMul', 'Slice', 'Concat', 'Transpose'], backward: ['SplitV', 'PadV2'] },
   depthwise: { forward: ['DepthwiseConv2dNative', 'Sum'], backward: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] },
-  native: { forward: ['Conv2D'], backward: [] },
+  native: { forward: ['Conv2D'], backward: ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] },
 };
+
+const NATIVE_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+/** Probe results per backend, with the kernel registrations they were made with. */
+const nativeProbes = new Map<string, { kernels: unknown[]; available: boolean }>();
+
+/**
+ * Runs the three kernels on a 2-group, 1-pixel case whose right answers an ungrouped kernel cannot
+ * produce: `x = [1, 2]`, filter `[3, 5]` (one input channel per group) → `y = [3, 10]`; `dy = [1, 1]` →
+ * `dx = [3, 5]`, `df = [1, 2]`.
+ */
+function probeNativeKernels(): boolean {
+  const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
+  const kernel = (name: string, inputs: NamedTensorMap, extra: Record<string, unknown> = {}) =>
+    Array.from((engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as Record<string, never>) as Tensor).dataSync());
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) < 1e-6);
+  try {
+    return tidy(() => {
+      const x = tensor([1, 2], [1, 1, 1, 2]);
+      const f = tensor([3, 5], [1, 1, 1, 2]);
+      const dy = tensor([1, 1], [1, 1, 1, 2]);
+      return (
+        same(kernel('Conv2D', { x, filter: f }), [3, 10]) &&
+        same(kernel('Conv2DBackpropInput', { dy, filter: f }, { inputShape: [1, 1, 1, 2] }), [3, 5]) &&
+        same(kernel('Conv2DBackpropFilter', { x, dy }, { filterShape: [1, 1, 1, 2] }), [1, 2])
+      );
+    });
+  } catch {
+    return false; // a dense kernel may reject the filter outright
+  }
+}
+
+/**
+ * Whether `backend`'s `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` kernels compute
+ * grouped convolutions (filter input depth `in/groups`), i.e. whether strategy `'native'` runs there:
+ * always on `tensorflow`; elsewhere found out by running the kernels once on a tiny case (cached until
+ * a kernel is re-registered). Only the active backend can be probed; another one reports false.
+ */
+export function nativeGroupedConvAvailable(backend: string): boolean {
+  if (backend === 'tensorflow') return true;
+  const kernels = NATIVE_KERNELS.map((k) => getKernel(k, backend));
+  if (kernels.some((k) => k === undefined)) return false;
+  const cached = nativeProbes.get(backend);
+  if (cached !== undefined && cached.kernels.every((k, i) => k === kernels[i])) return cached.available;
+  if (backend !== getBackend()) return false;
+  const available = probeNativeKernels();
+  nativeProbes.set(backend, { kernels, available });
+  return available;
+}
 
 /** Whether `strategy` can run on `backend` (with gradients when `training`), judged by its registered kernels. */
 export function strategySupported(strategy: ConcreteGroupedConvStrategy, backend: string, training: boolean): boolean {
-  if (strategy === 'native') return backend === 'tensorflow';
+  if (strategy === 'native') return nativeGroupedConvAvailable(backend);
   const { forward, backward } = KERNELS[strategy];
   return [...forward, ...(training ? backward : [])].every((k) => getKernel(k, backend) !== undefined);
 }
@@ -289,31 +340,37 @@ function depthwiseStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): 
 }
 
 /**
- * TensorFlow's native grouped convolution, reachable only through `runKernel` on the `tensorflow`
- * backend (tfjs-node): the high-level `conv2d` op rejects a filter whose input depth is `in/groups`.
- * Its gradient runs TensorFlow's own `Conv2DBackpropInput` / `Conv2DBackpropFilter`, which accept the
- * grouped filter too (TF.js's registered `Conv2D` gradient assumes ungrouped filters). TensorFlow's
- * backprop kernels ignore dilations, so dilated grouped convolutions train with `'im2col'` instead.
- * Exercised only where a user installed tfjs-node (`tools/tfjs-node` builds it).
+ * One `Conv2D` kernel call with the grouped filter, as TensorFlow's kernels take it (the high-level
+ * `conv2d` op rejects a filter whose input depth is `in/groups`, so this goes through `runKernel`).
+ * Its gradient runs `Conv2DBackpropInput` / `Conv2DBackpropFilter` with the grouped filter too (TF.js's
+ * registered `Conv2D` gradient assumes ungrouped filters). Backends: see {@link nativeGroupedConvAvailable}.
+ * TensorFlow's backprop kernels ignore dilations, so dilated grouped convolutions train with
+ * `'im2col'` there.
  */
 function nativeStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Tensor4D {
-  if (getBackend() !== 'tensorflow') {
-    throw new Error(`Error in groupedConv2d: strategy 'native' needs the 'tensorflow' backend (tfjs-node), but got '${getBackend()}'.`);
+  const backend = getBackend();
+  if (!nativeGroupedConvAvailable(backend)) {
+    throw new Error(
+      `Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu after @ldl/kernels' enableFastKernels()), but got '${backend}'.`,
+    );
   }
-  if (engine().state.gradientDepth > 0 && (g.dh !== 1 || g.dw !== 1)) return im2colStrategy(x, filter, g);
-  const attrs = { strides: [g.sh, g.sw], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
+  if (backend === 'tensorflow' && engine().state.gradientDepth > 0 && (g.dh !== 1 || g.dw !== 1)) return im2colStrategy(x, filter, g);
+  // Explicit padding where the kernels take it (@ldl/kernels'); TensorFlow's get a padded input.
+  const explicit = backend !== 'tensorflow';
+  const pad = explicit ? [[0, 0], [g.ph, g.ph], [g.pw, g.pw], [0, 0]] : 'valid';
+  const attrs = { strides: [g.sh, g.sw], pad, dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
   const kernel = (name: string, inputs: NamedTensorMap, extra: Record<string, unknown> = {}) =>
     engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as Record<string, never>) as Tensor4D;
   const run = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
     const [xi, fi, save] = args as [Tensor4D, Tensor4D, GradSaveFunc];
-    const xp = padInput(xi, g);
+    const xp = explicit ? xi : padInput(xi, g);
     save([xp, fi]);
     return {
       value: kernel('Conv2D', { x: xp, filter: fi }),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [xpSaved, fSaved] = saved as [Tensor4D, Tensor4D];
         const dxp = kernel('Conv2DBackpropInput', { dy, filter: fSaved }, { inputShape: xpSaved.shape });
-        const dx = slice(dxp, [0, g.ph, g.pw, 0], [g.n, g.h, g.w, g.cin]);
+        const dx = explicit ? dxp : slice(dxp, [0, g.ph, g.pw, 0], [g.n, g.h, g.w, g.cin]);
         const df = kernel('Conv2DBackpropFilter', { x: xpSaved, dy }, { filterShape: fSaved.shape });
         return [dx, df];
       },

@@ -1,0 +1,278 @@
+import {
+  backend_util,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  type KernelBackend,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+import { GROUPED_CONV_WASM_BASE64 } from './grouped_conv_wasm';
+
+/**
+ * Geometry of a grouped convolution, NHWC: `x [n, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`,
+ * `y [n, ho, wo, cout]`; `pt`/`pl` are the top/left zero padding (bottom/right follow from `ho`/`wo`).
+ * The field order is the C struct's in `wasm/grouped_conv.c`.
+ */
+export interface GroupedConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  ho: number;
+  wo: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+  groups: number;
+}
+
+const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'groups'] as const;
+
+interface GroupedConvExports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  grouped_conv_forward(geometry: number, x: number, f: number, y: number): void;
+  grouped_conv_backprop_input(geometry: number, dy: number, f: number, dx: number, scratch: number): void;
+  grouped_conv_backprop_filter(geometry: number, x: number, dy: number, df: number): void;
+}
+
+let exportsCache: GroupedConvExports | undefined;
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** The module, compiled and instantiated on first use (synchronously: it is 11 KB). */
+function wasmModule(): GroupedConvExports {
+  if (exportsCache == null) {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(GROUPED_CONV_WASM_BASE64)), {});
+    exportsCache = instance.exports as unknown as GroupedConvExports;
+  }
+  return exportsCache;
+}
+
+/**
+ * Lays out the geometry and `buffers` (lengths in floats, 16-byte aligned) after the module's stack
+ * and static data, grows its memory to fit, and returns the byte address of each buffer after the
+ * geometry's.
+ */
+function layout(m: GroupedConvExports, geometry: GroupedConvGeometry, lengths: number[]): { geometryPtr: number; ptrs: number[] } {
+  const align = (v: number) => Math.ceil(v / 16) * 16;
+  const geometryPtr = align(m.__heap_base.value as number);
+  let end = geometryPtr + align(GEOMETRY_FIELDS.length * 4);
+  const ptrs = lengths.map((len) => {
+    const p = end;
+    end += align(len * 4);
+    return p;
+  });
+  const missing = end - m.memory.buffer.byteLength;
+  if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
+  const geo = new Int32Array(m.memory.buffer, geometryPtr, GEOMETRY_FIELDS.length);
+  GEOMETRY_FIELDS.forEach((k, i) => (geo[i] = geometry[k]));
+  return { geometryPtr, ptrs };
+}
+
+function view(m: GroupedConvExports, ptr: number, length: number): Float32Array {
+  return new Float32Array(m.memory.buffer, ptr, length);
+}
+
+function checkGeometry(fn: string, g: GroupedConvGeometry): void {
+  for (const k of GEOMETRY_FIELDS) {
+    const v = g[k];
+    const min = k === 'pt' || k === 'pl' ? Number.NEGATIVE_INFINITY : 1;
+    if (!Number.isInteger(v) || v < min) throw new Error(`Error in ${fn}: geometry.${k} must be an integer >= ${min}, but got ${v}.`);
+  }
+  if (g.cin % g.groups !== 0 || g.cout % g.groups !== 0) {
+    throw new Error(`Error in ${fn}: geometry.groups must divide cin = ${g.cin} and cout = ${g.cout}, but got ${g.groups}.`);
+  }
+}
+
+function checkLength(fn: string, name: string, a: ArrayLike<number>, expected: number): void {
+  if (a.length !== expected) throw new Error(`Error in ${fn}: ${name} must have ${expected} elements, but got ${a.length}.`);
+}
+
+const sizes = (g: GroupedConvGeometry) => ({
+  x: g.n * g.h * g.w * g.cin,
+  y: g.n * g.ho * g.wo * g.cout,
+  f: g.kh * g.kw * (g.cin / g.groups) * g.cout,
+});
+
+/**
+ * Grouped convolution `y = conv(x, f)` on plain arrays (the WebAssembly SIMD kernel behind the
+ * `Conv2D` kernels {@link enableFastKernels} registers on wasm and cpu).
+ *
+ * `x`: `[n, h, w, cin]`, `f`: `[kh, kw, cin/groups, cout]`; returns a view of `y` `[n, ho, wo, cout]`
+ * in the module's memory, valid until the next call (copy it to keep it).
+ */
+export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+  const fn = 'groupedConvForward';
+  checkGeometry(fn, g);
+  const s = sizes(g);
+  checkLength(fn, 'x', x, s.x);
+  checkLength(fn, 'f', f, s.f);
+  const m = wasmModule();
+  const { geometryPtr, ptrs } = layout(m, g, [s.x, s.f, s.y]);
+  const [px, pf, py] = ptrs as [number, number, number];
+  view(m, px, s.x).set(x);
+  view(m, pf, s.f).set(f);
+  m.grouped_conv_forward(geometryPtr, px, pf, py);
+  return view(m, py, s.y);
+}
+
+/** Input gradient of {@link groupedConvForward}: `dx [n, h, w, cin]` from `dy [n, ho, wo, cout]` (a view, as there). */
+export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+  const fn = 'groupedConvBackpropInput';
+  checkGeometry(fn, g);
+  const s = sizes(g);
+  checkLength(fn, 'dy', dy, s.y);
+  checkLength(fn, 'f', f, s.f);
+  const m = wasmModule();
+  const { geometryPtr, ptrs } = layout(m, g, [s.y, s.f, s.x, s.f]);
+  const [pdy, pf, pdx, pscratch] = ptrs as [number, number, number, number];
+  view(m, pdy, s.y).set(dy);
+  view(m, pf, s.f).set(f);
+  m.grouped_conv_backprop_input(geometryPtr, pdy, pf, pdx, pscratch);
+  return view(m, pdx, s.x);
+}
+
+/** Filter gradient of {@link groupedConvForward}: `df [kh, kw, cin/groups, cout]` (a view, as there). */
+export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
+  const fn = 'groupedConvBackpropFilter';
+  checkGeometry(fn, g);
+  const s = sizes(g);
+  checkLength(fn, 'x', x, s.x);
+  checkLength(fn, 'dy', dy, s.y);
+  const m = wasmModule();
+  const { geometryPtr, ptrs } = layout(m, g, [s.x, s.y, s.f]);
+  const [px, pdy, pdf] = ptrs as [number, number, number];
+  view(m, px, s.x).set(x);
+  view(m, pdy, s.y).set(dy);
+  m.grouped_conv_backprop_filter(geometryPtr, px, pdy, pdf);
+  return view(m, pdf, s.f);
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The grouped geometry of a `Conv2D`-family call, or null where the filter is not grouped (`in/groups == in`). */
+function groupedGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs): GroupedConvGeometry | null {
+  const fn = `${kernel} (@ldl/kernels grouped convolution)`;
+  const cin = (attrs.dataFormat === 'NCHW' ? xShape[1] : xShape[3]) as number;
+  const cg = filterShape[2] as number;
+  if (cg === cin) return null;
+  if (cin % cg !== 0) throw new Error(`Error in ${fn}: the filter's input depth must divide the input channels ${cin}, but got ${cg}.`);
+  const groups = cin / cg;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
+    throw new Error(`Error in ${fn}: dataFormat must be 'NHWC' for a grouped filter, but got '${attrs.dataFormat}'.`);
+  }
+  const cout = filterShape[3] as number;
+  if (cout % groups !== 0) throw new Error(`Error in ${fn}: the filter's output depth must be divisible by groups = ${groups}, but got ${cout}.`);
+  // computeConv2DInfo reads the output depth from filterShape[3] and never compares filterShape[2] with x.
+  const info = backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    cin,
+    ho: info.outHeight,
+    wo: info.outWidth,
+    cout,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
+    groups,
+  };
+}
+
+/** The wasm backend's own tensor memory: views of its heap (no copy) and outputs allocated there. */
+interface HeapBackend {
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+function isHeapBackend(b: KernelBackend): b is KernelBackend & HeapBackend {
+  const h = b as Partial<HeapBackend>;
+  return typeof h.typedArrayFromHeap === 'function' && typeof h.makeOutput === 'function';
+}
+
+function read(kernel: string, backend: KernelBackend, t: TensorInfo): ArrayLike<number> {
+  if (t.dtype !== 'float32') {
+    throw new Error(`Error in ${kernel} (@ldl/kernels grouped convolution): inputs must be float32, but got ${t.dtype}.`);
+  }
+  return isHeapBackend(backend) ? backend.typedArrayFromHeap(t) : (backend.readSync(t.dataId) as Float32Array);
+}
+
+/** A new tensor holding `values` (a view of the module's memory, copied: the next call overwrites it). */
+function write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo {
+  if (isHeapBackend(backend)) {
+    const out = backend.makeOutput(shape, 'float32');
+    backend.typedArrayFromHeap(out).set(values);
+    return out;
+  }
+  return { dataId: backend.write(values.slice(), shape, 'float32'), shape, dtype: 'float32' };
+}
+
+/**
+ * Wraps the dense kernel `dense` of `kernelName` (`Conv2D`, `Conv2DBackpropInput`,
+ * `Conv2DBackpropFilter`) so that calls with a grouped filter — input depth `in/groups`, as
+ * TensorFlow's own kernels accept — run the WebAssembly SIMD grouped convolution instead
+ * (on the wasm and cpu backends; any other call goes to `dense` unchanged).
+ */
+export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as KernelBackend;
+    const attrs = args.attrs as unknown as ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
+    if (kernelName === Conv2D) {
+      const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+      const g = groupedGeometry(kernelName, x.shape, filter.shape, attrs);
+      if (g == null) return dense(args);
+      const y = groupedConvForward(g, read(kernelName, backend, x), read(kernelName, backend, filter));
+      return write(backend, [g.n, g.ho, g.wo, g.cout], y);
+    }
+    if (kernelName === Conv2DBackpropInput) {
+      const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+      const inputShape = attrs.inputShape as number[];
+      const g = groupedGeometry(kernelName, inputShape, filter.shape, attrs);
+      if (g == null) return dense(args);
+      const dx = groupedConvBackpropInput(g, read(kernelName, backend, dy), read(kernelName, backend, filter));
+      return write(backend, inputShape, dx);
+    }
+    if (kernelName === Conv2DBackpropFilter) {
+      const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+      const filterShape = attrs.filterShape as number[];
+      const g = groupedGeometry(kernelName, x.shape, filterShape, attrs);
+      if (g == null) return dense(args);
+      const df = groupedConvBackpropFilter(g, read(kernelName, backend, x), read(kernelName, backend, dy));
+      return write(backend, filterShape, df);
+    }
+    throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
+  };
+}

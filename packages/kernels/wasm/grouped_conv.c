@@ -1,0 +1,207 @@
+/*
+ * Grouped 2-D convolution for @ldl/kernels, NHWC, compiled to WebAssembly with SIMD128
+ * (build: packages/kernels/wasm/build.sh, which writes src/grouped_conv_wasm.ts).
+ *
+ * Shapes: x [n, h, w, cin], filter [kh, kw, cg, cout] (cg = cin / groups, og = cout / groups;
+ * output channel g*og + j reads input channels g*cg .. g*cg + cg - 1), y / dy [n, ho, wo, cout].
+ * Padding is given as the top/left offsets (pt, pl); taps that fall outside x read zeros.
+ *
+ * Every function accumulates in single precision in a fixed order, is single-threaded and does
+ * not allocate: the caller (src/grouped_conv.ts) lays the buffers out in this module's memory.
+ * The SIMD paths need og % 4 == 0 (forward, filter gradient) or cg % 4 == 0 (input gradient);
+ * other shapes take the scalar loops below them.
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef struct {
+  int n, h, w, cin, ho, wo, cout, kh, kw, sh, sw, dh, dw, pt, pl, groups;
+} geom;
+
+static void zero(float* p, int count) {
+  for (int i = 0; i < count; i++) p[i] = 0.0f;
+}
+
+/* Output rows oy whose tap ky reads inside x: [lo, hi). */
+static void valid_range(int out, int in, int stride, int pad, int k_off, int* lo, int* hi) {
+  int a = 0, b = out;
+  while (a < out && a * stride - pad + k_off < 0) a++;
+  while (b > a && (b - 1) * stride - pad + k_off >= in) b--;
+  *lo = a;
+  *hi = b;
+}
+
+/* y = conv(x, f): one output pixel at a time, its row accumulating in place over the taps. */
+static void forward(const geom* g, const float* x, const float* f, float* y) {
+  const int cg = g->cin / g->groups, og = g->cout / g->groups;
+  const int simd = og % 4 == 0;
+  for (int b = 0; b < g->n; b++) {
+    for (int oy = 0; oy < g->ho; oy++) {
+      for (int ox = 0; ox < g->wo; ox++) {
+        float* yr = y + ((b * g->ho + oy) * g->wo + ox) * g->cout;
+        zero(yr, g->cout);
+        for (int ky = 0; ky < g->kh; ky++) {
+          const int iy = oy * g->sh - g->pt + ky * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int kx = 0; kx < g->kw; kx++) {
+            const int ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            const float* xr = x + ((b * g->h + iy) * g->w + ix) * g->cin;
+            const float* fr = f + (ky * g->kw + kx) * cg * g->cout;
+            for (int gi = 0; gi < g->groups; gi++) {
+              const float* xg = xr + gi * cg;
+              const float* fg = fr + gi * og;
+              float* yg = yr + gi * og;
+              if (simd) {
+                for (int j = 0; j < og; j += 4) {
+                  v128_t acc = wasm_v128_load(yg + j);
+                  for (int i = 0; i < cg; i++) {
+                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(xg[i]), wasm_v128_load(fg + i * g->cout + j)));
+                  }
+                  wasm_v128_store(yg + j, acc);
+                }
+              } else {
+                for (int j = 0; j < og; j++) {
+                  float acc = yg[j];
+                  for (int i = 0; i < cg; i++) acc += xg[i] * fg[i * g->cout + j];
+                  yg[j] = acc;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* dx = conv^T(dy, f); ft: scratch of kh*kw*cg*cout floats (the filter transposed per group). */
+static void backprop_input(const geom* g, const float* dy, const float* f, float* dx, float* ft) {
+  const int cg = g->cin / g->groups, og = g->cout / g->groups;
+  const int taps = g->kh * g->kw;
+  const int simd = cg % 4 == 0;
+  /* ft[tap][gi][j][i] = f[tap][i][gi*og + j] */
+  for (int t = 0; t < taps; t++)
+    for (int gi = 0; gi < g->groups; gi++)
+      for (int j = 0; j < og; j++)
+        for (int i = 0; i < cg; i++)
+          ft[((t * g->groups + gi) * og + j) * cg + i] = f[(t * cg + i) * g->cout + gi * og + j];
+  zero(dx, g->n * g->h * g->w * g->cin);
+  for (int b = 0; b < g->n; b++) {
+    for (int oy = 0; oy < g->ho; oy++) {
+      for (int ox = 0; ox < g->wo; ox++) {
+        const float* dyr = dy + ((b * g->ho + oy) * g->wo + ox) * g->cout;
+        for (int ky = 0; ky < g->kh; ky++) {
+          const int iy = oy * g->sh - g->pt + ky * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int kx = 0; kx < g->kw; kx++) {
+            const int ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            float* dxr = dx + ((b * g->h + iy) * g->w + ix) * g->cin;
+            const float* ftr = ft + (ky * g->kw + kx) * g->groups * og * cg;
+            for (int gi = 0; gi < g->groups; gi++) {
+              const float* dyg = dyr + gi * og;
+              const float* ftg = ftr + gi * og * cg;
+              float* dxg = dxr + gi * cg;
+              if (simd) {
+                for (int i = 0; i < cg; i += 4) {
+                  v128_t acc = wasm_v128_load(dxg + i);
+                  for (int j = 0; j < og; j++) {
+                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(dyg[j]), wasm_v128_load(ftg + j * cg + i)));
+                  }
+                  wasm_v128_store(dxg + i, acc);
+                }
+              } else {
+                for (int i = 0; i < cg; i++) {
+                  float acc = dxg[i];
+                  for (int j = 0; j < og; j++) acc += dyg[j] * ftg[j * cg + i];
+                  dxg[i] = acc;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * df = sum over pixels of x_tap ⊗ dy, per group. SIMD path: a 4 (input channels) × 4 (output
+ * channels) tile of df stays in registers while every output pixel of one tap streams past.
+ */
+static void backprop_filter(const geom* g, const float* x, const float* dy, float* df) {
+  const int cg = g->cin / g->groups, og = g->cout / g->groups;
+  const int simd = og % 4 == 0 && cg % 4 == 0;
+  zero(df, g->kh * g->kw * cg * g->cout);
+  for (int ky = 0; ky < g->kh; ky++) {
+    int oy0, oy1;
+    valid_range(g->ho, g->h, g->sh, g->pt, ky * g->dh, &oy0, &oy1);
+    for (int kx = 0; kx < g->kw; kx++) {
+      int ox0, ox1;
+      valid_range(g->wo, g->w, g->sw, g->pl, kx * g->dw, &ox0, &ox1);
+      float* dft = df + (ky * g->kw + kx) * cg * g->cout;
+      for (int gi = 0; gi < g->groups; gi++) {
+        if (simd) {
+          for (int i = 0; i < cg; i += 4) {
+            for (int j = 0; j < og; j += 4) {
+              float* d0 = dft + i * g->cout + gi * og + j;
+              v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+              for (int b = 0; b < g->n; b++) {
+                for (int oy = oy0; oy < oy1; oy++) {
+                  const int iy = oy * g->sh - g->pt + ky * g->dh;
+                  const float* xrow = x + ((b * g->h + iy) * g->w) * g->cin + gi * cg + i;
+                  const float* dyrow = dy + ((b * g->ho + oy) * g->wo) * g->cout + gi * og + j;
+                  for (int ox = ox0; ox < ox1; ox++) {
+                    const int ix = ox * g->sw - g->pl + kx * g->dw;
+                    const float* xp = xrow + ix * g->cin;
+                    const v128_t d = wasm_v128_load(dyrow + ox * g->cout);
+                    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xp[0]), d));
+                    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(xp[1]), d));
+                    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_f32x4_splat(xp[2]), d));
+                    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_f32x4_splat(xp[3]), d));
+                  }
+                }
+              }
+              wasm_v128_store(d0, a0);
+              wasm_v128_store(d0 + g->cout, a1);
+              wasm_v128_store(d0 + 2 * g->cout, a2);
+              wasm_v128_store(d0 + 3 * g->cout, a3);
+            }
+          }
+        } else {
+          for (int i = 0; i < cg; i++) {
+            for (int j = 0; j < og; j++) {
+              float acc = 0.0f;
+              for (int b = 0; b < g->n; b++) {
+                for (int oy = oy0; oy < oy1; oy++) {
+                  const int iy = oy * g->sh - g->pt + ky * g->dh;
+                  for (int ox = ox0; ox < ox1; ox++) {
+                    const int ix = ox * g->sw - g->pl + kx * g->dw;
+                    acc += x[((b * g->h + iy) * g->w + ix) * g->cin + gi * cg + i] *
+                           dy[((b * g->ho + oy) * g->wo + ox) * g->cout + gi * og + j];
+                  }
+                }
+              }
+              dft[i * g->cout + gi * og + j] = acc;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Entry points: the geometry as 16 int32s at `gp` (order of `geom`), then buffer addresses. */
+EXPORT(grouped_conv_forward) void grouped_conv_forward(const geom* gp, const float* x, const float* f, float* y) {
+  forward(gp, x, f, y);
+}
+
+EXPORT(grouped_conv_backprop_input) void grouped_conv_backprop_input(const geom* gp, const float* dy, const float* f, float* dx, float* scratch) {
+  backprop_input(gp, dy, f, dx, scratch);
+}
+
+EXPORT(grouped_conv_backprop_filter) void grouped_conv_backprop_filter(const geom* gp, const float* x, const float* dy, float* df) {
+  backprop_filter(gp, x, dy, df);
+}
