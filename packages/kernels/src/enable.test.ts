@@ -33,7 +33,7 @@ describe('enableFastKernels', () => {
   it('skips backends that are not registered and rejects unknown names', () => {
     const { registered } = enableFastKernels({ backends: ['webgpu'] });
     // webgpu is not imported by this suite, so only the (global) gradient is registered.
-    expect(registered).toEqual(['FusedBatchNorm/gradient']);
+    expect(registered).toEqual(['FusedBatchNorm/gradient', 'LdlBatchNormTraining/gradient']);
     expect(() => enableFastKernels({ backends: ['webgl' as 'cpu'] })).toThrow(
       'Error in enableFastKernels: backends must contain only wasm, cpu, webgpu, but got webgl.',
     );

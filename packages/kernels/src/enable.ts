@@ -6,7 +6,6 @@ import {
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   engine,
-  FusedBatchNorm,
   getGradient,
   getKernel,
   type GradConfig,
@@ -23,6 +22,13 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
+import {
+  batchNormTrainingGradConfig,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+  LdlBatchNormTraining,
+  LdlBatchNormTrainingGrad,
+} from './batch_norm_training';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv2d';
 import { withGroupedConv } from './grouped_conv';
@@ -111,6 +117,9 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   [Slice]: { backends: ['wasm', 'cpu'], make: (b, stock) => simplifiedSliceKernel(b, requireStock(b, Slice, stock).kernelFunc) as KernelFunc },
   [Unpack]: { backends: ['wasm', 'cpu'], make: (b) => unpackKernel(b) as KernelFunc },
   [BatchMatMul]: { backends: ['wasm'], make: (b, stock) => batchMatMulKernel(b, requireStock(b, BatchMatMul, stock).kernelFunc) as KernelFunc },
+  // New kernels (no stock one): training-mode batch norm in one pass pair, run by @ldl/backbones where registered.
+  [LdlBatchNormTraining]: { backends: ['wasm', 'cpu'], make: () => batchNormTrainingKernel },
+  [LdlBatchNormTrainingGrad]: { backends: ['wasm', 'cpu'], make: () => batchNormTrainingGradKernel },
 };
 
 /** Stock kernels replaced (undefined: the backend had none), keyed `'<kernel>/<backend>'`. */
@@ -169,11 +178,13 @@ export function enableFastKernels(options: EnableFastKernelsOptions = {}): Enabl
       registered.push(key);
     }
   }
-  if (!replacedGradients.has(FusedBatchNorm)) {
-    replacedGradients.set(FusedBatchNorm, getGradient(FusedBatchNorm));
-    registerGradient(fusedBatchNormGradConfig);
+  for (const config of [fusedBatchNormGradConfig, batchNormTrainingGradConfig]) {
+    if (!replacedGradients.has(config.kernelName)) {
+      replacedGradients.set(config.kernelName, getGradient(config.kernelName));
+      registerGradient(config);
+    }
+    registered.push(`${config.kernelName}/gradient`);
   }
-  registered.push(`${FusedBatchNorm}/gradient`);
   return { registered };
 }
 

@@ -8,7 +8,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-import { GROUPED_CONV_WASM_BASE64 } from './grouped_conv_wasm';
+import { callWasm, readFloat32, writeFloat32 } from './wasm_module';
 
 /**
  * Geometry of a grouped convolution, NHWC: `x [n, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`,
@@ -36,56 +36,7 @@ export interface GroupedConvGeometry {
 
 const GEOMETRY_FIELDS = ['n', 'h', 'w', 'cin', 'ho', 'wo', 'cout', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'groups'] as const;
 
-interface GroupedConvExports {
-  memory: WebAssembly.Memory;
-  __heap_base: WebAssembly.Global;
-  grouped_conv_forward(geometry: number, x: number, f: number, y: number): void;
-  grouped_conv_backprop_input(geometry: number, dy: number, f: number, dx: number, scratch: number): void;
-  grouped_conv_backprop_filter(geometry: number, x: number, dy: number, df: number): void;
-}
-
-let exportsCache: GroupedConvExports | undefined;
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-/** The module, compiled and instantiated on first use (synchronously: it is 11 KB). */
-function wasmModule(): GroupedConvExports {
-  if (exportsCache == null) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(GROUPED_CONV_WASM_BASE64)), {});
-    exportsCache = instance.exports as unknown as GroupedConvExports;
-  }
-  return exportsCache;
-}
-
-/**
- * Lays out the geometry and `buffers` (lengths in floats, 16-byte aligned) after the module's stack
- * and static data, grows its memory to fit, and returns the byte address of each buffer after the
- * geometry's.
- */
-function layout(m: GroupedConvExports, geometry: GroupedConvGeometry, lengths: number[]): { geometryPtr: number; ptrs: number[] } {
-  const align = (v: number) => Math.ceil(v / 16) * 16;
-  const geometryPtr = align(m.__heap_base.value as number);
-  let end = geometryPtr + align(GEOMETRY_FIELDS.length * 4);
-  const ptrs = lengths.map((len) => {
-    const p = end;
-    end += align(len * 4);
-    return p;
-  });
-  const missing = end - m.memory.buffer.byteLength;
-  if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
-  const geo = new Int32Array(m.memory.buffer, geometryPtr, GEOMETRY_FIELDS.length);
-  GEOMETRY_FIELDS.forEach((k, i) => (geo[i] = geometry[k]));
-  return { geometryPtr, ptrs };
-}
-
-function view(m: GroupedConvExports, ptr: number, length: number): Float32Array {
-  return new Float32Array(m.memory.buffer, ptr, length);
-}
+const geometryInts = (g: GroupedConvGeometry) => GEOMETRY_FIELDS.map((k) => g[k]);
 
 function checkGeometry(fn: string, g: GroupedConvGeometry): void {
   for (const k of GEOMETRY_FIELDS) {
@@ -121,13 +72,10 @@ export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>,
   const s = sizes(g);
   checkLength(fn, 'x', x, s.x);
   checkLength(fn, 'f', f, s.f);
-  const m = wasmModule();
-  const { geometryPtr, ptrs } = layout(m, g, [s.x, s.f, s.y]);
-  const [px, pf, py] = ptrs as [number, number, number];
-  view(m, px, s.x).set(x);
-  view(m, pf, s.f).set(f);
-  m.grouped_conv_forward(geometryPtr, px, pf, py);
-  return view(m, py, s.y);
+  const [y] = callWasm({ ints: geometryInts(g), inputs: [x, f], outputs: [s.y] }, (m, at) =>
+    m.grouped_conv_forward(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!),
+  );
+  return y!;
 }
 
 /** Input gradient of {@link groupedConvForward}: `dx [n, h, w, cin]` from `dy [n, ho, wo, cout]` (a view, as there). */
@@ -137,13 +85,10 @@ export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<n
   const s = sizes(g);
   checkLength(fn, 'dy', dy, s.y);
   checkLength(fn, 'f', f, s.f);
-  const m = wasmModule();
-  const { geometryPtr, ptrs } = layout(m, g, [s.y, s.f, s.x, s.f]);
-  const [pdy, pf, pdx, pscratch] = ptrs as [number, number, number, number];
-  view(m, pdy, s.y).set(dy);
-  view(m, pf, s.f).set(f);
-  m.grouped_conv_backprop_input(geometryPtr, pdy, pf, pdx, pscratch);
-  return view(m, pdx, s.x);
+  const [dx] = callWasm({ ints: geometryInts(g), inputs: [dy, f], outputs: [s.x, s.f] }, (m, at) =>
+    m.grouped_conv_backprop_input(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!, at.outputs[1]!),
+  );
+  return dx!;
 }
 
 /** Filter gradient of {@link groupedConvForward}: `df [kh, kw, cin/groups, cout]` (a view, as there). */
@@ -153,13 +98,10 @@ export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<n
   const s = sizes(g);
   checkLength(fn, 'x', x, s.x);
   checkLength(fn, 'dy', dy, s.y);
-  const m = wasmModule();
-  const { geometryPtr, ptrs } = layout(m, g, [s.x, s.y, s.f]);
-  const [px, pdy, pdf] = ptrs as [number, number, number];
-  view(m, px, s.x).set(x);
-  view(m, pdy, s.y).set(dy);
-  m.grouped_conv_backprop_filter(geometryPtr, px, pdy, pdf);
-  return view(m, pdf, s.f);
+  const [df] = callWasm({ ints: geometryInts(g), inputs: [x, dy], outputs: [s.f] }, (m, at) =>
+    m.grouped_conv_backprop_filter(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!),
+  );
+  return df!;
 }
 
 interface ConvAttrs {
@@ -212,34 +154,6 @@ function groupedGeometry(kernel: string, xShape: number[], filterShape: number[]
   };
 }
 
-/** The wasm backend's own tensor memory: views of its heap (no copy) and outputs allocated there. */
-interface HeapBackend {
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-function isHeapBackend(b: KernelBackend): b is KernelBackend & HeapBackend {
-  const h = b as Partial<HeapBackend>;
-  return typeof h.typedArrayFromHeap === 'function' && typeof h.makeOutput === 'function';
-}
-
-function read(kernel: string, backend: KernelBackend, t: TensorInfo): ArrayLike<number> {
-  if (t.dtype !== 'float32') {
-    throw new Error(`Error in ${kernel} (@ldl/kernels grouped convolution): inputs must be float32, but got ${t.dtype}.`);
-  }
-  return isHeapBackend(backend) ? backend.typedArrayFromHeap(t) : (backend.readSync(t.dataId) as Float32Array);
-}
-
-/** A new tensor holding `values` (a view of the module's memory, copied: the next call overwrites it). */
-function write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo {
-  if (isHeapBackend(backend)) {
-    const out = backend.makeOutput(shape, 'float32');
-    backend.typedArrayFromHeap(out).set(values);
-    return out;
-  }
-  return { dataId: backend.write(values.slice(), shape, 'float32'), shape, dtype: 'float32' };
-}
-
 /**
  * Wraps the dense kernel `dense` of `kernelName` (`Conv2D`, `Conv2DBackpropInput`,
  * `Conv2DBackpropFilter`) so that calls with a grouped filter — input depth `in/groups`, as
@@ -250,28 +164,29 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFu
   return (args) => {
     const backend = args.backend as KernelBackend;
     const attrs = args.attrs as unknown as ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
+    const fn = `${kernelName} (@ldl/kernels grouped convolution)`;
     if (kernelName === Conv2D) {
       const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
       const g = groupedGeometry(kernelName, x.shape, filter.shape, attrs);
       if (g == null) return dense(args);
-      const y = groupedConvForward(g, read(kernelName, backend, x), read(kernelName, backend, filter));
-      return write(backend, [g.n, g.ho, g.wo, g.cout], y);
+      const y = groupedConvForward(g, readFloat32(fn, backend, x), readFloat32(fn, backend, filter));
+      return writeFloat32(backend, [g.n, g.ho, g.wo, g.cout], y);
     }
     if (kernelName === Conv2DBackpropInput) {
       const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
       const inputShape = attrs.inputShape as number[];
       const g = groupedGeometry(kernelName, inputShape, filter.shape, attrs);
       if (g == null) return dense(args);
-      const dx = groupedConvBackpropInput(g, read(kernelName, backend, dy), read(kernelName, backend, filter));
-      return write(backend, inputShape, dx);
+      const dx = groupedConvBackpropInput(g, readFloat32(fn, backend, dy), readFloat32(fn, backend, filter));
+      return writeFloat32(backend, inputShape, dx);
     }
     if (kernelName === Conv2DBackpropFilter) {
       const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
       const filterShape = attrs.filterShape as number[];
       const g = groupedGeometry(kernelName, x.shape, filterShape, attrs);
       if (g == null) return dense(args);
-      const df = groupedConvBackpropFilter(g, read(kernelName, backend, x), read(kernelName, backend, dy));
-      return write(backend, filterShape, df);
+      const df = groupedConvBackpropFilter(g, readFloat32(fn, backend, x), readFloat32(fn, backend, dy));
+      return writeFloat32(backend, filterShape, df);
     }
     throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
   };

@@ -11,3 +11,6 @@ export type { EnableFastKernelsOptions, EnableFastKernelsResult, FastKernelBacke
 export { fusedBatchNormGradConfig } from './batch_norm_grad';
 export { enableWasmThreads } from './wasm_threads';
 export type { EnableWasmThreadsOptions } from './wasm_threads';
+export { LdlBatchNormTraining, LdlBatchNormTrainingGrad } from './batch_norm_training';
+export { groupedConvForward, groupedConvBackpropInput, groupedConvBackpropFilter } from './grouped_conv';
+export type { GroupedConvGeometry } from './grouped_conv';

@@ -2,6 +2,10 @@ import {
   add,
   batchNorm,
   conv2d,
+  engine,
+  getBackend,
+  getGradient,
+  getKernel,
   moments,
   mul,
   relu,
@@ -45,16 +49,38 @@ export function addBatchNormWeights(
 }
 
 /**
+ * Kernel that computes training-mode batch norm with its batch statistics in one call, and its
+ * gradient (registered by `@ldl/kernels`' `enableFastKernels()` on wasm and cpu): inputs
+ * `{ x, gamma, beta }`, attrs `{ epsilon }`, outputs `[y, mean, biased variance]`.
+ */
+const BATCH_NORM_TRAINING_KERNEL = 'LdlBatchNormTraining';
+
+function batchNormTrainingKernelAvailable(): boolean {
+  return getKernel(BATCH_NORM_TRAINING_KERNEL, getBackend()) !== undefined && getGradient(BATCH_NORM_TRAINING_KERNEL) !== undefined;
+}
+
+/**
  * Batch normalisation over `[N, H, W]` like tfjs-layers' `BatchNormalization`: in training, batch
  * statistics are used and the moving statistics updated as `moving = momentum·moving + (1-momentum)·batch`
  * (TF convention: PyTorch `momentum=0.1` is `0.9` here; the batch variance is the biased one, as in
- * tfjs-layers); otherwise the moving statistics are used.
+ * tfjs-layers); otherwise the moving statistics are used. In training, one `LdlBatchNormTraining`
+ * kernel call where the backend has it (`@ldl/kernels`), else `tf.moments` + `tf.batchNorm`.
  */
 export function applyBatchNorm(x: Tensor4D, v: BatchNormVariables, training: boolean, momentum: number, epsilon: number): Tensor4D {
+  const gamma = v.gamma.read() as Tensor1D;
+  const beta = v.beta.read() as Tensor1D;
   if (!training) {
-    return batchNorm(x, v.movingMean.read() as Tensor1D, v.movingVariance.read() as Tensor1D, v.beta.read() as Tensor1D, v.gamma.read() as Tensor1D, epsilon);
+    return batchNorm(x, v.movingMean.read() as Tensor1D, v.movingVariance.read() as Tensor1D, beta, gamma, epsilon);
   }
-  const { mean, variance } = moments(x, [0, 1, 2]);
+  let y: Tensor4D;
+  let mean: Tensor;
+  let variance: Tensor;
+  if (batchNormTrainingKernelAvailable()) {
+    [y, mean, variance] = engine().runKernel(BATCH_NORM_TRAINING_KERNEL, { x, gamma, beta }, { epsilon }) as [Tensor4D, Tensor, Tensor];
+  } else {
+    ({ mean, variance } = moments(x, [0, 1, 2]));
+    y = batchNorm(x, mean as Tensor1D, variance as Tensor1D, beta, gamma, epsilon);
+  }
   tidy(() => {
     for (const [variable, value] of [
       [v.movingMean, mean],
@@ -64,7 +90,7 @@ export function applyBatchNorm(x: Tensor4D, v: BatchNormVariables, training: boo
       variable.write(sub(old, mul(sub(old, value), 1 - momentum)));
     }
   });
-  return batchNorm(x, mean as Tensor1D, variance as Tensor1D, v.beta.read() as Tensor1D, v.gamma.read() as Tensor1D, epsilon);
+  return y;
 }
 
 /** Arguments of {@link Bottleneck}. */

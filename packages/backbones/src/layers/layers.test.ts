@@ -1,10 +1,12 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { disableFastKernels, enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveAvgPool2D, adaptiveAvgPool2d } from './adaptive_avg_pool';
 import { Bottleneck } from './bottleneck';
 import { GroupedConv2D } from './grouped_conv2d_layer';
+import { resolveGroupedConvStrategy } from '../ops/grouped_conv';
 import { makeDivisible, SqueezeExcite } from './squeeze_excite';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -78,6 +80,32 @@ describe('Bottleneck', () => {
     b.apply(x, { training: true });
     const batchMean = tf.mean(tf.conv2d(x as tf.Tensor4D, weight(b, 'conv1/kernel').read() as tf.Tensor4D, 1, 'valid'), [0, 1, 2]);
     expect(maxDiff(weight(b, 'bn1/moving_mean').read(), tf.mul(batchMean, 0.1))).toBeLessThan(1e-5);
+  });
+
+  it("trains the same with @ldl/kernels' batch-norm and grouped-convolution kernels as with tfjs ops", () => {
+    const x = tf.randomNormal([2, 5, 5, 16], 1, 2, 'float32', 4);
+    const dy = tf.randomNormal([2, 3, 3, 32], 0, 1, 'float32', 5);
+    // One block and one training step: output, every trainable gradient, moving statistics after.
+    const step = () => {
+      const b = new Bottleneck({ planes: 8, stride: 2, cardinality: 4, baseWidth: 16, attention: 'se', zeroInitLast: false });
+      b.build([2, 5, 5, 16]);
+      b.setWeights(b.weights.map((w, i) => tf.abs(tf.randomNormal(w.shape as number[], 0.5, 0.3, 'float32', 100 + i))));
+      const vars = b.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(b.apply(x, { training: true }) as tf.Tensor, dy)) as tf.Scalar, vars);
+      return [value, ...vars.map((v) => grads[v.name]!), ...b.nonTrainableWeights.map((w) => w.read())];
+    };
+    disableFastKernels();
+    const stock = step();
+    enableFastKernels({ backends: ['cpu'] });
+    try {
+      expect(tf.getKernel('LdlBatchNormTraining', 'cpu')).toBeDefined();
+      expect(resolveGroupedConvStrategy()).toBe('native');
+      const fast = step();
+      expect(fast.length).toBe(stock.length);
+      fast.forEach((t, i) => expect(maxDiff(t, stock[i]!) / Math.max(1e-6, tf.max(tf.abs(stock[i]!)).dataSync()[0]!), `tensor ${i}`).toBeLessThan(1e-4));
+    } finally {
+      disableFastKernels();
+    }
   });
 });
 

@@ -1,13 +1,14 @@
 /*
- * Grouped 2-D convolution for @ldl/kernels, NHWC, compiled to WebAssembly with SIMD128
- * (build: packages/kernels/wasm/build.sh, which writes src/grouped_conv_wasm.ts).
+ * WebAssembly SIMD128 kernels of @ldl/kernels (build: packages/kernels/wasm/build.sh, which writes
+ * src/ldl_kernels_wasm.ts): grouped 2-D convolution and training-mode batch normalisation.
  *
+ * Grouped convolution, NHWC.
  * Shapes: x [n, h, w, cin], filter [kh, kw, cg, cout] (cg = cin / groups, og = cout / groups;
  * output channel g*og + j reads input channels g*cg .. g*cg + cg - 1), y / dy [n, ho, wo, cout].
  * Padding is given as the top/left offsets (pt, pl); taps that fall outside x read zeros.
  *
  * Every function accumulates in single precision in a fixed order, is single-threaded and does
- * not allocate: the caller (src/grouped_conv.ts) lays the buffers out in this module's memory.
+ * not allocate: the callers (src/wasm_module.ts) lay the buffers out in this module's memory.
  * The SIMD paths need og % 4 == 0 (forward, filter gradient) or cg % 4 == 0 (input gradient);
  * other shapes take the scalar loops below them.
  */
@@ -204,4 +205,125 @@ EXPORT(grouped_conv_backprop_input) void grouped_conv_backprop_input(const geom*
 
 EXPORT(grouped_conv_backprop_filter) void grouped_conv_backprop_filter(const geom* gp, const float* x, const float* dy, float* df) {
   backprop_filter(gp, x, dy, df);
+}
+
+/*
+ * Training-mode batch normalisation over the rows of x [m, c] (NHWC flattened), biased batch
+ * variance as in tfjs-layers: forward y, mean, variance; backward the total derivative (the batch
+ * statistics are functions of x): dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy.
+ * SIMD over channels where c % 4 == 0. `acc` scratch: 2·c floats.
+ */
+static void column_sums(const float* x, int m, int c, const float* center, float* sum, float* sqsum) {
+  for (int j = 0; j < c; j++) { sum[j] = 0.0f; if (sqsum) sqsum[j] = 0.0f; }
+  const int simd = c % 4 == 0;
+  for (int r = 0; r < m; r++) {
+    const float* row = x + (long)r * c;
+    if (simd) {
+      for (int j = 0; j < c; j += 4) {
+        v128_t v = wasm_v128_load(row + j);
+        if (center) {
+          v = wasm_f32x4_sub(v, wasm_v128_load(center + j));
+          wasm_v128_store(sqsum + j, wasm_f32x4_add(wasm_v128_load(sqsum + j), wasm_f32x4_mul(v, v)));
+        }
+        wasm_v128_store(sum + j, wasm_f32x4_add(wasm_v128_load(sum + j), v));
+      }
+    } else {
+      for (int j = 0; j < c; j++) {
+        float v = row[j];
+        if (center) { v -= center[j]; sqsum[j] += v * v; }
+        sum[j] += v;
+      }
+    }
+  }
+}
+
+/* out = a·x + b (per channel), row by row. */
+static void affine(const float* x, int m, int c, const float* a, const float* b, float* out) {
+  const int simd = c % 4 == 0;
+  for (int r = 0; r < m; r++) {
+    const float* row = x + (long)r * c;
+    float* o = out + (long)r * c;
+    if (simd) {
+      for (int j = 0; j < c; j += 4) {
+        wasm_v128_store(o + j, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + j), wasm_v128_load(a + j)), wasm_v128_load(b + j)));
+      }
+    } else {
+      for (int j = 0; j < c; j++) o[j] = row[j] * a[j] + b[j];
+    }
+  }
+}
+
+/* y = γ·(x − mean)/√(var + ε) + β; mean and var written out. scratch: 3·c floats. */
+EXPORT(batch_norm_training) void batch_norm_training(const float* x, int m, int c, const float* gamma, const float* beta, float eps,
+                                                     float* y, float* mean, float* var, float* scratch) {
+  float* unused = scratch;
+  float* scale = scratch + c;
+  float* shift = scratch + 2 * c;
+  column_sums(x, m, c, 0, mean, 0);
+  for (int j = 0; j < c; j++) mean[j] /= (float)m;
+  column_sums(x, m, c, mean, unused, var); /* unused: Σ (x − mean), ~0 */
+  for (int j = 0; j < c; j++) {
+    var[j] /= (float)m;
+    scale[j] = gamma[j] / __builtin_sqrtf(var[j] + eps);
+    shift[j] = beta[j] - mean[j] * scale[j];
+  }
+  affine(x, m, c, scale, shift, y);
+}
+
+/*
+ * dx, dγ, dβ of batch_norm_training, given the gradients dy of y and dmean, dvar of its mean and
+ * variance outputs (zeros where those feed only the moving averages). scratch: 3·c floats.
+ */
+EXPORT(batch_norm_training_grad) void batch_norm_training_grad(const float* x, const float* dy, int m, int c, const float* gamma,
+                                                               const float* mean, const float* var, float eps, const float* dmean,
+                                                               const float* dvar, float* dx, float* dgamma, float* dbeta,
+                                                               float* scratch) {
+  float* a = scratch;
+  float* b = scratch + c;
+  float* k = scratch + 2 * c;
+  const int simd = c % 4 == 0;
+  for (int j = 0; j < c; j++) { dbeta[j] = 0.0f; dgamma[j] = 0.0f; }
+  /* dbeta = Σ dy; dgamma accumulates Σ dy·(x − mean) first. */
+  for (int r = 0; r < m; r++) {
+    const float* xr = x + (long)r * c;
+    const float* dr = dy + (long)r * c;
+    if (simd) {
+      for (int j = 0; j < c; j += 4) {
+        const v128_t d = wasm_v128_load(dr + j);
+        const v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j));
+        wasm_v128_store(dbeta + j, wasm_f32x4_add(wasm_v128_load(dbeta + j), d));
+        wasm_v128_store(dgamma + j, wasm_f32x4_add(wasm_v128_load(dgamma + j), wasm_f32x4_mul(d, xc)));
+      }
+    } else {
+      for (int j = 0; j < c; j++) {
+        dbeta[j] += dr[j];
+        dgamma[j] += dr[j] * (xr[j] - mean[j]);
+      }
+    }
+  }
+  /*
+   * dx = a·dy + b·(x − mean) + k with a = γ·rstd, b = −a·rstd·dγ/m + 2·dvar/m, k = (dmean − a·dβ)/m
+   * (d var/dx = 2(x − mean)/m, d mean/dx = 1/m; the mean's own effect on var sums to zero).
+   */
+  for (int j = 0; j < c; j++) {
+    const float rstd = 1.0f / __builtin_sqrtf(var[j] + eps);
+    dgamma[j] *= rstd;
+    a[j] = gamma[j] * rstd;
+    b[j] = (-a[j] * rstd * dgamma[j] + 2.0f * dvar[j]) / (float)m;
+    k[j] = (dmean[j] - a[j] * dbeta[j]) / (float)m;
+  }
+  for (int r = 0; r < m; r++) {
+    const float* xr = x + (long)r * c;
+    const float* dr = dy + (long)r * c;
+    float* o = dx + (long)r * c;
+    if (simd) {
+      for (int j = 0; j < c; j += 4) {
+        const v128_t xc = wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j));
+        const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(dr + j), wasm_v128_load(a + j)), wasm_f32x4_mul(xc, wasm_v128_load(b + j)));
+        wasm_v128_store(o + j, wasm_f32x4_add(t, wasm_v128_load(k + j)));
+      }
+    } else {
+      for (int j = 0; j < c; j++) o[j] = dr[j] * a[j] + (xr[j] - mean[j]) * b[j] + k[j];
+    }
+  }
 }
