@@ -27,6 +27,8 @@ const cases: Case[] = [
   { name: '7x7 stride 2 same (stem)', x: [1, 11, 10, 3], k: [7, 7], co: 4, strides: [2, 2], pad: 'same' },
   { name: '2x2 stride 2 valid', x: [2, 5, 5, 3], k: [2, 2], co: 2, strides: [2, 2], pad: 'valid' },
   { name: '3x3 per-tap path (64 channels)', x: [1, 5, 4, 64], k: [3, 3], co: 8, strides: [2, 2], pad: 'same' },
+  { name: '1x1 few pixels, many channels (wasm: transposed product)', x: [1, 2, 3, 20], k: [1, 1], co: 6, strides: [1, 1], pad: 'valid' },
+  { name: '1x1 stride 2, few pixels (wasm: transposed product)', x: [1, 5, 4, 24], k: [1, 1], co: 7, strides: [2, 2], pad: 'same' },
   { name: '3x3 NCHW', x: [2, 3, 6, 5], k: [3, 3], co: 4, strides: [2, 2], pad: 'same', dataFormat: 'NCHW' },
 ];
 

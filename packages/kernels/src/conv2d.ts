@@ -175,8 +175,18 @@ export function conv2dInputGradNHWC(ctx: KernelContext, dy: TensorInfo, filter: 
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   if (isPointwise(info)) {
-    const wt = ctx.reshape(ctx.transpose(ctx.reshape(filter, [ci, co]), [1, 0]), [1, co, ci]);
-    const r = ctx.reshape(ctx.matMul(ctx.reshape(dy, [1, n * ho * wo, co]), wt), [n, ho, wo, ci]);
+    const m = n * ho * wo;
+    let r: TensorInfo;
+    if (ctx.backendName === 'wasm' && 2 * m < ci) {
+      // dxᵀ = W·dyᵀ: XNNPACK packs its right operand on every call (the filter changes every training
+      // step), so pack the small dyᵀ [co, M] instead of transposing and packing the big filter.
+      const dyT = ctx.reshape(ctx.transpose(ctx.reshape(dy, [m, co]), [1, 0]), [1, co, m]);
+      const rT = ctx.matMul(ctx.reshape(filter, [1, ci, co]), dyT);
+      r = ctx.reshape(ctx.transpose(ctx.reshape(rT, [ci, m]), [1, 0]), [n, ho, wo, ci]);
+    } else {
+      const wt = ctx.reshape(ctx.transpose(ctx.reshape(filter, [ci, co]), [1, 0]), [1, co, ci]);
+      r = ctx.reshape(ctx.matMul(ctx.reshape(dy, [1, m, co]), wt), [n, ho, wo, ci]);
+    }
     if (sh === 1 && sw === 1 && h === ho && w === wo) return r;
     return padOrCrop(ctx, interleaveZeros(ctx, r, sh, sw), 0, h - ho * sh, 0, w - wo * sw);
   }
