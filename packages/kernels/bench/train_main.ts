@@ -23,7 +23,8 @@
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
  * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto': 'native' on tensorflow),
- * --wasm-threads n (tfjs-backend-wasm's multi-threaded build on n threads: @ldl/kernels enableWasmThreads),
+ * --wasm-threads n (wasm threads; default: the reference's thread count, 2 — tfjs-backend-wasm's multi-threaded
+ * build via @ldl/kernels enableWasmThreads; 1: its single-threaded SIMD build),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
  * setup, e.g. on a GPU machine), --reference-device cpu|cuda, --reference-threads n (default 2).
  */
@@ -328,10 +329,10 @@ async function main(): Promise<void> {
     else if (o.backends != null) fail(`backend ${b}: ${why}.`);
     else console.error(`bench:train: skipping backend ${b}: ${why}`);
   }
-  if (o.wasmThreads != null) {
-    if (!available.includes('wasm')) fail(`--wasm-threads needs the wasm backend, but got --backend ${available.join(',')}.`);
-    enableWasmThreads({ threads: o.wasmThreads });
-  }
+  if (o.wasmThreads != null && !available.includes('wasm')) fail(`--wasm-threads needs the wasm backend, but got --backend ${available.join(',')}.`);
+  // wasm gets as many threads as the PyTorch reference (2 unless --reference-threads) unless --wasm-threads says otherwise.
+  const wasmThreads = o.wasmThreads ?? o.referenceThreads;
+  if (available.includes('wasm') && wasmThreads > 1) enableWasmThreads({ threads: wasmThreads });
   const torch = new Map<string, Speed>();
   const started = performance.now();
   for (const backend of available) {
@@ -360,7 +361,7 @@ async function main(): Promise<void> {
             console.log(`RESULT bench=train ${tag} img_per_s=NaN kernels=${kernels} micro_batch=${batch / microBatch} error="${(e as Error).message.split('\n')[0]}"`);
             continue;
           }
-          const threads = backend === 'wasm' && o.wasmThreads != null ? ` wasm_threads=${o.wasmThreads}` : '';
+          const threads = backend === 'wasm' ? ` wasm_threads=${wasmThreads}` : '';
           const flags = threads + Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
           console.log(
             `RESULT bench=train ${tag} img_per_s=${speed.imgPerS.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}` +
