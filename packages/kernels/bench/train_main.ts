@@ -43,7 +43,7 @@ import { BACKENDS, loadBackend, type BackendName } from './backends';
 const REPO = process.env.LDL_REPO_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MODELS = { resnet50, seresnext50_32x4d } as const;
 type ModelName = keyof typeof MODELS;
-const FAST_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'] satisfies FastKernelBackend[];
+const FAST_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu', 'tensorflow'] satisfies FastKernelBackend[];
 
 interface Options {
   backends: BackendName[] | null;

@@ -17,6 +17,7 @@ import {
   registerGradient,
   registerKernel,
   Slice,
+  Step,
   Unpack,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
@@ -34,11 +35,12 @@ import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv2d'
 import { withGroupedConv } from './grouped_conv';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise';
 import { simplifiedSliceKernel, unpackKernel } from './slicing';
+import { batchNormTrainingGradTensorflow, batchNormTrainingTensorflow, stepTensorflow } from './tensorflow';
 
-/** Backends {@link enableFastKernels} knows how to speed up. */
-export type FastKernelBackend = 'wasm' | 'cpu' | 'webgpu';
+/** Backends {@link enableFastKernels} knows how to speed up (`tensorflow`: tfjs-node). */
+export type FastKernelBackend = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 
-const ALL_BACKENDS: readonly FastKernelBackend[] = ['wasm', 'cpu', 'webgpu'];
+const ALL_BACKENDS: readonly FastKernelBackend[] = ['wasm', 'cpu', 'webgpu', 'tensorflow'];
 
 /** Options of {@link enableFastKernels}. */
 export interface EnableFastKernelsOptions {
@@ -93,14 +95,14 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   // Dense calls go to the stock kernel; grouped filters (input depth in/groups) to the SIMD grouped convolution.
   [Conv2D]: { backends: ['wasm', 'cpu'], make: (b, stock) => withGroupedConv(Conv2D, requireStock(b, Conv2D, stock).kernelFunc) },
   [Conv2DBackpropFilter]: {
-    backends: ALL_BACKENDS,
+    backends: ['wasm', 'cpu', 'webgpu'],
     make: (b) => {
       const fast = conv2DBackpropFilterKernel(b) as KernelFunc;
       return b === 'webgpu' ? fast : withGroupedConv(Conv2DBackpropFilter, fast);
     },
   },
   [Conv2DBackpropInput]: {
-    backends: ALL_BACKENDS,
+    backends: ['wasm', 'cpu', 'webgpu'],
     make: (b, stock) => {
       if (b === 'webgpu') return withStockFallback(conv2DBackpropInputKernel(b) as KernelFunc, stock, stridedSpatial);
       // cpu: the stock JS loops beat the composed kernel for dense convolutions.
@@ -118,8 +120,17 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   [Unpack]: { backends: ['wasm', 'cpu'], make: (b) => unpackKernel(b) as KernelFunc },
   [BatchMatMul]: { backends: ['wasm'], make: (b, stock) => batchMatMulKernel(b, requireStock(b, BatchMatMul, stock).kernelFunc) as KernelFunc },
   // New kernels (no stock one): training-mode batch norm in one pass pair, run by @ldl/backbones where registered.
-  [LdlBatchNormTraining]: { backends: ['wasm', 'cpu'], make: () => batchNormTrainingKernel },
-  [LdlBatchNormTrainingGrad]: { backends: ['wasm', 'cpu'], make: () => batchNormTrainingGradKernel },
+  // tfjs-node: TensorFlow's own fused training batch norm and its gradient.
+  [LdlBatchNormTraining]: {
+    backends: ['wasm', 'cpu', 'tensorflow'],
+    make: (b) => (b === 'tensorflow' ? batchNormTrainingTensorflow : batchNormTrainingKernel),
+  },
+  [LdlBatchNormTrainingGrad]: {
+    backends: ['wasm', 'cpu', 'tensorflow'],
+    make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : batchNormTrainingGradKernel),
+  },
+  // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
+  [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
 };
 
 /** Stock kernels replaced (undefined: the backend had none), keyed `'<kernel>/<backend>'`. */

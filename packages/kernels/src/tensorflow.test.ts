@@ -1,0 +1,74 @@
+import { createRequire } from 'node:module';
+
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { randomValues, relativeError } from '../test/helpers';
+import { LdlBatchNormTraining } from './batch_norm_training';
+import { disableFastKernels, enableFastKernels } from './enable';
+
+/**
+ * tfjs-node (`LDL_TFJS_NODE`: a built package directory, see tools/tfjs-node; or an installed
+ * `@tensorflow/tfjs-node`). Neither is installed by the README's commands or CI, so this suite
+ * skips there, saying why.
+ */
+function loadTfjsNode(): string | null {
+  try {
+    createRequire(import.meta.url)(process.env.LDL_TFJS_NODE ?? '@tensorflow/tfjs-node');
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0] ?? 'cannot load';
+  }
+}
+const why = loadTfjsNode();
+if (why != null) console.log(`@ldl/kernels tensorflow kernels: skipped, tfjs-node is not available (${why}); set LDL_TFJS_NODE to a build (tools/tfjs-node/build.sh).`);
+
+describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, Step)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('tensorflow');
+  });
+  afterAll(() => disableFastKernels());
+
+  const values = (ts: tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
+
+  it('LdlBatchNormTraining and its gradient equal tf.moments + tf.batchNorm with autodiff', () => {
+    const shape = [4, 5, 3, 8];
+    const run = (fast: boolean, withStats: boolean) =>
+      tf.tidy(() => {
+        const x = tf.add(tf.tensor(randomValues(480, 1), shape), 5);
+        const gamma = tf.tensor1d(randomValues(8, 2));
+        const beta = tf.tensor1d(randomValues(8, 3));
+        const w = tf.tensor(randomValues(480, 4), shape);
+        const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor[] => {
+          if (fast) return tf.engine().runKernel(LdlBatchNormTraining, { x: xi, gamma: g, beta: b }, { epsilon: 1e-5 }) as tf.Tensor[];
+          const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+          return [tf.batchNorm(xi, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5), mean, variance];
+        };
+        const loss = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const [y, mean, variance] = forward(xi, g, b) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const main = tf.sum(tf.mul(y, w));
+          return withStats ? tf.addN([main, tf.sum(tf.mul(mean, 0.7)), tf.sum(tf.mul(variance, -1.3))]) : main;
+        };
+        return [...forward(x, gamma, beta), ...tf.grads(loss)([x, gamma, beta])];
+      });
+    for (const withStats of [false, true]) {
+      disableFastKernels();
+      const ref = values(run(false, withStats));
+      enableFastKernels({ backends: ['tensorflow'] });
+      const got = values(run(true, withStats));
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) =>
+        expect(relativeError(got[i]!, ref[i]!), `${name}${withStats ? ' (loss on the statistics too)' : ''}`).toBeLessThan(1e-4),
+      );
+    }
+  });
+
+  it('Step with alpha 0 (the ReLU gradient) equals the stock kernel, NaN included', () => {
+    const x = [-2, -0, 0, 1e-30, 3, Number.NaN];
+    disableFastKernels();
+    const stock = tf.step(tf.tensor1d(x)).dataSync();
+    const stockAlpha = tf.step(tf.tensor1d(x), 0.5).dataSync();
+    enableFastKernels({ backends: ['tensorflow'] });
+    expect(Array.from(tf.step(tf.tensor1d(x)).dataSync())).toEqual(Array.from(stock));
+    expect(Array.from(tf.step(tf.tensor1d(x), 0.5).dataSync())).toEqual(Array.from(stockAlpha));
+  });
+});
