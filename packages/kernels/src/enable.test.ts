@@ -35,7 +35,7 @@ describe('enableFastKernels', () => {
     // webgpu is not imported by this suite, so only the (global) gradient is registered.
     expect(registered).toEqual(['FusedBatchNorm/gradient', 'LdlBatchNormTraining/gradient']);
     expect(() => enableFastKernels({ backends: ['webgl' as 'cpu'] })).toThrow(
-      'Error in enableFastKernels: backends must contain only wasm, cpu, webgpu, but got webgl.',
+      'Error in enableFastKernels: backends must contain only wasm, cpu, webgpu, tensorflow, but got webgl.',
     );
   });
 
