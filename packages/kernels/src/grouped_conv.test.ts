@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
 import { disableFastKernels, enableFastKernels } from './enable';
-import { groupedConvForward, type GroupedConvGeometry } from './grouped_conv';
+import { groupedConvBackpropFilter, groupedConvBackpropInput, groupedConvForward, type GroupedConvGeometry } from './grouped_conv';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
@@ -108,6 +108,15 @@ describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssemb
     disableFastKernels();
     const [stock] = await runOn('wasm', conv);
     expect(fast).toEqual(stock);
+  });
+
+  it('array API: results are copies that the next call does not overwrite', () => {
+    const g: GroupedConvGeometry = { n: 1, h: 1, w: 1, cin: 2, ho: 1, wo: 1, cout: 2, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, groups: 2 };
+    const y = groupedConvForward(g, [1, 2], [3, 5]);
+    expect(Array.from(groupedConvForward(g, [7, 7], [1, 1]))).toEqual([7, 7]);
+    expect(Array.from(y)).toEqual([3, 10]);
+    expect(Array.from(groupedConvBackpropInput(g, [1, 1], [3, 5]))).toEqual([3, 5]);
+    expect(Array.from(groupedConvBackpropFilter(g, [1, 2], [1, 1]))).toEqual([1, 2]);
   });
 
   it('rejects inconsistent shapes with the argument named', async () => {

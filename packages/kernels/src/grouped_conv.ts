@@ -13,7 +13,7 @@ import { callWasm, readFloat32, writeFloat32 } from './wasm_module';
 /**
  * Geometry of a grouped convolution, NHWC: `x [n, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`,
  * `y [n, ho, wo, cout]`; `pt`/`pl` are the top/left zero padding (bottom/right follow from `ho`/`wo`).
- * The field order is the C struct's in `wasm/grouped_conv.c`.
+ * The field order is the C struct's in `wasm/ldl_kernels.c`.
  */
 export interface GroupedConvGeometry {
   n: number;
@@ -59,14 +59,10 @@ const sizes = (g: GroupedConvGeometry) => ({
   f: g.kh * g.kw * (g.cin / g.groups) * g.cout,
 });
 
-/**
- * Grouped convolution `y = conv(x, f)` on plain arrays (the WebAssembly SIMD kernel behind the
- * `Conv2D` kernels {@link enableFastKernels} registers on wasm and cpu).
- *
- * `x`: `[n, h, w, cin]`, `f`: `[kh, kw, cin/groups, cout]`; returns a view of `y` `[n, ho, wo, cout]`
- * in the module's memory, valid until the next call (copy it to keep it).
- */
-export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+// The *View functions return views of the module's memory, valid until its next call (the kernels
+// copy them straight into their output tensors); the exported functions return copies.
+
+function forwardView(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
   const fn = 'groupedConvForward';
   checkGeometry(fn, g);
   const s = sizes(g);
@@ -78,8 +74,7 @@ export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>,
   return y!;
 }
 
-/** Input gradient of {@link groupedConvForward}: `dx [n, h, w, cin]` from `dy [n, ho, wo, cout]` (a view, as there). */
-export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+function backpropInputView(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
   const fn = 'groupedConvBackpropInput';
   checkGeometry(fn, g);
   const s = sizes(g);
@@ -91,8 +86,7 @@ export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<n
   return dx!;
 }
 
-/** Filter gradient of {@link groupedConvForward}: `df [kh, kw, cin/groups, cout]` (a view, as there). */
-export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
+function backpropFilterView(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
   const fn = 'groupedConvBackpropFilter';
   checkGeometry(fn, g);
   const s = sizes(g);
@@ -102,6 +96,29 @@ export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<n
     m.grouped_conv_backprop_filter(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!),
   );
   return df!;
+}
+
+/**
+ * Grouped convolution `y = conv(x, f)` on plain arrays: the WebAssembly SIMD kernel behind the
+ * grouped `Conv2D` that {@link enableFastKernels} registers on wasm and cpu.
+ *
+ * @param g geometry (see {@link GroupedConvGeometry}).
+ * @param x `[n, h, w, cin]`, row-major.
+ * @param f `[kh, kw, cin/groups, cout]`.
+ * @returns `y` `[n, ho, wo, cout]`.
+ */
+export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+  return forwardView(g, x, f).slice();
+}
+
+/** Input gradient of {@link groupedConvForward}: `dx` `[n, h, w, cin]` from `dy` `[n, ho, wo, cout]`. */
+export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
+  return backpropInputView(g, dy, f).slice();
+}
+
+/** Filter gradient of {@link groupedConvForward}: `df` `[kh, kw, cin/groups, cout]` from `x` and `dy`. */
+export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
+  return backpropFilterView(g, x, dy).slice();
 }
 
 interface ConvAttrs {
@@ -169,7 +186,7 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFu
       const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
       const g = groupedGeometry(kernelName, x.shape, filter.shape, attrs);
       if (g == null) return dense(args);
-      const y = groupedConvForward(g, readFloat32(fn, backend, x), readFloat32(fn, backend, filter));
+      const y = forwardView(g, readFloat32(fn, backend, x), readFloat32(fn, backend, filter));
       return writeFloat32(backend, [g.n, g.ho, g.wo, g.cout], y);
     }
     if (kernelName === Conv2DBackpropInput) {
@@ -177,7 +194,7 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFu
       const inputShape = attrs.inputShape as number[];
       const g = groupedGeometry(kernelName, inputShape, filter.shape, attrs);
       if (g == null) return dense(args);
-      const dx = groupedConvBackpropInput(g, readFloat32(fn, backend, dy), readFloat32(fn, backend, filter));
+      const dx = backpropInputView(g, readFloat32(fn, backend, dy), readFloat32(fn, backend, filter));
       return writeFloat32(backend, inputShape, dx);
     }
     if (kernelName === Conv2DBackpropFilter) {
@@ -185,7 +202,7 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFu
       const filterShape = attrs.filterShape as number[];
       const g = groupedGeometry(kernelName, x.shape, filterShape, attrs);
       if (g == null) return dense(args);
-      const df = groupedConvBackpropFilter(g, readFloat32(fn, backend, x), readFloat32(fn, backend, dy));
+      const df = backpropFilterView(g, readFloat32(fn, backend, x), readFloat32(fn, backend, dy));
       return writeFloat32(backend, filterShape, df);
     }
     throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
