@@ -3,8 +3,10 @@
  * at ResNeXt-50 32x4d shapes, on the cpu and wasm backends (same process, interleaved, median of
  * `--repeats` runs after one warm-up). Prints one `RESULT …` line per figure.
  *
- *   pnpm --filter @ldl/backbones bench [-- --backends cpu,wasm,webgpu --repeats 3 --quick --all --batch 32]
+ *   pnpm --filter @ldl/backbones bench [-- --backends cpu,wasm,webgpu --repeats 3 --quick --all --batch 32 --stock]
  *
+ * @ldl/kernels' `enableFastKernels()` is on (as in training) unless `--stock`; `native` (the grouped
+ * Conv2D kernels) is measured where the backend has them (wasm, cpu with the fast kernels; tensorflow).
  * `webgpu` runs through Dawn (npm `webgpu`) and needs a GPU adapter; `--batch` replaces every shape's N.
  *
  * A strategy whose forward is > 3x split's skips fwd+bwd unless `--all`; a run over 20 s is not repeated.
@@ -13,7 +15,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers every gradient (tfjs-core alone registers none in Node)
 import * as tf from '@tensorflow/tfjs-core';
-import { groupedConv2d, type GroupedConvStrategy } from '../src/index';
+import { disableFastKernels, enableFastKernels } from '@ldl/kernels';
+import { groupedConv2d, nativeGroupedConvAvailable, type GroupedConvStrategy } from '../src/index';
 
 interface Shape {
   n: number;
@@ -33,7 +36,8 @@ const all = process.argv.includes('--all');
 const backends = arg('backends', 'cpu,wasm').split(',');
 const batch = process.argv.includes('--batch') ? Number(arg('batch', '0')) : null;
 const repeats = Number(arg('repeats', quick ? '1' : '3'));
-const strategies: GroupedConvStrategy[] = ['split', 'blockDiagonal', 'im2col', 'depthwise'];
+const stock = process.argv.includes('--stock');
+const strategies: GroupedConvStrategy[] = ['split', 'blockDiagonal', 'im2col', 'depthwise', 'native'];
 // layer1 (128 ch, 56x56), layer2 (256 ch: 28x28 and its stride-2 entry from 56x56), batch 2-8.
 const shapes: Shape[] = quick
   ? [{ n: 2, hw: 28, c: 128, groups: 32, stride: 1 }]
@@ -75,6 +79,8 @@ async function main(): Promise<void> {
     // setBackend resolves false (and tfjs would fall back silently) when the backend failed to initialise.
     if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) throw new Error(`Error in bench: backend must be registered, but got '${backend}'.`);
     await tf.ready();
+    if (stock) disableFastKernels();
+    else enableFastKernels();
     for (const s0 of shapes) {
       const s = batch ? { ...s0, n: batch } : s0;
       const x = tf.randomNormal([s.n, s.hw, s.hw, s.c]) as tf.Tensor4D;
@@ -82,6 +88,10 @@ async function main(): Promise<void> {
       const shape = `N${s.n}xH${s.hw}xW${s.hw}xC${s.c}->${s.c},k3,g${s.groups},s${s.stride}`;
       const results: { strategy: string; fwd: number | null; fwdBwd: number | null; error?: string }[] = [];
       for (const strategy of strategies) {
+        if (strategy === 'native' && !nativeGroupedConvAvailable(backend)) {
+          results.push({ strategy, fwd: null, fwdBwd: null, error: `no grouped Conv2D kernels on ${backend}${stock ? ' (--stock)' : ''}` });
+          continue;
+        }
         const opts = { groups: s.groups, strides: s.stride, pad: 1, strategy };
         const fwd = await time(() => [groupedConv2d(x, f, opts)]);
         let fwdBwd: number | null = null;
@@ -105,7 +115,7 @@ async function main(): Promise<void> {
       for (const r of results) {
         const fmt = (v: number | null) => (v === null ? 'NA' : v.toFixed(1));
         console.log(
-          `RESULT bench=grouped-conv backend=${backend} strategy=${r.strategy} shape=${shape} fwd_ms=${fmt(r.fwd)} fwd_bwd_ms=${fmt(r.fwdBwd)} ` +
+          `RESULT bench=grouped-conv backend=${backend} kernels=${stock ? 'stock' : 'fast'} strategy=${r.strategy} shape=${shape} fwd_ms=${fmt(r.fwd)} fwd_bwd_ms=${fmt(r.fwdBwd)} ` +
             `fwd_ratio_vs_split=${ratio(r.fwd, split.fwd)} fwd_bwd_ratio_vs_split=${ratio(r.fwdBwd, split.fwdBwd)} repeats=${repeats}` +
             (r.error ? ` fwd_bwd_note="${r.error}"` : ''),
         );
