@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
 import { type AgeSample, describeSkipped, type ReaderOptions } from './readers';
 import type { LossName } from './trainer';
@@ -48,6 +49,7 @@ const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: st
   'run-dir': { type: 'string', description: 'output directory (default runs/<example>-<preset>-<time>)' },
   resume: { type: 'boolean', description: 'continue the run in --run-dir from its latest checkpoint' },
   backend: { type: 'string', description: 'tensorflow | webgpu | wasm | cpu (default: first that loads)' },
+  'wasm-threads': { type: 'string', description: `wasm backend threads, 1..${MAX_WASM_THREADS} (default: the CPUs, here ${defaultWasmThreads()}; 1: single-threaded build)` },
   'no-fast-kernels': { type: 'boolean', description: 'do not register @ldl/kernels gradients' },
   backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | vgg16bn' },
   'width-scale': { type: 'string', description: 'channel multiplier' },
@@ -84,6 +86,23 @@ function num(values: CliValues, flag: string): number | undefined {
   return n;
 }
 
+/**
+ * `--wasm-threads`: an integer in 1..{@link MAX_WASM_THREADS}, or undefined (the default of
+ * `selectBackend`); refused with a backend other than wasm, where it would do nothing.
+ */
+function wasmThreads(values: CliValues): number | undefined {
+  const v = values['wasm-threads'];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new Error(`Error in --wasm-threads: --wasm-threads must be an integer in 1..${MAX_WASM_THREADS}, but got ${JSON.stringify(v)}.`);
+  }
+  if (values.backend !== undefined && values.backend !== 'wasm') {
+    throw new Error(`Error in --wasm-threads: --wasm-threads needs the wasm backend (or automatic choice), but got --backend ${JSON.stringify(values.backend)}.`);
+  }
+  return n;
+}
+
 function usage(spec: ExampleSpec, flags: Record<string, { description: string }>): string {
   return [
     `usage: tsx src/cli.ts <train|eval|predict> [flags]`,
@@ -96,7 +115,12 @@ function usage(spec: ExampleSpec, flags: Record<string, { description: string }>
   ].join('\n');
 }
 
-/** Parses `argv` and runs the command. Returns the process exit code. */
+/**
+ * Parses `argv` and runs the command. Returns the process exit code: end the process with
+ * `process.exit(code)` — on the wasm backend with more than one thread (the default on a multi-core
+ * machine, `--wasm-threads`) the thread pool keeps Node's event loop alive, so returning from `main`
+ * does not end it.
+ */
 export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<number> {
   const flags = { ...COMMON_FLAGS, ...spec.flags };
   const { values, positionals } = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
@@ -113,6 +137,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   const base = spec.presets[presetName];
   if (!base) throw new Error(`Error in --preset: preset must be one of ${Object.keys(spec.presets).join(', ')}, but got ${JSON.stringify(presetName)}.`);
   const preset = spec.adjust ? spec.adjust(base, values) : base;
+  const threads = wasmThreads(values);
   if (command === 'train') {
     const data = await spec.loadData(values, reader);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
@@ -147,6 +172,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
       seed: pick(num(values, 'seed'), preset.seed),
       valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
       backend: values.backend as string | undefined,
+      wasmThreads: threads,
       fastKernels: !values['no-fast-kernels'],
       saveSamples: Boolean(values['save-samples']),
       resume: Boolean(values.resume),
@@ -159,7 +185,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
     const checkpoint = values.checkpoint as string | undefined;
     if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
     const log = (l: string) => console.log(l);
-    await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log);
+    await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log, { wasmThreads: threads });
     const saved = await loadSavedModel(path.resolve(checkpoint));
     log(`model: ${saved.dir}`);
     if (command === 'eval') {

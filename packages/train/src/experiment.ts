@@ -12,7 +12,7 @@ import { enableFastKernels } from '@ldl/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from './augment';
-import { type BackendSelection, selectBackend } from './backend';
+import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
 import { DataLoader, loadImage, normalizeInto, writeImageGrid } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
@@ -118,6 +118,12 @@ export interface ExperimentOptions {
   seed?: number;
   /** Backend name, or undefined for automatic choice. */
   backend?: string;
+  /**
+   * Threads of the wasm backend (where wasm runs): above 1 its multi-threaded build, whose threads keep
+   * Node's event loop alive — end the process with `process.exit()`; 1 for the single-threaded build.
+   * @default defaultWasmThreads() — the logical CPUs, at most 8
+   */
+  wasmThreads?: number;
   /** Register @ldl/kernels' faster gradients. @default true */
   fastKernels?: boolean;
   /** Keep decoded images in memory. @default true when the decoded train set fits in 1.5 GB */
@@ -167,9 +173,17 @@ export function runLogger(runDir: string): (line: string) => void {
   };
 }
 
-/** Activates a backend (and the fast kernels) and logs why. */
-export async function setupBackend(name: string | undefined, fastKernels: boolean, log: (l: string) => void): Promise<BackendSelection> {
-  const selection = await selectBackend(name);
+/**
+ * Activates a backend (and the fast kernels) and logs why. `options.wasmThreads`: see
+ * {@link SelectBackendOptions} (above 1, the process must end with `process.exit()`).
+ */
+export async function setupBackend(
+  name: string | undefined,
+  fastKernels: boolean,
+  log: (l: string) => void,
+  options: Pick<SelectBackendOptions, 'wasmThreads'> = {},
+): Promise<BackendSelection> {
+  const selection = await selectBackend(name, options);
   for (const l of selection.summary.split('\n')) log(l);
   if (fastKernels) {
     const { registered } = enableFastKernels();
@@ -238,7 +252,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   await fsp.mkdir(o.runDir, { recursive: true });
   const log = runLogger(o.runDir);
   log(`== ${o.title} → ${o.runDir}`);
-  const backend = await setupBackend(o.backend, o.fastKernels, log);
+  const backend = await setupBackend(o.backend, o.fastKernels, log, { wasmThreads: o.wasmThreads });
   for (const n of o.notes) log(n);
   let train = o.train;
   let val = o.val;

@@ -54,7 +54,17 @@ export {
   type DataLoaderOptions,
   type ImageOptions,
 } from './pipeline';
-export { selectBackend, BACKEND_ORDER, type BackendName, type BackendAttempt, type BackendSelection } from './backend';
+export {
+  selectBackend,
+  defaultWasmThreads,
+  BACKEND_ORDER,
+  MAX_WASM_THREADS,
+  WASM_THREADS_INIT_TIMEOUT_MS,
+  type BackendName,
+  type BackendAttempt,
+  type BackendSelection,
+  type SelectBackendOptions,
+} from './backend';
 export {
   saveCheckpoint,
   latestCheckpoint,
