@@ -63,6 +63,18 @@ export interface EnableFastKernelsResult {
 interface FastKernel {
   backends: readonly FastKernelBackend[];
   make: (backendName: string, stock: KernelConfig | undefined) => KernelFunc;
+  /** Whether to register it on a backend of the list after all (default: yes). */
+  applies?: (backendName: string) => boolean;
+}
+
+/**
+ * Not on tfjs-node-gpu: cuDNN's fused batch norm keeps the inverse standard deviation and its own
+ * third reserve space between forward and backward, which the `LdlBatchNormTraining` contract
+ * (batch mean and variance) does not carry; only TensorFlow's CPU kernels were checked.
+ */
+function notTensorflowGpu(backendName: string): boolean {
+  if (backendName !== 'tensorflow') return true;
+  return (engine().findBackend('tensorflow') as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice !== true;
 }
 
 function requireStock(backendName: string, kernelName: string, stock: KernelConfig | undefined): KernelConfig {
@@ -124,10 +136,12 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   [LdlBatchNormTraining]: {
     backends: ['wasm', 'cpu', 'tensorflow'],
     make: (b) => (b === 'tensorflow' ? batchNormTrainingTensorflow : batchNormTrainingKernel),
+    applies: notTensorflowGpu,
   },
   [LdlBatchNormTrainingGrad]: {
     backends: ['wasm', 'cpu', 'tensorflow'],
     make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : batchNormTrainingGradKernel),
+    applies: notTensorflowGpu,
   },
   // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
   [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
@@ -143,8 +157,8 @@ function isRegistered(backendName: string): boolean {
 }
 
 /**
- * Registers faster convolution-gradient kernels and a fused batch-norm
- * gradient: the one opt-in call of this package.
+ * Registers faster convolution, grouped-convolution and batch-norm kernels:
+ * the one opt-in call of this package.
  *
  * `Conv2DBackpropFilter` (matMuls of contiguous tap slices) on wasm, cpu and
  * webgpu; `Conv2DBackpropInput` (matMul, or a stride-1 forward `Conv2D`) and
@@ -155,9 +169,16 @@ function isRegistered(backendName: string): boolean {
  * all, so this is what lets it train. On wasm and
  * cpu also `Slice` (axes merged so that rows are long) and `Unpack` (the
  * gradient of `stack`: one transpose, contiguous slices); on wasm `BatchMatMul`
- * (explicit transposes, one XNNPACK product per batch item). Globally: the
- * `FusedBatchNorm` gradient without `Tile`. Safe to call twice; undo with
- * {@link disableFastKernels}.
+ * (explicit transposes, one XNNPACK product per batch item). On wasm and cpu,
+ * grouped `Conv2D` and its two gradients (a filter of input depth `in/groups`,
+ * as TensorFlow's kernels take it) run a WebAssembly SIMD kernel, dense calls
+ * the kernels above. New kernels `LdlBatchNormTraining` /
+ * `LdlBatchNormTrainingGrad` (training-mode batch norm with its statistics and
+ * total gradient fused; the SIMD module on wasm and cpu, TensorFlow's fused ops
+ * on tfjs-node's CPU build), which `@ldl/backbones` runs where registered. On
+ * tfjs-node a two-op `Step` for the ReLU mask. Globally: the `FusedBatchNorm`
+ * gradient without `Tile`, and the `LdlBatchNormTraining` gradient. Safe to
+ * call twice; undo with {@link disableFastKernels}.
  *
  * @example
  * ```ts
@@ -176,7 +197,7 @@ export function enableFastKernels(options: EnableFastKernelsOptions = {}): Enabl
   const registered: string[] = [];
   for (const backendName of requested.filter(isRegistered)) {
     for (const [kernelName, fast] of Object.entries(FAST_KERNELS)) {
-      if (!fast.backends.includes(backendName)) continue;
+      if (!fast.backends.includes(backendName) || fast.applies?.(backendName) === false) continue;
       const key = `${kernelName}/${backendName}`;
       if (!replacedKernels.has(key)) {
         const stock = getKernel(kernelName, backendName);
