@@ -6,6 +6,8 @@
 #      batch 32, with the PyTorch reference (this machine's own torch + timm, CUDA fp32) and the ratios.
 # Usage: packages/kernels/bench/device_run.sh [seconds after which no new training configuration starts]
 #        [kernel sets, default fast,stock] [profile: 1 = first print the top kernels of one fast resnet50 224 step]
+# Extra flags for the training bench from LDL_BENCH_EXTRA, e.g. LDL_BENCH_EXTRA='--grouped-conv blockDiagonal'
+# (one dense conv per grouped conv instead of 32 + concat: fewer dispatches, 32x the FLOPs; unmeasured so far).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 budget="${1:-330}"
@@ -29,5 +31,5 @@ log="${OUT:-/tmp}/gpu.log"
   fi
   (cd .device && LDL_REPO_ROOT="$PWD/.." node train_main.mjs --backend webgpu --model resnet50,seresnext50_32x4d \
     --size 224,112 --batch 32 --steps 3 --warmup 1 --kernels "$kernel_sets" --time-budget "$budget" \
-    --reference --reference-python python3 --reference-device cuda; echo "train exit $?")
+    --reference --reference-python python3 --reference-device cuda ${LDL_BENCH_EXTRA:-}; echo "train exit $?")
 } 2>&1 | grep -v '^  webgpu \|^\s*$' | tee "$log"
