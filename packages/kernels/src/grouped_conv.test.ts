@@ -21,6 +21,9 @@ interface Case {
 const cases: Case[] = [
   { name: 'ResNeXt 3x3 s1 (4 per group, SIMD)', x: [2, 6, 5, 16], k: [3, 3], groups: 4, co: 16, strides: [1, 1], pad: 'same' },
   { name: 'ResNeXt 3x3 s2 odd (8 per group, SIMD)', x: [2, 7, 6, 16], k: [3, 3], groups: 2, co: 16, strides: [2, 2], pad: 'same' },
+  { name: 'batch 5: blocks of four images and a remainder (SIMD)', x: [5, 6, 5, 16], k: [3, 3], groups: 4, co: 16, strides: [1, 1], pad: 'same' },
+  { name: 'batch 4, stride 2, 8 per group (SIMD blocks)', x: [4, 7, 6, 16], k: [3, 3], groups: 2, co: 16, strides: [2, 2], pad: 'same' },
+  { name: 'batch 4, scalar path (3 per group)', x: [4, 5, 5, 6], k: [3, 3], groups: 2, co: 6, strides: [1, 1], pad: 'same' },
   { name: '3x3 s2 explicit padding (PyTorch style)', x: [1, 8, 7, 8], k: [3, 3], groups: 2, co: 8, strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   { name: '3x3 valid, 4 in / 8 out per group', x: [2, 6, 6, 8], k: [3, 3], groups: 2, co: 16, strides: [1, 1], pad: 'valid' },
   { name: '3x3 dilation 2', x: [1, 9, 8, 8], k: [3, 3], groups: 2, co: 8, strides: [1, 1], pad: 'same', dilations: [2, 2] },
