@@ -25,7 +25,7 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The module, compiled and instantiated on first use (synchronously: it is ~24 KB). */
+/** The module, compiled and instantiated on first use (synchronously: it is ~19 KB). */
 function wasmModule(): LdlKernelsWasm {
   if (instance == null) {
     const compiled = new WebAssembly.Module(decodeBase64(LDL_KERNELS_WASM_BASE64));

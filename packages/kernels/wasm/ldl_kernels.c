@@ -34,6 +34,56 @@ static void valid_range(int out, int in, int stride, int pad, int k_off, int* lo
 }
 
 /*
+ * The inner product both the forward pass and the input gradient are made of, for `nb` images (1 or 4)
+ * at one position: out_k[0..w) += Σ_t in_k[t] · mat[t·stride + 0..w), with w = 4 on the SIMD path
+ * (each `mat` vector loaded once for the nb images) and w = 1 on the scalar one.
+ */
+static inline void accumulate4(float* const out[4], const float* const in[4], const float* mat, int count, int stride) {
+  v128_t a0 = wasm_v128_load(out[0]), a1 = wasm_v128_load(out[1]), a2 = wasm_v128_load(out[2]), a3 = wasm_v128_load(out[3]);
+  for (int t = 0; t < count; t++) {
+    const v128_t v = wasm_v128_load(mat + t * stride);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(in[0][t]), v));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(in[1][t]), v));
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_f32x4_splat(in[2][t]), v));
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_f32x4_splat(in[3][t]), v));
+  }
+  wasm_v128_store(out[0], a0);
+  wasm_v128_store(out[1], a1);
+  wasm_v128_store(out[2], a2);
+  wasm_v128_store(out[3], a3);
+}
+
+static inline void accumulate1(float* out, const float* in, const float* mat, int count, int stride) {
+  v128_t a = wasm_v128_load(out);
+  for (int t = 0; t < count; t++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(in[t]), wasm_v128_load(mat + t * stride)));
+  wasm_v128_store(out, a);
+}
+
+static inline void accumulate_scalar(float* out, const float* in, const float* mat, int count, int stride) {
+  float a = *out;
+  for (int t = 0; t < count; t++) a += in[t] * mat[t * stride];
+  *out = a;
+}
+
+/*
+ * One group at one position for nb images: `width` outputs (og for the forward pass, cg for the input
+ * gradient), each a sum over `count` inputs of the group; `mat` row t holds the weights of input t.
+ */
+static inline void group_product(int nb, int simd, float* const out[4], const float* const in[4], const float* mat, int width, int count,
+                                 int stride) {
+  for (int c = 0; c < width; c += simd ? 4 : 1) {
+    if (nb == 4) {
+      float* const o[4] = {out[0] + c, out[1] + c, out[2] + c, out[3] + c};
+      accumulate4(o, in, mat + c, count, stride);
+    } else if (simd) {
+      accumulate1(out[0] + c, in[0], mat + c, count, stride);
+    } else {
+      accumulate_scalar(out[0] + c, in[0], mat + c, count, stride);
+    }
+  }
+}
+
+/*
  * y = conv(x, f), one output position at a time, its rows accumulating in place over the taps. Four
  * images of the batch go together where the SIMD path applies: each filter vector is loaded once for
  * the four (the filter of a late ResNeXt stage, 1.2 MB, does not stay in cache across pixels).
@@ -45,11 +95,9 @@ static void forward(const geom* g, const float* x, const float* f, float* y) {
     const int nb = simd && g->n - b >= 4 ? 4 : 1;
     for (int oy = 0; oy < g->ho; oy++) {
       for (int ox = 0; ox < g->wo; ox++) {
-        float* yr[4];
-        for (int k = 0; k < nb; k++) {
-          yr[k] = y + (((b + k) * g->ho + oy) * g->wo + ox) * g->cout;
-          zero(yr[k], g->cout);
-        }
+        float* yr[4]; /* lanes past nb repeat image b: set, never used */
+        for (int k = 0; k < 4; k++) yr[k] = y + (((b + (k < nb ? k : 0)) * g->ho + oy) * g->wo + ox) * g->cout;
+        for (int k = 0; k < nb; k++) zero(yr[k], g->cout);
         for (int ky = 0; ky < g->kh; ky++) {
           const int iy = oy * g->sh - g->pt + ky * g->dh;
           if (iy < 0 || iy >= g->h) continue;
@@ -58,45 +106,11 @@ static void forward(const geom* g, const float* x, const float* f, float* y) {
             if (ix < 0 || ix >= g->w) continue;
             const float* fr = f + (ky * g->kw + kx) * cg * g->cout;
             const float* xr[4];
-            for (int k = 0; k < nb; k++) xr[k] = x + (((b + k) * g->h + iy) * g->w + ix) * g->cin;
+            for (int k = 0; k < 4; k++) xr[k] = x + (((b + (k < nb ? k : 0)) * g->h + iy) * g->w + ix) * g->cin;
             for (int gi = 0; gi < g->groups; gi++) {
-              const float* fg = fr + gi * og;
-              if (nb == 4) {
-                const float *x0 = xr[0] + gi * cg, *x1 = xr[1] + gi * cg, *x2 = xr[2] + gi * cg, *x3 = xr[3] + gi * cg;
-                for (int j = 0; j < og; j += 4) {
-                  v128_t a0 = wasm_v128_load(yr[0] + gi * og + j), a1 = wasm_v128_load(yr[1] + gi * og + j);
-                  v128_t a2 = wasm_v128_load(yr[2] + gi * og + j), a3 = wasm_v128_load(yr[3] + gi * og + j);
-                  for (int i = 0; i < cg; i++) {
-                    const v128_t fv = wasm_v128_load(fg + i * g->cout + j);
-                    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(x0[i]), fv));
-                    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(x1[i]), fv));
-                    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_f32x4_splat(x2[i]), fv));
-                    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_f32x4_splat(x3[i]), fv));
-                  }
-                  wasm_v128_store(yr[0] + gi * og + j, a0);
-                  wasm_v128_store(yr[1] + gi * og + j, a1);
-                  wasm_v128_store(yr[2] + gi * og + j, a2);
-                  wasm_v128_store(yr[3] + gi * og + j, a3);
-                }
-              } else if (simd) {
-                const float* xg = xr[0] + gi * cg;
-                float* yg = yr[0] + gi * og;
-                for (int j = 0; j < og; j += 4) {
-                  v128_t acc = wasm_v128_load(yg + j);
-                  for (int i = 0; i < cg; i++) {
-                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(xg[i]), wasm_v128_load(fg + i * g->cout + j)));
-                  }
-                  wasm_v128_store(yg + j, acc);
-                }
-              } else {
-                const float* xg = xr[0] + gi * cg;
-                float* yg = yr[0] + gi * og;
-                for (int j = 0; j < og; j++) {
-                  float acc = yg[j];
-                  for (int i = 0; i < cg; i++) acc += xg[i] * fg[i * g->cout + j];
-                  yg[j] = acc;
-                }
-              }
+              float* const out[4] = {yr[0] + gi * og, yr[1] + gi * og, yr[2] + gi * og, yr[3] + gi * og};
+              const float* const in[4] = {xr[0] + gi * cg, xr[1] + gi * cg, xr[2] + gi * cg, xr[3] + gi * cg};
+              group_product(nb, simd, out, in, fr + gi * og, og, cg, g->cout);
             }
           }
         }
@@ -124,7 +138,7 @@ static void backprop_input(const geom* g, const float* dy, const float* f, float
     for (int oy = 0; oy < g->ho; oy++) {
       for (int ox = 0; ox < g->wo; ox++) {
         const float* dyr[4];
-        for (int k = 0; k < nb; k++) dyr[k] = dy + (((b + k) * g->ho + oy) * g->wo + ox) * g->cout;
+        for (int k = 0; k < 4; k++) dyr[k] = dy + (((b + (k < nb ? k : 0)) * g->ho + oy) * g->wo + ox) * g->cout;
         for (int ky = 0; ky < g->kh; ky++) {
           const int iy = oy * g->sh - g->pt + ky * g->dh;
           if (iy < 0 || iy >= g->h) continue;
@@ -132,46 +146,12 @@ static void backprop_input(const geom* g, const float* dy, const float* f, float
             const int ix = ox * g->sw - g->pl + kx * g->dw;
             if (ix < 0 || ix >= g->w) continue;
             float* dxr[4];
-            for (int k = 0; k < nb; k++) dxr[k] = dx + (((b + k) * g->h + iy) * g->w + ix) * g->cin;
+            for (int k = 0; k < 4; k++) dxr[k] = dx + (((b + (k < nb ? k : 0)) * g->h + iy) * g->w + ix) * g->cin;
             const float* ftr = ft + (ky * g->kw + kx) * g->groups * og * cg;
             for (int gi = 0; gi < g->groups; gi++) {
-              const float* ftg = ftr + gi * og * cg;
-              if (nb == 4) {
-                const float *d0 = dyr[0] + gi * og, *d1 = dyr[1] + gi * og, *d2 = dyr[2] + gi * og, *d3 = dyr[3] + gi * og;
-                for (int i = 0; i < cg; i += 4) {
-                  v128_t a0 = wasm_v128_load(dxr[0] + gi * cg + i), a1 = wasm_v128_load(dxr[1] + gi * cg + i);
-                  v128_t a2 = wasm_v128_load(dxr[2] + gi * cg + i), a3 = wasm_v128_load(dxr[3] + gi * cg + i);
-                  for (int j = 0; j < og; j++) {
-                    const v128_t fv = wasm_v128_load(ftg + j * cg + i);
-                    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(d0[j]), fv));
-                    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_f32x4_splat(d1[j]), fv));
-                    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_f32x4_splat(d2[j]), fv));
-                    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_f32x4_splat(d3[j]), fv));
-                  }
-                  wasm_v128_store(dxr[0] + gi * cg + i, a0);
-                  wasm_v128_store(dxr[1] + gi * cg + i, a1);
-                  wasm_v128_store(dxr[2] + gi * cg + i, a2);
-                  wasm_v128_store(dxr[3] + gi * cg + i, a3);
-                }
-              } else if (simd) {
-                const float* dyg = dyr[0] + gi * og;
-                float* dxg = dxr[0] + gi * cg;
-                for (int i = 0; i < cg; i += 4) {
-                  v128_t acc = wasm_v128_load(dxg + i);
-                  for (int j = 0; j < og; j++) {
-                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(dyg[j]), wasm_v128_load(ftg + j * cg + i)));
-                  }
-                  wasm_v128_store(dxg + i, acc);
-                }
-              } else {
-                const float* dyg = dyr[0] + gi * og;
-                float* dxg = dxr[0] + gi * cg;
-                for (int i = 0; i < cg; i++) {
-                  float acc = dxg[i];
-                  for (int j = 0; j < og; j++) acc += dyg[j] * ftg[j * cg + i];
-                  dxg[i] = acc;
-                }
-              }
+              float* const out[4] = {dxr[0] + gi * cg, dxr[1] + gi * cg, dxr[2] + gi * cg, dxr[3] + gi * cg};
+              const float* const in[4] = {dyr[0] + gi * og, dyr[1] + gi * og, dyr[2] + gi * og, dyr[3] + gi * og};
+              group_product(nb, simd, out, in, ftr + gi * og * cg, cg, og, cg);
             }
           }
         }
