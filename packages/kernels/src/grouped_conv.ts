@@ -8,7 +8,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-import { callWasm, readFloat32, writeFloat32 } from './wasm_module';
+import { callWasm, readFloat32, writeFloat32, type LdlKernelsWasm } from './wasm_module';
 
 /**
  * Geometry of a grouped convolution, NHWC: `x [n, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`,
@@ -59,43 +59,64 @@ const sizes = (g: GroupedConvGeometry) => ({
   f: g.kh * g.kw * (g.cin / g.groups) * g.cout,
 });
 
-// The *View functions return views of the module's memory, valid until its next call (the kernels
-// copy them straight into their output tensors); the exported functions return copies.
+type Operand = 'x' | 'y' | 'f';
+type Input = readonly [arg: string, kernelInput: string, operand: Operand];
 
-function forwardView(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  const fn = 'groupedConvForward';
-  checkGeometry(fn, g);
-  const s = sizes(g);
-  checkLength(fn, 'x', x, s.x);
-  checkLength(fn, 'f', f, s.f);
-  const [y] = callWasm({ ints: geometryInts(g), inputs: [x, f], outputs: [s.y] }, (m, at) =>
-    m.grouped_conv_forward(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!),
-  );
-  return y!;
+/**
+ * One of the module's three grouped-convolution functions: its two inputs,
+ * its output, scratch space, the C call, and where a `Conv2D`-family kernel keeps its operands.
+ */
+interface GroupedOp {
+  fn: string;
+  /** Argument name (errors of the array API), the kernel's input name, operand. */
+  inputs: readonly [Input, Input];
+  output: Operand;
+  scratch?: Operand;
+  call: (m: LdlKernelsWasm, geometry: number, a: number, b: number, out: number, scratch: number) => void;
+  /** The kernel's x shape, filter shape and output shape from its inputs and attrs. */
+  shapes: (t: Record<string, TensorInfo>, attrs: KernelAttrs) => { xShape: number[]; filterShape: number[]; outShape: (g: GroupedConvGeometry) => number[] };
 }
 
-function backpropInputView(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  const fn = 'groupedConvBackpropInput';
-  checkGeometry(fn, g);
-  const s = sizes(g);
-  checkLength(fn, 'dy', dy, s.y);
-  checkLength(fn, 'f', f, s.f);
-  const [dx] = callWasm({ ints: geometryInts(g), inputs: [dy, f], outputs: [s.x, s.f] }, (m, at) =>
-    m.grouped_conv_backprop_input(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!, at.outputs[1]!),
-  );
-  return dx!;
-}
+const OPS: Record<string, GroupedOp> = {
+  [Conv2D]: {
+    fn: 'groupedConvForward',
+    inputs: [['x', 'x', 'x'], ['f', 'filter', 'f']],
+    output: 'y',
+    call: (m, g, x, f, y) => m.grouped_conv_forward(g, x, f, y),
+    shapes: (t) => ({ xShape: t.x!.shape, filterShape: t.filter!.shape, outShape: (g) => [g.n, g.ho, g.wo, g.cout] }),
+  },
+  [Conv2DBackpropInput]: {
+    fn: 'groupedConvBackpropInput',
+    inputs: [['dy', 'dy', 'y'], ['f', 'filter', 'f']],
+    output: 'x',
+    scratch: 'f',
+    call: (m, g, dy, f, dx, scratch) => m.grouped_conv_backprop_input(g, dy, f, dx, scratch),
+    shapes: (t, attrs) => ({ xShape: attrs.inputShape!, filterShape: t.filter!.shape, outShape: () => attrs.inputShape! }),
+  },
+  [Conv2DBackpropFilter]: {
+    fn: 'groupedConvBackpropFilter',
+    inputs: [['x', 'x', 'x'], ['dy', 'dy', 'y']],
+    output: 'f',
+    call: (m, g, x, dy, df) => m.grouped_conv_backprop_filter(g, x, dy, df),
+    shapes: (t, attrs) => ({ xShape: t.x!.shape, filterShape: attrs.filterShape!, outShape: () => attrs.filterShape! }),
+  },
+};
 
-function backpropFilterView(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
-  const fn = 'groupedConvBackpropFilter';
-  checkGeometry(fn, g);
+/**
+ * Runs `op` on plain arrays; returns a view of the module's memory, valid until its next call (the
+ * kernels copy it straight into their output tensors; the exported functions return copies).
+ */
+function runView(op: GroupedOp, g: GroupedConvGeometry, a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+  checkGeometry(op.fn, g);
   const s = sizes(g);
-  checkLength(fn, 'x', x, s.x);
-  checkLength(fn, 'dy', dy, s.y);
-  const [df] = callWasm({ ints: geometryInts(g), inputs: [x, dy], outputs: [s.f] }, (m, at) =>
-    m.grouped_conv_backprop_filter(at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!),
+  const [[argA, , operandA], [argB, , operandB]] = op.inputs;
+  checkLength(op.fn, argA, a, s[operandA]);
+  checkLength(op.fn, argB, b, s[operandB]);
+  const outputs = op.scratch ? [s[op.output], s[op.scratch]] : [s[op.output]];
+  const [out] = callWasm({ ints: geometryInts(g), inputs: [a, b], outputs }, (m, at) =>
+    op.call(m, at.ints, at.inputs[0]!, at.inputs[1]!, at.outputs[0]!, at.outputs[1] ?? 0),
   );
-  return df!;
+  return out!;
 }
 
 /**
@@ -108,17 +129,17 @@ function backpropFilterView(g: GroupedConvGeometry, x: ArrayLike<number>, dy: Ar
  * @returns `y` `[n, ho, wo, cout]`.
  */
 export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  return forwardView(g, x, f).slice();
+  return runView(OPS[Conv2D]!, g, x, f).slice();
 }
 
 /** Input gradient of {@link groupedConvForward}: `dx` `[n, h, w, cin]` from `dy` `[n, ho, wo, cout]`. */
 export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  return backpropInputView(g, dy, f).slice();
+  return runView(OPS[Conv2DBackpropInput]!, g, dy, f).slice();
 }
 
 /** Filter gradient of {@link groupedConvForward}: `df` `[kh, kw, cin/groups, cout]` from `x` and `dy`. */
 export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
-  return backpropFilterView(g, x, dy).slice();
+  return runView(OPS[Conv2DBackpropFilter]!, g, x, dy).slice();
 }
 
 interface ConvAttrs {
@@ -128,6 +149,9 @@ interface ConvAttrs {
   dilations?: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
+
+/** Attrs of the three kernels (`inputShape`: Conv2DBackpropInput's, `filterShape`: Conv2DBackpropFilter's). */
+type KernelAttrs = ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
 
 /** The grouped geometry of a `Conv2D`-family call, or null where the filter is not grouped (`in/groups == in`). */
 function groupedGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs): GroupedConvGeometry | null {
@@ -178,33 +202,20 @@ function groupedGeometry(kernel: string, xShape: number[], filterShape: number[]
  * (on the wasm and cpu backends; any other call goes to `dense` unchanged).
  */
 export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFunc {
+  const op = OPS[kernelName];
+  if (op == null) {
+    throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
+  }
+  const fn = `${kernelName} (@ldl/kernels grouped convolution)`;
   return (args) => {
     const backend = args.backend as KernelBackend;
-    const attrs = args.attrs as unknown as ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
-    const fn = `${kernelName} (@ldl/kernels grouped convolution)`;
-    if (kernelName === Conv2D) {
-      const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-      const g = groupedGeometry(kernelName, x.shape, filter.shape, attrs);
-      if (g == null) return dense(args);
-      const y = forwardView(g, readFloat32(fn, backend, x), readFloat32(fn, backend, filter));
-      return writeFloat32(backend, [g.n, g.ho, g.wo, g.cout], y);
-    }
-    if (kernelName === Conv2DBackpropInput) {
-      const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-      const inputShape = attrs.inputShape as number[];
-      const g = groupedGeometry(kernelName, inputShape, filter.shape, attrs);
-      if (g == null) return dense(args);
-      const dx = backpropInputView(g, readFloat32(fn, backend, dy), readFloat32(fn, backend, filter));
-      return writeFloat32(backend, inputShape, dx);
-    }
-    if (kernelName === Conv2DBackpropFilter) {
-      const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-      const filterShape = attrs.filterShape as number[];
-      const g = groupedGeometry(kernelName, x.shape, filterShape, attrs);
-      if (g == null) return dense(args);
-      const df = backpropFilterView(g, readFloat32(fn, backend, x), readFloat32(fn, backend, dy));
-      return writeFloat32(backend, filterShape, df);
-    }
-    throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
+    const attrs = args.attrs as unknown as KernelAttrs;
+    const t = args.inputs as Record<string, TensorInfo>;
+    const { xShape, filterShape, outShape } = op.shapes(t, attrs);
+    const g = groupedGeometry(kernelName, xShape, filterShape, attrs);
+    if (g == null) return dense(args);
+    const [[, a], [, b]] = op.inputs;
+    const out = runView(op, g, readFloat32(fn, backend, t[a]!), readFloat32(fn, backend, t[b]!));
+    return writeFloat32(backend, outShape(g), out);
   };
 }
