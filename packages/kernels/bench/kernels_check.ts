@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 
 import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
+import { relativeError } from '../test/numeric';
 import { loadBackend } from './backends';
 
 type Shape4 = [number, number, number, number];
@@ -55,16 +56,6 @@ function parseBackend(argv: string[]): string {
     process.exit(2);
   }
   return b;
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs((a[i] as number) - (b[i] as number)));
-    den = Math.max(den, Math.abs(b[i] as number));
-  }
-  return den === 0 ? num : num / den;
 }
 
 /** Median time of 5 runs (after one that compiles shaders), waiting on a 1-element read-back, and the values. */
@@ -141,7 +132,7 @@ async function main(): Promise<void> {
       }
       enableFastKernels({ backends: [backend as FastKernelBackend] });
       const fast = await timed(op);
-      const err = relErr(fast.values, stock.values);
+      const err = relativeError(fast.values, stock.values);
       if (!(err <= tolerance)) failures++;
       console.log(
         `CHECK backend=${backend} kernel=${name} case=${label} rel_err=${err.toExponential(2)} stock_ms=${stock.ms.toFixed(2)} fast_ms=${fast.ms.toFixed(2)}`,
@@ -164,7 +155,7 @@ async function main(): Promise<void> {
   const stock = await timed(bnGrads);
   enableFastKernels({ backends: [backend as FastKernelBackend] });
   const fast = await timed(bnGrads);
-  const err = relErr(fast.values, stock.values);
+  const err = relativeError(fast.values, stock.values);
   if (!(err <= tolerance)) failures++;
   console.log(
     `CHECK backend=${backend} kernel=FusedBatchNorm_grad case=training_x${shape.join('x')} rel_err=${err.toExponential(2)} stock_ms=${stock.ms.toFixed(2)} fast_ms=${fast.ms.toFixed(2)}`,
