@@ -104,22 +104,21 @@ function withStockFallback(fast: KernelFunc, stock: KernelConfig | undefined, us
  * stay with the stock shaders).
  */
 const FAST_KERNELS: Record<string, FastKernel> = {
-  // Dense calls go to the stock kernel; grouped filters (input depth in/groups) to the SIMD grouped convolution.
-  [Conv2D]: { backends: ['wasm', 'cpu'], make: (b, stock) => withGroupedConv(Conv2D, requireStock(b, Conv2D, stock).kernelFunc) },
+  // Dense calls go to the dense kernels; grouped filters (input depth in/groups) to the SIMD grouped convolution
+  // (wasm, cpu) or a compute shader (webgpu).
+  [Conv2D]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b, stock) => withGroupedConv(Conv2D, requireStock(b, Conv2D, stock).kernelFunc, b) },
   [Conv2DBackpropFilter]: {
     backends: ['wasm', 'cpu', 'webgpu'],
-    make: (b) => {
-      const fast = conv2DBackpropFilterKernel(b) as KernelFunc;
-      return b === 'webgpu' ? fast : withGroupedConv(Conv2DBackpropFilter, fast);
-    },
+    make: (b) => withGroupedConv(Conv2DBackpropFilter, conv2DBackpropFilterKernel(b) as KernelFunc, b),
   },
   [Conv2DBackpropInput]: {
     backends: ['wasm', 'cpu', 'webgpu'],
     make: (b, stock) => {
-      if (b === 'webgpu') return withStockFallback(conv2DBackpropInputKernel(b) as KernelFunc, stock, stridedSpatial);
-      // cpu: the stock JS loops beat the composed kernel for dense convolutions.
-      const dense = b === 'cpu' ? requireStock(b, Conv2DBackpropInput, stock).kernelFunc : (conv2DBackpropInputKernel(b) as KernelFunc);
-      return withGroupedConv(Conv2DBackpropInput, dense);
+      const composed = conv2DBackpropInputKernel(b) as KernelFunc;
+      // webgpu: its own shader for strided k×k; cpu: the stock JS loops beat the composed kernel for dense convolutions.
+      const dense =
+        b === 'webgpu' ? withStockFallback(composed, stock, stridedSpatial) : b === 'cpu' ? requireStock(b, Conv2DBackpropInput, stock).kernelFunc : composed;
+      return withGroupedConv(Conv2DBackpropInput, dense, b);
     },
   },
   [DepthwiseConv2dNativeBackpropFilter]: {

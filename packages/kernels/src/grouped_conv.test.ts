@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
+import { webgpuBackends } from '../test/webgpu';
 import { disableFastKernels, enableFastKernels } from './enable';
 import { groupedConvBackpropFilter, groupedConvBackpropInput, groupedConvForward, type GroupedConvGeometry } from './grouped_conv';
 
@@ -79,7 +80,10 @@ function reference(c: Case, dyv: Float32Array, outShape: number[]): () => tf.Ten
   };
 }
 
-describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssembly SIMD kernel)', () => {
+// webgpu (a compute shader) where an adapter exists: a GPU, or lavapipe on the CPU.
+const WEBGPU = await webgpuBackends();
+
+describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssembly SIMD kernel; webgpu shader)', () => {
   beforeAll(() => disableFastKernels());
   afterAll(() => disableFastKernels());
 
@@ -89,8 +93,8 @@ describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssemb
       const dyv = randomValues(tf.util.sizeFromShape(info.outShape), 3);
       disableFastKernels();
       const ref = await runOn('cpu', reference(c, dyv, info.outShape));
-      enableFastKernels({ backends: [...BACKENDS] });
-      for (const backend of BACKENDS) {
+      enableFastKernels({ backends: [...BACKENDS, ...WEBGPU] });
+      for (const backend of [...BACKENDS, ...WEBGPU]) {
         const before = tf.memory().numTensors;
         const got = await runOn(backend, grouped(c, dyv, info.outShape));
         expect(tf.memory().numTensors, `${backend} leaked tensors`).toBe(before);

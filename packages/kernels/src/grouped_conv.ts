@@ -9,6 +9,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import { callWasm, readFloat32, writeFloat32, type LdlKernelsWasm } from './wasm_module';
+import { webgpuGroupedConv } from './webgpu_grouped_conv';
 
 /**
  * Geometry of a grouped convolution, NHWC: `x [n, h, w, cin]`, filter `[kh, kw, cin/groups, cout]`,
@@ -199,9 +200,9 @@ function groupedGeometry(kernel: string, xShape: number[], filterShape: number[]
  * Wraps the dense kernel `dense` of `kernelName` (`Conv2D`, `Conv2DBackpropInput`,
  * `Conv2DBackpropFilter`) so that calls with a grouped filter — input depth `in/groups`, as
  * TensorFlow's own kernels accept — run the WebAssembly SIMD grouped convolution instead
- * (on the wasm and cpu backends; any other call goes to `dense` unchanged).
+ * (`backendName` wasm or cpu) or one compute shader (webgpu); any other call goes to `dense` unchanged.
  */
-export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFunc {
+export function withGroupedConv(kernelName: string, dense: KernelFunc, backendName: string): KernelFunc {
   const op = OPS[kernelName];
   if (op == null) {
     throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
@@ -215,6 +216,7 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc): KernelFu
     const g = groupedGeometry(kernelName, xShape, filterShape, attrs);
     if (g == null) return dense(args);
     const [[, a], [, b]] = op.inputs;
+    if (backendName === 'webgpu') return webgpuGroupedConv(kernelName, backend, g, [t[a]!, t[b]!]);
     const out = runView(op, g, readFloat32(fn, backend, t[a]!), readFloat32(fn, backend, t[b]!));
     return writeFloat32(backend, outShape(g), out);
   };

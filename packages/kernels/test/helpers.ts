@@ -10,7 +10,7 @@ export { randomValues, relativeError } from './numeric';
 
 /** Runs `f` on `backend` and returns its outputs' values (tensors are freed). */
 export async function runOn(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
+  if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) throw new Error(`backend ${backend} did not initialise`);
   const outs = tf.tidy(f);
   const values = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(outs);
