@@ -208,7 +208,7 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc, backendNa
     throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
   }
   const fn = `${kernelName} (@ldl/kernels grouped convolution)`;
-  return (args) => {
+  const kernel: KernelFunc = (args) => {
     const backend = args.backend as KernelBackend;
     const attrs = args.attrs as unknown as KernelAttrs;
     const t = args.inputs as Record<string, TensorInfo>;
@@ -220,4 +220,13 @@ export function withGroupedConv(kernelName: string, dense: KernelFunc, backendNa
     const out = runView(op, g, readFloat32(fn, backend, t[a]!), readFloat32(fn, backend, t[b]!));
     return writeFloat32(backend, outShape(g), out);
   };
+  return Object.assign(kernel, { [GROUPED_CONV_KERNEL]: true });
 }
+
+/**
+ * Property (`Symbol.for('@ldl/kernels/grouped-conv')`, value `true`) of the `kernelFunc`s that
+ * {@link enableFastKernels} registers for `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter`:
+ * they take grouped filters. `@ldl/backbones` reads it where it cannot run its probe (webgpu has no
+ * synchronous read in Node).
+ */
+export const GROUPED_CONV_KERNEL: unique symbol = Symbol.for('@ldl/kernels/grouped-conv');

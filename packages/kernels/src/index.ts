@@ -12,5 +12,5 @@ export { fusedBatchNormGradConfig } from './batch_norm_grad';
 export { enableWasmThreads } from './wasm_threads';
 export type { EnableWasmThreadsOptions } from './wasm_threads';
 export { LdlBatchNormTraining, LdlBatchNormTrainingGrad } from './batch_norm_training';
-export { groupedConvForward, groupedConvBackpropInput, groupedConvBackpropFilter } from './grouped_conv';
+export { groupedConvForward, groupedConvBackpropInput, groupedConvBackpropFilter, GROUPED_CONV_KERNEL } from './grouped_conv';
 export type { GroupedConvGeometry } from './grouped_conv';

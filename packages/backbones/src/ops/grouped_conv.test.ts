@@ -128,7 +128,7 @@ describe('groupedConv2d', () => {
       "Error in groupedConv2d: strategy must be one of 'auto', 'split', 'blockDiagonal', 'im2col', 'depthwise', 'native', but got \"fast\".",
     );
     expect(() => groupedConv2d(x, tf.zeros([3, 3, 3, 6]) as tf.Tensor4D, { groups: 2, strategy: 'native' })).toThrow(
-      "Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu after @ldl/kernels' enableFastKernels()), but got 'cpu'.",
+      "Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu/webgpu after @ldl/kernels' enableFastKernels()), but got 'cpu'.",
     );
     expect(() => setGroupedConvStrategy('nope' as GroupedConvStrategy)).toThrow('Error in setGroupedConvStrategy: strategy must be one of');
   });

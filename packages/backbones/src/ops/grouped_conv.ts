@@ -37,8 +37,9 @@ import {
  * - `'native'`: ONE `Conv2D` kernel call with the grouped filter (input depth `in/groups`), as
  *   TensorFlow's kernels take it, and its gradient through `Conv2DBackpropInput`/`Conv2DBackpropFilter`
  *   with the same filter. Only backends whose kernels accept grouped filters run it: `tensorflow`
- *   (tfjs-node), and wasm and cpu once `@ldl/kernels`' `enableFastKernels()` registered its
- *   WebAssembly SIMD grouped convolution there ({@link nativeGroupedConvAvailable}).
+ *   (tfjs-node), wasm and cpu once `@ldl/kernels`' `enableFastKernels()` registered its
+ *   WebAssembly SIMD grouped convolution there, webgpu once it registered its grouped-convolution
+ *   shaders ({@link nativeGroupedConvAvailable}).
  * - `'auto'`: the per-backend choice measured by `bench/grouped-conv.ts`, for inference or training
  *   ({@link AUTO_STRATEGY}); `'native'` wherever it is available.
  *
@@ -79,7 +80,7 @@ export const AUTO_STRATEGY: Readonly<Record<string, AutoStrategyPreferences>> = 
   tensorflow: { inference: ['native'], training: ['native'] },
   cpu: { inference: ['native', 'depthwise', 'split'], training: ['native', 'depthwise', 'split'] },
   wasm: { inference: ['native', 'depthwise', 'split'], training: ['native', 'depthwise', 'im2col'] },
-  default: { inference: ['split'], training: ['split', 'im2col'] },
+  default: { inference: ['native', 'split'], training: ['native', 'split', 'im2col'] },
 };
 
 /** Kernels each strategy needs: forward, and additionally for gradients. */
@@ -121,16 +122,24 @@ function probeNativeKernels(): boolean {
   }
 }
 
+/** Property that `@ldl/kernels` sets on kernel functions that take grouped filters (its `GROUPED_CONV_KERNEL`). */
+const GROUPED_CONV_KERNEL = Symbol.for('@ldl/kernels/grouped-conv');
+
 /**
  * Whether `backend`'s `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` kernels compute
  * grouped convolutions (filter input depth `in/groups`), i.e. whether strategy `'native'` runs there:
- * always on `tensorflow`; elsewhere found out by running the kernels once on a tiny case (cached until
- * a kernel is re-registered). Only the active backend can be probed; another one reports false.
+ * always on `tensorflow`; where all three kernel functions carry `@ldl/kernels`' mark
+ * (`Symbol.for('@ldl/kernels/grouped-conv')`, set by its `enableFastKernels()` on wasm, cpu and webgpu);
+ * elsewhere found out by running the kernels once on a tiny case (cached until a kernel is
+ * re-registered; only the active backend can be probed, another one reports false; webgpu cannot be,
+ * having no synchronous read in Node).
  */
 export function nativeGroupedConvAvailable(backend: string): boolean {
   if (backend === 'tensorflow') return true;
   const kernels = NATIVE_KERNELS.map((k) => getKernel(k, backend));
   if (kernels.some((k) => k === undefined)) return false;
+  if (kernels.every((k) => (k!.kernelFunc as unknown as Record<symbol, unknown>)[GROUPED_CONV_KERNEL] === true)) return true;
+  if (backend === 'webgpu') return false;
   const cached = nativeProbes.get(backend);
   if (cached !== undefined && cached.kernels.every((k, i) => k === kernels[i])) return cached.available;
   if (backend !== getBackend()) return false;
@@ -351,7 +360,7 @@ function nativeStrategy(x: Tensor4D, filter: Tensor4D, g: ResolvedGeometry): Ten
   const backend = getBackend();
   if (!nativeGroupedConvAvailable(backend)) {
     throw new Error(
-      `Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu after @ldl/kernels' enableFastKernels()), but got '${backend}'.`,
+      `Error in groupedConv2d: strategy 'native' needs a backend whose Conv2D kernels accept grouped filters (tensorflow, or wasm/cpu/webgpu after @ldl/kernels' enableFastKernels()), but got '${backend}'.`,
     );
   }
   if (backend === 'tensorflow' && engine().state.gradientDepth > 0 && (g.dh !== 1 || g.dw !== 1)) return im2colStrategy(x, filter, g);
