@@ -36,7 +36,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GROUPED_CONV_STRATEGIES, resnet50, seresnext50_32x4d, type GroupedConvStrategy } from '@ldl/backbones';
 import { ldlLoss } from '@ldl/core';
 
-import { disableFastKernels, enableFastKernels, enableWasmThreads, type FastKernelBackend } from '../src/index';
+import { disableFastKernels, enableFastKernels, enableWasmThreads, fusedAdam, type FastKernelBackend } from '../src/index';
 import { BACKENDS, loadBackend, type BackendName } from './backends';
 
 /** Repository root (for tools/reference): `LDL_REPO_ROOT` where this file runs bundled elsewhere (the GPU script). */
@@ -208,7 +208,8 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   const { model: name, size, batch, microBatch } = run;
   const groupedConvStrategy = o.groupedConv ?? 'auto';
   const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3], groupedConvStrategy });
-  const optimizer = tf.train.adam(1e-3);
+  // The fused Adam update where the fast kernels are on (LdlAdamUpdate registered); tfjs's own with --no-fast.
+  const optimizer = fusedAdam(1e-3);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const micro = batch / microBatch;
   const images = Array.from({ length: microBatch }, () => tf.randomNormal([micro, size, size, 3]) as tf.Tensor4D);

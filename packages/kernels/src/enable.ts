@@ -22,6 +22,7 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 
+import { adamUpdateKernel, adamUpdateWebGpu, LdlAdamUpdate } from './adam';
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
 import {
   batchNormTrainingGradConfig,
@@ -142,6 +143,8 @@ const FAST_KERNELS: Record<string, FastKernel> = {
     make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : batchNormTrainingGradKernel),
     applies: notTensorflowGpu,
   },
+  // One Adam step per variable (FusedAdamOptimizer): a JS loop on wasm/cpu, three shaders on webgpu.
+  [LdlAdamUpdate]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? adamUpdateWebGpu : adamUpdateKernel) },
   // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
   [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
 };

@@ -14,3 +14,5 @@ export type { EnableWasmThreadsOptions } from './wasm_threads';
 export { LdlBatchNormTraining, LdlBatchNormTrainingGrad } from './batch_norm_training';
 export { groupedConvForward, groupedConvBackpropInput, groupedConvBackpropFilter, GROUPED_CONV_KERNEL } from './grouped_conv';
 export type { GroupedConvGeometry } from './grouped_conv';
+export { fusedAdam, FusedAdamOptimizer, LdlAdamUpdate } from './adam';
+export type { AdamUpdateAttrs } from './adam';

@@ -54,6 +54,23 @@ function asWebGpu(fn: string, backend: KernelBackend): WebGpuBackend {
   return backend as WebGpuBackend;
 }
 
+const checkedKernels = new WeakSet<WgslKernel>();
+
+/**
+ * Every input must be read by the body: the pipeline's layout (`'auto'`) leaves out unread storage
+ * buffers, and binding one anyway fails validation at submit — in Dawn a printed warning and zeros,
+ * not an exception.
+ */
+function checkBindings(kernel: WgslKernel): void {
+  if (checkedKernels.has(kernel)) return;
+  for (const name of kernel.inputs) {
+    if (!new RegExp(`\\b${name}\\[`).test(kernel.body)) {
+      throw new Error(`Error in ${kernel.name}: every input must be read by the shader, but ${name} is not.`);
+    }
+  }
+  checkedKernels.add(kernel);
+}
+
 /**
  * Runs `kernel` with `invocations` threads on `inputs`, producing a float32 tensor of `outputShape`;
  * `values` are the uniforms' values in the order of `kernel.uniforms` (4 numbers for a `vec4<i32>`).
@@ -67,6 +84,7 @@ export function runWgsl(
   values: readonly (number | readonly number[])[],
 ): TensorInfo {
   const wg = kernel.workgroupSize ?? 64;
+  checkBindings(kernel);
   if (inputs.length !== kernel.inputs.length || values.length !== kernel.uniforms.length) {
     throw new Error(
       `Error in ${kernel.name}: expected ${kernel.inputs.length} inputs and ${kernel.uniforms.length} uniforms, but got ${inputs.length} and ${values.length}.`,

@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { saveModel } from '@ldl/backbones';
+import { fusedAdam } from '@ldl/kernels';
 import {
   AgeMetrics,
   type AgeMetricsResult,
@@ -200,9 +201,12 @@ export class Trainer {
     return ldlLoss(out.age, batch.ages, { sigma, lambda, minAge });
   }
 
-  /** Replaces the optimizer by a fresh Adam at `lr` carrying the same state (see the README on exact resume). */
+  /**
+   * Replaces the optimizer by a fresh Adam at `lr` carrying the same state (see the README on exact
+   * resume); `@ldl/kernels`' fused update (one kernel a variable) where the backend registers it.
+   */
   private async rebuildOptimizer(lr: number, from: tf.AdamOptimizer | null): Promise<tf.AdamOptimizer> {
-    const fresh = tf.train.adam(lr);
+    const fresh = fusedAdam(lr);
     if (from) {
       const weights = await from.getWeights();
       await fresh.setWeights(weights);
@@ -285,7 +289,7 @@ export class Trainer {
           `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
         );
       }
-      optimizer = await restoreCheckpoint(ckpt.dir, this.model, () => tf.train.adam(this.o.learningRate));
+      optimizer = await restoreCheckpoint(ckpt.dir, this.model, () => fusedAdam(this.o.learningRate));
       rng = Rng.fromState(ckpt.state.rngState);
       ({ history, best, step } = ckpt.state);
       startEpoch = ckpt.state.epoch;
