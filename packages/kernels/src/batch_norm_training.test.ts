@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
+import { webgpuBackends } from '../test/webgpu';
 import { LdlBatchNormTraining } from './batch_norm_training';
 import { disableFastKernels, enableFastKernels } from './enable';
 
@@ -18,6 +19,8 @@ const cases: Case[] = [
   { name: 'NHWC, 8 channels (SIMD)', shape: [2, 5, 4, 8], offset: 0 },
   { name: 'NHWC, 6 channels (scalar)', shape: [3, 3, 3, 6], offset: 0 },
   { name: 'rank 2, mean 20x the spread', shape: [64, 12], offset: 20 },
+  // webgpu: 19 row chunks (the last one short), 2 blocks of 16 channels (the second partial).
+  { name: 'NHWC, 4800 rows, 20 channels', shape: [2, 40, 60, 20], offset: 0 },
 ];
 
 /**
@@ -50,17 +53,25 @@ function run(c: Case, fast: boolean): () => tf.Tensor[] {
   };
 }
 
-describe('LdlBatchNormTraining (WebAssembly SIMD kernel) and its gradient', () => {
+// webgpu (WGSL shaders) where an adapter exists: a GPU, or lavapipe on the CPU.
+const WEBGPU = await webgpuBackends();
+
+describe('LdlBatchNormTraining (WebAssembly SIMD kernel; webgpu shaders) and its gradient', () => {
   beforeAll(() => disableFastKernels());
   afterAll(() => disableFastKernels());
 
   for (const c of cases) {
     it(`equals tf.moments + tf.batchNorm and their autodiff gradients: ${c.name}`, async () => {
       const ref = await runOn('cpu', run(c, false));
-      enableFastKernels({ backends: [...BACKENDS] });
+      enableFastKernels({ backends: [...BACKENDS, ...WEBGPU] });
       const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta', 'dx (y only)', 'dgamma (y only)', 'dbeta (y only)'];
-      for (const backend of BACKENDS) {
+      for (const backend of [...BACKENDS, ...WEBGPU]) {
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const dataIds = tf.engine().backend.numDataIds();
         const got = await runOn(backend, run(c, true));
+        expect(tf.memory().numTensors, `${backend} leaked tensors`).toBe(before);
+        expect(tf.engine().backend.numDataIds(), `${backend} leaked backend data`).toBe(dataIds);
         names.forEach((name, i) => expect(relativeError(got[i]!, ref[i]!), `${backend} ${name}`).toBeLessThan(1e-4));
       }
       disableFastKernels();

@@ -24,7 +24,8 @@ interface BatchNormTrainingAttrs {
   epsilon: number;
 }
 
-function channels(fn: string, x: TensorInfo, vectors: Record<string, TensorInfo>): { m: number; c: number } {
+/** Rows `m` (the product of all axes but the last) and channels `c` of `x`, checking `vectors` are `[c]`. */
+export function channels(fn: string, x: TensorInfo, vectors: Record<string, TensorInfo>): { m: number; c: number } {
   const c = x.shape[x.shape.length - 1] ?? 0;
   if (x.shape.length < 2 || c < 1) throw new Error(`Error in ${fn}: x must have rank >= 2 and channels last, but got shape [${x.shape.join(', ')}].`);
   for (const [name, v] of Object.entries(vectors)) {
@@ -34,7 +35,8 @@ function channels(fn: string, x: TensorInfo, vectors: Record<string, TensorInfo>
   return { m: size / c, c };
 }
 
-function epsilonOf(fn: string, attrs: NamedAttrMap | undefined): number {
+/** `attrs.epsilon`, checked. */
+export function epsilonOf(fn: string, attrs: NamedAttrMap | undefined): number {
   const { epsilon } = (attrs ?? {}) as unknown as Partial<BatchNormTrainingAttrs>;
   if (typeof epsilon !== 'number' || !(epsilon >= 0)) throw new Error(`Error in ${fn}: attrs.epsilon must be a number >= 0, but got ${String(epsilon)}.`);
   return epsilon;
@@ -58,15 +60,24 @@ export const batchNormTrainingKernel: KernelFunc = ({ inputs, backend, attrs }) 
   return [writeFloat32(b, x.shape, y!), writeFloat32(b, [c], mean!), writeFloat32(b, [c], variance!)];
 };
 
+/** The inputs of {@link LdlBatchNormTrainingGrad}. */
+export type BatchNormTrainingGradInputs = Record<'x' | 'dy' | 'gamma' | 'mean' | 'variance' | 'dmean' | 'dvariance', TensorInfo>;
+
+/** {@link channels} of a {@link LdlBatchNormTrainingGrad} call, also checking that `dy` has `x`'s shape. */
+export function gradChannels(fn: string, t: BatchNormTrainingGradInputs): { m: number; c: number } {
+  const dims = channels(fn, t.x, { gamma: t.gamma, mean: t.mean, variance: t.variance, dmean: t.dmean, dvariance: t.dvariance });
+  if (t.dy.shape.join() !== t.x.shape.join()) {
+    throw new Error(`Error in ${fn}: dy must have x's shape [${t.x.shape.join(', ')}], but got [${t.dy.shape.join(', ')}].`);
+  }
+  return dims;
+}
+
 /** {@link LdlBatchNormTrainingGrad} for wasm and cpu (the SIMD module). */
 export const batchNormTrainingGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const fn = LdlBatchNormTrainingGrad;
   const b = backend as KernelBackend;
-  const t = inputs as Record<'x' | 'dy' | 'gamma' | 'mean' | 'variance' | 'dmean' | 'dvariance', TensorInfo>;
-  const { m, c } = channels(fn, t.x, { gamma: t.gamma, mean: t.mean, variance: t.variance, dmean: t.dmean, dvariance: t.dvariance });
-  if (t.dy.shape.join() !== t.x.shape.join()) {
-    throw new Error(`Error in ${fn}: dy must have x's shape [${t.x.shape.join(', ')}], but got [${t.dy.shape.join(', ')}].`);
-  }
+  const t = inputs as BatchNormTrainingGradInputs;
+  const { m, c } = gradChannels(fn, t);
   const eps = epsilonOf(fn, attrs);
   const read = (name: keyof typeof t) => readFloat32(fn, b, t[name]);
   const [dx, dgamma, dbeta] = callWasm(

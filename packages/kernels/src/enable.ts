@@ -37,6 +37,7 @@ import { withGroupedConv } from './grouped_conv';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise';
 import { simplifiedSliceKernel, unpackKernel } from './slicing';
 import { batchNormTrainingGradTensorflow, batchNormTrainingTensorflow, stepTensorflow } from './tensorflow';
+import { batchNormTrainingGradWebgpu, batchNormTrainingWebgpu } from './webgpu_batch_norm';
 
 /** Backends {@link enableFastKernels} knows how to speed up (`tensorflow`: tfjs-node). */
 export type FastKernelBackend = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
@@ -134,13 +135,13 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   // New kernels (no stock one): training-mode batch norm in one pass pair, run by @ldl/backbones where registered.
   // tfjs-node: TensorFlow's own fused training batch norm and its gradient.
   [LdlBatchNormTraining]: {
-    backends: ['wasm', 'cpu', 'tensorflow'],
-    make: (b) => (b === 'tensorflow' ? batchNormTrainingTensorflow : batchNormTrainingKernel),
+    backends: ['wasm', 'cpu', 'webgpu', 'tensorflow'],
+    make: (b) => (b === 'tensorflow' ? batchNormTrainingTensorflow : b === 'webgpu' ? batchNormTrainingWebgpu : batchNormTrainingKernel),
     applies: notTensorflowGpu,
   },
   [LdlBatchNormTrainingGrad]: {
-    backends: ['wasm', 'cpu', 'tensorflow'],
-    make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : batchNormTrainingGradKernel),
+    backends: ['wasm', 'cpu', 'webgpu', 'tensorflow'],
+    make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : b === 'webgpu' ? batchNormTrainingGradWebgpu : batchNormTrainingGradKernel),
     applies: notTensorflowGpu,
   },
   // One Adam step per variable (FusedAdamOptimizer): a JS loop on wasm/cpu, three shaders on webgpu.
@@ -176,11 +177,12 @@ function isRegistered(backendName: string): boolean {
  * as TensorFlow's kernels take it) run a WebAssembly SIMD kernel, dense calls
  * the kernels above. New kernels `LdlBatchNormTraining` /
  * `LdlBatchNormTrainingGrad` (training-mode batch norm with its statistics and
- * total gradient fused; the SIMD module on wasm and cpu, TensorFlow's fused ops
- * on tfjs-node's CPU build), which `@ldl/backbones` runs where registered. On
- * tfjs-node a two-op `Step` for the ReLU mask. Globally: the `FusedBatchNorm`
- * gradient without `Tile`, and the `LdlBatchNormTraining` gradient. Safe to
- * call twice; undo with {@link disableFastKernels}.
+ * total gradient fused; the SIMD module on wasm and cpu, four WGSL compute
+ * shaders each on webgpu, TensorFlow's fused ops on tfjs-node's CPU build),
+ * which `@ldl/backbones` runs where registered. On tfjs-node a two-op `Step`
+ * for the ReLU mask. Globally: the `FusedBatchNorm` gradient without `Tile`,
+ * and the `LdlBatchNormTraining` gradient. Safe to call twice; undo with
+ * {@link disableFastKernels}.
  *
  * @example
  * ```ts
