@@ -7,10 +7,11 @@
  * `resnet50` / `seresnext50_32x4d` from @ldl/backbones (101 classes, random init, random images)
  * with @ldl/core `ldlLoss` and Adam, and prints per configuration
  *
- *     RESULT bench=train backend=<b> model=<m> size=<s> batch=<n> img_per_s=<x> kernels=<fast|stock> micro_batch=<m> img_per_cpu_s=<y>
+ *     RESULT bench=train backend=<b> model=<m> size=<s> batch=<n> img_per_s=<x> kernels=<fast|stock> micro_batch=<m> img_per_cpu_s=<y> step_s=<t> enqueue_s=<e>
  *
  * (`img_per_cpu_s`: images per second of the process's CPU time, all threads — comparable on a
- * machine shared with other jobs, where wall-clock figures are not.)
+ * machine shared with other jobs, where wall-clock figures are not. `step_s`: seconds a step;
+ * `enqueue_s`: of which until its last kernel was issued — on webgpu the rest is waiting for the GPU.)
  *
  * With `--reference`, the same configuration in PyTorch (tools/reference/bench_train.py: timm model of
  * the same name, CPU, 2 threads; the venv is created on first use by tools/reference/setup.sh),
@@ -201,6 +202,13 @@ interface Run {
 interface Speed {
   imgPerS: number;
   imgPerCpuS: number;
+  /**
+   * Of a timed step, the seconds until its last kernel was issued (JS, tfjs and, on webgpu, Dawn's
+   * encoding), the rest waiting for the result: on webgpu `enqueue ≈ step` means CPU-bound dispatch,
+   * `wait ≫ enqueue` GPU-bound. Undefined for the PyTorch reference.
+   */
+  enqueueS?: number;
+  stepS?: number;
 }
 
 /** Trains `warmup + steps` steps of one configuration; returns its speed over the timed steps. */
@@ -215,9 +223,12 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   const images = Array.from({ length: microBatch }, () => tf.randomNormal([micro, size, size, 3]) as tf.Tensor4D);
   const ages = Array.from({ length: microBatch }, () => tf.tensor1d(Array.from({ length: micro }, (_, i) => (i * 37) % 101)));
   const lossOf = (k: number) => () => ldlLoss(model.apply(images[k] as tf.Tensor4D, { training: true }) as tf.Tensor2D, ages[k] as tf.Tensor1D);
+  let enqueueMs = 0;
   const step = async () => {
     if (microBatch === 1) {
+      const issued = performance.now();
       const loss = optimizer.minimize(lossOf(0), true, variables) as tf.Scalar;
+      enqueueMs += performance.now() - issued;
       await loss.data();
       loss.dispose();
       return;
@@ -225,7 +236,9 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
     // Gradient accumulation: mean of the micro-batch gradients, one Adam update.
     let sum: tf.NamedTensorMap | null = null;
     for (let k = 0; k < microBatch; k++) {
+      const issued = performance.now();
       const { value, grads } = tf.variableGrads(lossOf(k), variables);
+      enqueueMs += performance.now() - issued;
       value.dispose();
       if (sum == null) {
         sum = grads;
@@ -237,10 +250,12 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
       await (Object.values(sum)[0] as tf.Tensor).data();
     }
     const total = sum as tf.NamedTensorMap;
+    const issued = performance.now();
     const mean = tf.tidy(() => Object.fromEntries(Object.entries(total).map(([n, g]) => [n, tf.div(g, microBatch)])));
     tf.dispose(Object.values(total));
     optimizer.applyGradients(Object.entries(mean).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(mean));
+    enqueueMs += performance.now() - issued;
     await (variables[0] as tf.Variable).data();
   };
   try {
@@ -248,13 +263,15 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
     if (o.profile) await printProfile(step);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    enqueueMs = 0;
     for (let i = 0; i < o.steps; i++) {
       await step();
       process.stderr.write(`  ${run.backend} ${name} ${size}px step ${i + 1}/${o.steps} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     const cpu = process.cpuUsage(cpu0);
     const images = batch * o.steps;
-    return { imgPerS: images / ((performance.now() - t0) / 1000), imgPerCpuS: images / ((cpu.user + cpu.system) / 1e6) };
+    const wallS = (performance.now() - t0) / 1000;
+    return { imgPerS: images / wallS, imgPerCpuS: images / ((cpu.user + cpu.system) / 1e6), enqueueS: enqueueMs / 1000 / o.steps, stepS: wallS / o.steps };
   } finally {
     tf.dispose([...images, ...ages]);
     optimizer.dispose();
@@ -366,7 +383,7 @@ async function main(): Promise<void> {
           const flags = threads + Object.entries(o.tfFlags).map(([n, v]) => ` ${n}=${v}`).join('');
           console.log(
             `RESULT bench=train ${tag} img_per_s=${speed.imgPerS.toFixed(3)} kernels=${kernels} micro_batch=${batch / microBatch}` +
-              ` img_per_cpu_s=${speed.imgPerCpuS.toFixed(3)}${flags}`,
+              ` img_per_cpu_s=${speed.imgPerCpuS.toFixed(3)} step_s=${speed.stepS?.toFixed(3)} enqueue_s=${speed.enqueueS?.toFixed(3)}${flags}`,
           );
           if (o.reference) {
             const key = `${model}/${size}/${batch}`;
