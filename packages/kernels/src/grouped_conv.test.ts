@@ -31,6 +31,8 @@ const cases: Case[] = [
   { name: '3x2 strides 1x2, scalar (3 per group)', x: [1, 7, 6, 6], k: [3, 2], groups: 2, co: 6, strides: [1, 2], pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
   { name: '1x1 stride 3, scalar (1 in, 2 out per group)', x: [2, 8, 8, 3], k: [1, 1], groups: 3, co: 6, strides: [3, 3], pad: 'same' },
   { name: '5x5 stride 2, 2 in / 4 out per group', x: [1, 9, 9, 4], k: [5, 5], groups: 2, co: 8, strides: [2, 2], pad: 'same' },
+  // webgpu's filter gradient: 760 pixels in 24 chunks, the last one short, crossing image and row ends.
+  { name: '760 output pixels (webgpu: chunked filter gradient)', x: [2, 20, 19, 8], k: [3, 3], groups: 2, co: 8, strides: [1, 1], pad: 'same' },
 ];
 
 function filterShape(c: Case): [number, number, number, number] {

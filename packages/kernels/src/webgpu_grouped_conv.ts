@@ -1,7 +1,7 @@
 import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { GroupedConvGeometry } from './grouped_conv';
-import { runWgsl, workgroupSum, type WgslKernel, type WgslUniform } from './webgpu_program';
+import { runWgsl, type WgslKernel, type WgslUniform } from './webgpu_program';
 
 /**
  * Geometry uniforms shared by the three shaders, unpacked into `let`s by {@link UNPACK}:
@@ -78,62 +78,111 @@ const BACKPROP_INPUT: WgslKernel = {
   }`,
 };
 
-/** Lanes of a workgroup that reduce one filter-gradient element. */
-const FILTER_LANES = 64;
+/** Filter-gradient cells (consecutive output channels) a workgroup computes, one per lane. */
+const CELLS_PER_WORKGROUP = 64;
+/** About this many workgroups in the filter gradient's first pass (pixel chunks × cell blocks). */
+const TARGET_WORKGROUPS = 2048;
 
 /**
- * `df[ky, kx, ci, co]`, one workgroup each: its {@link FILTER_LANES} lanes stride over the
- * `n·ho·wo` output pixels, then sum in workgroup memory.
+ * Pass 1 of `df[ky, kx, ci, co]` (split over pixels): `partial[chunk, cell]` = the cell's sum over one
+ * chunk of the `n·ho·wo` output pixels. Lanes take consecutive cells, i.e. consecutive output channels:
+ * their `dy` reads are contiguous and their `x` reads shared within a group.
  */
-const BACKPROP_FILTER: WgslKernel = {
-  name: 'grouped_conv_backprop_filter',
+const BACKPROP_FILTER_PARTIAL: WgslKernel = {
+  name: 'grouped_conv_backprop_filter_partial',
   inputs: ['x', 'dy'],
-  uniforms: GEOMETRY_UNIFORMS,
-  workgroupSize: FILTER_LANES,
+  uniforms: [...GEOMETRY_UNIFORMS, { name: 'chunk', type: 'i32' }],
+  workgroupSize: CELLS_PER_WORKGROUP,
   body: `
-  var<workgroup> partial : array<f32, ${FILTER_LANES}>;
   fn main(index : i32) {
     ${UNPACK}
-    let cell = index / ${FILTER_LANES}; let lane = index % ${FILTER_LANES};
+    let cells = kh * kw * cg * cout;
+    let blocks = (cells + ${CELLS_PER_WORKGROUP - 1}) / ${CELLS_PER_WORKGROUP};
+    let wg = index / ${CELLS_PER_WORKGROUP};
+    let part = wg / blocks;
+    let cell = (wg % blocks) * ${CELLS_PER_WORKGROUP} + index % ${CELLS_PER_WORKGROUP};
+    if (cell >= cells) { return; }
+    let co = cell % cout; let t = cell / cout; let cl = t % cg; let t2 = t / cg; let kx = t2 % kw; let ky = t2 / kw;
+    let ci = (co / og) * cg + cl;
+    let first = part * uniforms.chunk;
+    let last = min(first + uniforms.chunk, n * ho * wo);
+    var ox = first % wo; var oy = (first / wo) % ho; var b = first / (wo * ho);
     var acc = 0.0;
-    if (cell < uniforms.count) {
-      let co = cell % cout; let t = cell / cout; let cl = t % cg; let t2 = t / cg; let kx = t2 % kw; let ky = t2 / kw;
-      let ci = (co / og) * cg + cl;
-      let pixels = n * ho * wo;
-      for (var r = lane; r < pixels; r += ${FILTER_LANES}) {
-        let ox = r % wo; let t3 = r / wo; let oy = t3 % ho; let b = t3 / ho;
-        let iy = oy * sh - pt + ky * dh; let ix = ox * sw - pl + kx * dw;
-        if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-          acc = acc + x[((b * h + iy) * w + ix) * cin + ci] * dy[r * cout + co];
-        }
+    for (var r = first; r < last; r++) {
+      let iy = oy * sh - pt + ky * dh; let ix = ox * sw - pl + kx * dw;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+        acc = acc + x[((b * h + iy) * w + ix) * cin + ci] * dy[r * cout + co];
       }
+      ox = ox + 1;
+      if (ox == wo) { ox = 0; oy = oy + 1; if (oy == ho) { oy = 0; b = b + 1; } }
     }
-    ${workgroupSum(FILTER_LANES, 'lane', 'acc')}
-    if (lane == 0 && cell < uniforms.count) { setOutputAtIndex(cell, partial[0]); }
+    setOutputAtIndex(part * cells + cell, acc);
   }`,
 };
 
-/** Each grouped kernel's shader, inputs and output. */
-const SHADERS: Record<string, { kernel: WgslKernel; outShape: (g: GroupedConvGeometry) => number[]; lanes: number }> = {
-  [Conv2D]: { kernel: FORWARD, outShape: (g) => [g.n, g.ho, g.wo, g.cout], lanes: 1 },
-  [Conv2DBackpropInput]: { kernel: BACKPROP_INPUT, outShape: (g) => [g.n, g.h, g.w, g.cin], lanes: 1 },
-  [Conv2DBackpropFilter]: { kernel: BACKPROP_FILTER, outShape: (g) => [g.kh, g.kw, g.cin / g.groups, g.cout], lanes: FILTER_LANES },
+/** Pass 2: `df[cell]` = the sum of its `parts` partial sums (one invocation a cell, contiguous reads). */
+const SUM_PARTS: WgslKernel = {
+  name: 'grouped_conv_backprop_filter_sum',
+  inputs: ['partial'],
+  uniforms: [
+    { name: 'count', type: 'i32' },
+    { name: 'parts', type: 'i32' },
+  ],
+  workgroupSize: 256,
+  body: `
+  fn main(index : i32) {
+    if (index >= uniforms.count) { return; }
+    var acc = 0.0;
+    for (var p = 0; p < uniforms.parts; p++) { acc = acc + partial[p * uniforms.count + index]; }
+    setOutputAtIndex(index, acc);
+  }`,
+};
+
+const geometryValues = (g: GroupedConvGeometry, count: number) => [
+  [g.n, g.h, g.w, g.cin],
+  [g.ho, g.wo, g.cout, g.groups],
+  [g.kh, g.kw, g.sh, g.sw],
+  [g.dh, g.dw, g.pt, g.pl],
+  count,
+];
+
+/**
+ * The filter gradient in one dispatch where one chunk of pixels gives enough workgroups, else two:
+ * partial sums over pixel chunks (about {@link TARGET_WORKGROUPS} workgroups), then their sum.
+ */
+function backpropFilter(backend: KernelBackend, g: GroupedConvGeometry, inputs: [TensorInfo, TensorInfo]): TensorInfo {
+  const outShape = [g.kh, g.kw, g.cin / g.groups, g.cout];
+  const cells = outShape.reduce((a, b) => a * b, 1);
+  const pixels = g.n * g.ho * g.wo;
+  const blocks = Math.ceil(cells / CELLS_PER_WORKGROUP);
+  const parts = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / blocks), Math.ceil(pixels / 32)));
+  const chunk = Math.ceil(pixels / parts);
+  const used = Math.ceil(pixels / chunk);
+  const invocations = used * blocks * CELLS_PER_WORKGROUP;
+  const values = [...geometryValues(g, cells), chunk];
+  if (used === 1) return runWgsl(backend, BACKPROP_FILTER_PARTIAL, inputs, outShape, invocations, values);
+  const partial = runWgsl(backend, BACKPROP_FILTER_PARTIAL, inputs, [used, cells], invocations, values);
+  const df = runWgsl(backend, SUM_PARTS, [partial], outShape, cells, [cells, used]);
+  backend.disposeData(partial.dataId);
+  return df;
+}
+
+/** The forward and input-gradient shaders: inputs and output of each. */
+const SHADERS: Record<string, { kernel: WgslKernel; outShape: (g: GroupedConvGeometry) => number[] }> = {
+  [Conv2D]: { kernel: FORWARD, outShape: (g) => [g.n, g.ho, g.wo, g.cout] },
+  [Conv2DBackpropInput]: { kernel: BACKPROP_INPUT, outShape: (g) => [g.n, g.h, g.w, g.cin] },
 };
 
 /**
  * Runs grouped `kernelName` (`Conv2D`: inputs `[x, filter]`; `Conv2DBackpropInput`: `[dy, filter]`;
- * `Conv2DBackpropFilter`: `[x, dy]`) on the webgpu backend as one compute shader.
+ * `Conv2DBackpropFilter`: `[x, dy]`) on the webgpu backend: one compute shader (two for a filter
+ * gradient over many pixels).
  */
 export function webgpuGroupedConv(kernelName: string, backend: KernelBackend, g: GroupedConvGeometry, inputs: [TensorInfo, TensorInfo]): TensorInfo {
+  if (kernelName === Conv2DBackpropFilter) return backpropFilter(backend, g, inputs);
   const shader = SHADERS[kernelName];
   if (shader == null) throw new Error(`Error in webgpuGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
   const outShape = shader.outShape(g);
   const count = outShape.reduce((a, b) => a * b, 1);
-  return runWgsl(backend, shader.kernel, inputs, outShape, count * shader.lanes, [
-    [g.n, g.h, g.w, g.cin],
-    [g.ho, g.wo, g.cout, g.groups],
-    [g.kh, g.kw, g.sh, g.sw],
-    [g.dh, g.dw, g.pt, g.pl],
-    count,
-  ]);
+  return runWgsl(backend, shader.kernel, inputs, outShape, count, geometryValues(g, count));
 }

@@ -106,18 +106,3 @@ export function runWgsl(
   });
   return asWebGpu(kernel.name, backend).runWebGPUProgram(program, inputs, 'float32', uniforms);
 }
-
-/**
- * WGSL that sums `acc` over the `size` lanes of a workgroup (a power of two) through `partial`, a
- * `var<workgroup> partial : array<f32, size>` the kernel declares; every lane then reads the total
- * from `partial[0]`. Must be reached by all lanes (the barriers are in uniform control flow).
- */
-export function workgroupSum(size: number, lane: string, acc: string): string {
-  return `
-    partial[${lane}] = ${acc};
-    workgroupBarrier();
-    for (var s = ${size / 2}; s > 0; s = s >> 1u) {
-      if (${lane} < s) { partial[${lane}] = partial[${lane}] + partial[${lane} + s]; }
-      workgroupBarrier();
-    }`;
-}
