@@ -6,6 +6,10 @@
  *
  *     CHECK backend=<b> kernel=<name> case=<shape> rel_err=<e> stock_ms=<t> fast_ms=<t>
  *
+ * Then grouped convolutions (SE-ResNeXt-50's 3×3 32-group stages at 224 px: the grouped kernels vs one
+ * stock convolution per group + concat, as `@ldl/backbones`' `'split'`) and training-mode batch norm
+ * forward + backward (`LdlBatchNormTraining` vs `tf.moments` + `tf.batchNorm`).
+ *
  * `tsx packages/kernels/bench/kernels_check.ts --backend webgpu [--small]` (the GPU script runs its bundle);
  * exits 1 if any relative error exceeds 1e-4 (`1e-3` on webgpu, whose reductions run in a
  * different order).
@@ -160,11 +164,92 @@ async function main(): Promise<void> {
   console.log(
     `CHECK backend=${backend} kernel=FusedBatchNorm_grad case=training_x${shape.join('x')} rel_err=${err.toExponential(2)} stock_ms=${stock.ms.toFixed(2)} fast_ms=${fast.ms.toFixed(2)}`,
   );
+  failures += await checkGrouped(backend, small, tolerance);
+  failures += await checkBatchNormTraining(backend, small, tolerance);
   disableFastKernels();
   if (failures > 0) {
     console.error(`kernels_check: ${failures} kernel(s) above the tolerance ${tolerance}.`);
     process.exit(1);
   }
+}
+
+/** Prints one CHECK line; returns 1 if the error is above the tolerance. */
+function report(backend: string, kernel: string, label: string, stock: Timed, fast: Timed, tolerance: number): number {
+  const err = relativeError(fast.values, stock.values);
+  console.log(`CHECK backend=${backend} kernel=${kernel} case=${label} rel_err=${err.toExponential(2)} stock_ms=${stock.ms.toFixed(2)} fast_ms=${fast.ms.toFixed(2)}`);
+  return err <= tolerance ? 0 : 1;
+}
+
+type Timed = Awaited<ReturnType<typeof timed>>;
+
+/** Grouped Conv2D and both gradients: the fast grouped kernels vs one stock kernel per group, concatenated. */
+async function checkGrouped(backend: string, small: boolean, tolerance: number): Promise<number> {
+  const groups = 32;
+  const shapes: Shape4[] = small
+    ? [[1, 14, 14, 128], [1, 7, 7, 256]]
+    : [[32, 56, 56, 128], [32, 28, 28, 256], [32, 14, 14, 512], [32, 7, 7, 1024]];
+  let failures = 0;
+  for (const xs of shapes) {
+    const c = xs[3];
+    const fShape: Shape4 = [3, 3, c / groups, c];
+    const x = tf.randomNormal(xs) as tf.Tensor4D;
+    const f = tf.randomNormal(fShape) as tf.Tensor4D;
+    const dy = tf.randomNormal(xs) as tf.Tensor4D;
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap;
+    const run = (name: string, inputs: tf.NamedTensorMap, extra: object = {}) =>
+      tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    const perGroup = (f3: (g: number, parts: Record<string, tf.Tensor4D[]>) => tf.Tensor4D) => () =>
+      tf.tidy(() => {
+        const parts = { x: tf.split(x, groups, 3), f: tf.split(f, groups, 3), dy: tf.split(dy, groups, 3) } as Record<string, tf.Tensor4D[]>;
+        return tf.concat(Array.from({ length: groups }, (_, g) => f3(g, parts)), 3);
+      });
+    const cases: [string, () => tf.Tensor, () => tf.Tensor][] = [
+      ['Conv2D', () => run('Conv2D', { x, filter: f }), perGroup((g, p) => run('Conv2D', { x: p.x![g]!, filter: p.f![g]! }))],
+      [
+        'Conv2DBackpropInput',
+        () => run('Conv2DBackpropInput', { dy, filter: f }, { inputShape: xs }),
+        perGroup((g, p) => run('Conv2DBackpropInput', { dy: p.dy![g]!, filter: p.f![g]! }, { inputShape: [...xs.slice(0, 3), c / groups] })),
+      ],
+      [
+        'Conv2DBackpropFilter',
+        () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: fShape }),
+        perGroup((g, p) => run('Conv2DBackpropFilter', { x: p.x![g]!, dy: p.dy![g]! }, { filterShape: [3, 3, c / groups, c / groups] })),
+      ],
+    ];
+    for (const [kernel, fast, stock] of cases) {
+      disableFastKernels();
+      const s0 = await timed(stock);
+      enableFastKernels({ backends: [backend as FastKernelBackend] });
+      const f0 = await timed(fast);
+      failures += report(backend, `grouped_${kernel}`, `x${xs.join('x')}_k3_g${groups}`, s0, f0, tolerance);
+    }
+    tf.dispose([x, f, dy]);
+  }
+  return failures;
+}
+
+/** Training-mode batch norm, forward and input gradient: LdlBatchNormTraining (where registered) vs tf.moments + tf.batchNorm. */
+async function checkBatchNormTraining(backend: string, small: boolean, tolerance: number): Promise<number> {
+  const shape: Shape4 = small ? [2, 14, 14, 64] : [32, 56, 56, 256];
+  const x = tf.randomNormal(shape, 3, 2);
+  const w = tf.randomNormal(shape);
+  const gamma = tf.randomUniform([shape[3]], 0.5, 1.5);
+  const beta = tf.randomNormal([shape[3]]);
+  const bn = (fused: boolean) => () =>
+    tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (fused) {
+        const [y] = tf.engine().runKernel('LdlBatchNormTraining', { x: a, gamma: g, beta: b }, { epsilon: 1e-5 }) as tf.Tensor[];
+        return tf.sum(tf.mul(w, y!));
+      }
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.sum(tf.mul(w, tf.batchNorm(a, mean, variance, b, g, 1e-5)));
+    })([x, gamma, beta])[0] as tf.Tensor;
+  disableFastKernels();
+  const stock = await timed(bn(false));
+  enableFastKernels({ backends: [backend as FastKernelBackend] });
+  const failures = tf.getKernel('LdlBatchNormTraining', backend) == null ? 0 : report(backend, 'LdlBatchNormTraining+grad', `x${shape.join('x')}`, stock, await timed(bn(true)), tolerance);
+  tf.dispose([x, w, gamma, beta]);
+  return failures;
 }
 
 await main();
