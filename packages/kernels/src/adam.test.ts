@@ -36,6 +36,7 @@ describe('FusedAdamOptimizer (LdlAdamUpdate)', () => {
   beforeAll(() => enableFastKernels({ backends: [...BACKENDS, ...WEBGPU] }));
   afterAll(() => disableFastKernels());
 
+  // wasm has no LdlAdamUpdate (its stock ops are faster): there the stock update runs.
   for (const backend of [...BACKENDS, ...WEBGPU]) {
     it(`equals tf.train.adam step for step on ${backend} (values, moments, iterations), leaking no more than it`, async () => {
       // (tfjs's AdamOptimizer itself leaves a tensor or so behind after dispose(): compare with it.)

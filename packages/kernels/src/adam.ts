@@ -13,7 +13,7 @@ import {
   type Variable,
 } from '@tensorflow/tfjs-core';
 
-import { readFloat32, writeFloat32 } from './wasm_module';
+import { allocFloat32, readFloat32 } from './wasm_module';
 import { runWgsl, type WgslKernel, type WgslUniform } from './webgpu_program';
 
 /**
@@ -57,26 +57,31 @@ function checked(inputs: Partial<Inputs>, attrs: Partial<AdamUpdateAttrs>): { t:
   return { t: inputs as Inputs, a: attrs as AdamUpdateAttrs };
 }
 
-/** {@link LdlAdamUpdate} for backends whose tensors live in JS or wasm memory (cpu, wasm): one loop. */
+/** {@link LdlAdamUpdate} for backends whose tensors live in JS or wasm memory (registered on cpu): one loop, writing the outputs in place. */
 export const adamUpdateKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { t, a } = checked(inputs as Partial<Inputs>, attrs as Partial<AdamUpdateAttrs>);
   const b = backend as KernelBackend;
-  const [x, m, v, g] = INPUT_NAMES.map((name) => readFloat32(LdlAdamUpdate, b, t[name]));
-  const n = x!.length;
-  const [x2, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  const outputs = allocFloat32(b, t.value.shape, 3);
+  const [x2, m2, v2] = outputs.views as [Float32Array, Float32Array, Float32Array];
+  const [x, m, v, g] = INPUT_NAMES.map((name) => readFloat32(LdlAdamUpdate, b, t[name])) as ArrayLike<number>[] as [
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+  ];
+  // Rounded to float32 after every operation, as tfjs's elementwise kernels do: the same values as its Adam.
   const f = Math.fround;
-  const [lr, b1, b2, eps, c1, c2] = ATTR_NAMES.map((k) => f(a[k]));
+  const [lr, b1, b2, eps, c1, c2] = ATTR_NAMES.map((k) => f(a[k])) as [number, number, number, number, number, number];
   const [ob1, ob2] = [f(1 - a.beta1), f(1 - a.beta2)];
-  for (let i = 0; i < n; i++) {
-    const gi = g![i]!;
-    const mi = f(f(m![i]! * b1!) + f(gi * ob1));
-    const vi = f(f(v![i]! * b2!) + f(f(gi * gi) * ob2));
+  for (let i = 0; i < x2.length; i++) {
+    const gi = g[i]!;
+    const mi = f(f(m[i]! * b1) + f(gi * ob1));
+    const vi = f(f(v[i]! * b2) + f(f(gi * gi) * ob2));
     m2[i] = mi;
     v2[i] = vi;
-    x2[i] = f(f(f(f(mi / c1!) / f(f(Math.sqrt(f(vi / c2!))) + eps!)) * -lr!) + x![i]!);
+    x2[i] = f(f(f(f(mi / c1) / f(f(Math.sqrt(f(vi / c2))) + eps)) * -lr) + x[i]!);
   }
-  const shape = t.value.shape;
-  return [writeFloat32(b, shape, x2), writeFloat32(b, shape, m2), writeFloat32(b, shape, v2)];
+  return outputs.finish();
 };
 
 /** The three webgpu shaders (value', m', v'), each reading only what it needs (an unread input would be a binding the pipeline lacks). */
@@ -132,8 +137,9 @@ interface AdamState {
 /**
  * tfjs's `AdamOptimizer` (same hyper-parameters, state, `getWeights`/`setWeights` and checkpoints)
  * whose update runs one {@link LdlAdamUpdate} kernel per variable where the current backend
- * registers it (`enableFastKernels()`: cpu, wasm, webgpu) — 3 dispatches a variable on webgpu
- * instead of ~14 plus 6 scalar uploads — and the stock update elsewhere.
+ * registers it (`enableFastKernels()`: webgpu — 3 dispatches a variable instead of ~14 plus 6 scalar
+ * uploads — and cpu, one JS loop), and the stock update elsewhere (wasm, whose stock ops are faster
+ * than a JS loop; tfjs-node).
  */
 export class FusedAdamOptimizer extends AdamOptimizer {
   override applyGradients(variableGradients: VariableGradients): void {

@@ -22,7 +22,7 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 
-import { adamUpdateKernel, adamUpdateWebGpu, LdlAdamUpdate } from './adam';
+import { adamUpdateKernel, adamUpdateWebGpu, LdlAdamUpdate, type FusedAdamOptimizer } from './adam';
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
 import {
   batchNormTrainingGradConfig,
@@ -144,8 +144,9 @@ const FAST_KERNELS: Record<string, FastKernel> = {
     make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : b === 'webgpu' ? batchNormTrainingGradWebgpu : batchNormTrainingGradKernel),
     applies: notTensorflowGpu,
   },
-  // One Adam step per variable (FusedAdamOptimizer): a JS loop on wasm/cpu, three shaders on webgpu.
-  [LdlAdamUpdate]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? adamUpdateWebGpu : adamUpdateKernel) },
+  // One Adam step per variable (FusedAdamOptimizer): three shaders on webgpu, one JS loop on cpu (13× its stock ops).
+  // Not wasm: its stock XNNPACK ops on 2 threads beat one JS loop (79 vs 173 ms for 12.4M parameters).
+  [LdlAdamUpdate]: { backends: ['cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? adamUpdateWebGpu : adamUpdateKernel) },
   // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
   [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
 };
@@ -172,14 +173,16 @@ function isRegistered(backendName: string): boolean {
  * all, so this is what lets it train. On wasm and
  * cpu also `Slice` (axes merged so that rows are long) and `Unpack` (the
  * gradient of `stack`: one transpose, contiguous slices); on wasm `BatchMatMul`
- * (explicit transposes, one XNNPACK product per batch item). On wasm and cpu,
- * grouped `Conv2D` and its two gradients (a filter of input depth `in/groups`,
- * as TensorFlow's kernels take it) run a WebAssembly SIMD kernel, dense calls
- * the kernels above. New kernels `LdlBatchNormTraining` /
+ * (explicit transposes, one XNNPACK product per batch item). Grouped `Conv2D`
+ * and its two gradients (a filter of input depth `in/groups`, as TensorFlow's
+ * kernels take it) run a WebAssembly SIMD kernel on wasm and cpu and WGSL
+ * compute shaders on webgpu, dense calls the kernels above. New kernels `LdlBatchNormTraining` /
  * `LdlBatchNormTrainingGrad` (training-mode batch norm with its statistics and
  * total gradient fused; the SIMD module on wasm and cpu, four WGSL compute
  * shaders each on webgpu, TensorFlow's fused ops on tfjs-node's CPU build),
- * which `@ldl/backbones` runs where registered. On tfjs-node a two-op `Step`
+ * which `@ldl/backbones` runs where registered, and `LdlAdamUpdate` (one Adam
+ * step of one variable; webgpu and cpu), which {@link FusedAdamOptimizer} runs
+ * where registered. On tfjs-node a two-op `Step`
  * for the ReLU mask. Globally: the `FusedBatchNorm` gradient without `Tile`,
  * and the `LdlBatchNormTraining` gradient. Safe to call twice; undo with
  * {@link disableFastKernels}.

@@ -91,6 +91,21 @@ export function readFloat32(fn: string, backend: KernelBackend, t: TensorInfo): 
   return isHeapBackend(backend) ? backend.typedArrayFromHeap(t) : (backend.readSync(t.dataId) as Float32Array);
 }
 
+/**
+ * New float32 outputs of `shape` to be filled in place: on wasm views of their heap memory (allocate
+ * them before taking views of the inputs — allocating may grow the heap and detach older views), on
+ * cpu fresh arrays the backend then takes over. `finish()` returns the tensors.
+ */
+export function allocFloat32(backend: KernelBackend, shape: number[], count: number): { views: Float32Array[]; finish: () => TensorInfo[] } {
+  if (isHeapBackend(backend)) {
+    const outs = Array.from({ length: count }, () => backend.makeOutput(shape, 'float32'));
+    return { views: outs.map((o) => backend.typedArrayFromHeap(o)), finish: () => outs };
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const views = Array.from({ length: count }, () => new Float32Array(size));
+  return { views, finish: () => views.map((v) => ({ dataId: backend.write(v, shape, 'float32'), shape, dtype: 'float32' as const })) };
+}
+
 /** A new float32 tensor of `backend` holding a copy of `values` (e.g. a view {@link callWasm} returned). */
 export function writeFloat32(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo {
   if (isHeapBackend(backend)) {
