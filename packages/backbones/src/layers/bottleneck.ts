@@ -50,7 +50,7 @@ export function addBatchNormWeights(
 
 /**
  * Kernel that computes training-mode batch norm with its batch statistics in one call, and its
- * gradient (registered by `@ldl/kernels`' `enableFastKernels()` on wasm and cpu): inputs
+ * gradient (registered by `@ldl/kernels`' `enableFastKernels()` on wasm, cpu, webgpu and tfjs-node's CPU build): inputs
  * `{ x, gamma, beta }`, attrs `{ epsilon }`, outputs `[y, mean, biased variance]`.
  */
 const BATCH_NORM_TRAINING_KERNEL = 'LdlBatchNormTraining';
