@@ -279,13 +279,51 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   }
 }
 
+/**
+ * On webgpu, counts compute dispatches and buffer creations (WebGPU's own calls: a tfjs kernel may
+ * dispatch several shaders or none) until `restore()`; null on other backends.
+ */
+function countGpuCalls(): { counts: { dispatches: number; buffers: number }; restore: () => void } | null {
+  const g = globalThis as unknown as {
+    GPUComputePassEncoder?: { prototype: { dispatchWorkgroups: (...a: unknown[]) => void } };
+    GPUDevice?: { prototype: { createBuffer: (...a: unknown[]) => unknown } };
+  };
+  const pass = g.GPUComputePassEncoder?.prototype;
+  const device = g.GPUDevice?.prototype;
+  if (tf.getBackend() !== 'webgpu' || pass == null || device == null) return null;
+  const counts = { dispatches: 0, buffers: 0 };
+  const { dispatchWorkgroups } = pass;
+  const { createBuffer } = device;
+  pass.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
+    counts.dispatches++;
+    return dispatchWorkgroups.apply(this, a);
+  };
+  device.createBuffer = function (this: unknown, ...a: unknown[]) {
+    counts.buffers++;
+    return createBuffer.apply(this, a);
+  };
+  return {
+    counts,
+    restore: () => {
+      pass.dispatchWorkgroups = dispatchWorkgroups;
+      device.createBuffer = createBuffer;
+    },
+  };
+}
+
 /** Prints, on stderr, the 20 kernels that took longest in one training step, then the 30 costliest (kernel, shapes) pairs. */
 async function printProfile(step: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
-  const info = await tf.profile(async () => {
-    await step();
-    return [];
-  });
+  const gpu = countGpuCalls();
+  let info: Awaited<ReturnType<typeof tf.profile>>;
+  try {
+    info = await tf.profile(async () => {
+      await step();
+      return [];
+    });
+  } finally {
+    gpu?.restore();
+  }
   const wallMs = performance.now() - t0;
   const byName = new Map<string, { ms: number; calls: number }>();
   const byShape = new Map<string, { ms: number; calls: number }>();
@@ -302,7 +340,10 @@ async function printProfile(step: () => Promise<void>): Promise<void> {
     }
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-  console.error(`PROFILE backend=${tf.getBackend()} wall_ms=${wallMs.toFixed(0)} total_kernel_ms=${total.toFixed(0)} kernels=${info.kernels.length} peak_bytes=${info.peakBytes}`);
+  const calls = gpu == null ? '' : ` gpu_dispatches=${gpu.counts.dispatches} gpu_buffers_created=${gpu.counts.buffers}`;
+  console.error(
+    `PROFILE backend=${tf.getBackend()} wall_ms=${wallMs.toFixed(0)} total_kernel_ms=${total.toFixed(0)} kernels=${info.kernels.length}${calls} peak_bytes=${info.peakBytes}`,
+  );
   for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
     console.error(`PROFILE   ${name.padEnd(28)} ${e.ms.toFixed(0).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
   }
