@@ -280,10 +280,11 @@ async function trainSpeed(run: Run, o: Options): Promise<Speed> {
 }
 
 /**
- * On webgpu, counts compute dispatches and buffer creations (WebGPU's own calls: a tfjs kernel may
- * dispatch several shaders or none) until `restore()`; null on other backends.
+ * On webgpu, counts compute dispatches (WebGPU's own calls: a tfjs kernel may dispatch several shaders
+ * or none) and uploads (buffers created for writing from the CPU, e.g. a JS scalar in an op; the
+ * profiler's own read-back buffers are not counted) until `restore()`; null on other backends.
  */
-function countGpuCalls(): { counts: { dispatches: number; buffers: number }; restore: () => void } | null {
+function countGpuCalls(): { counts: { dispatches: number; uploads: number }; restore: () => void } | null {
   const g = globalThis as unknown as {
     GPUComputePassEncoder?: { prototype: { dispatchWorkgroups: (...a: unknown[]) => void } };
     GPUDevice?: { prototype: { createBuffer: (...a: unknown[]) => unknown } };
@@ -291,7 +292,8 @@ function countGpuCalls(): { counts: { dispatches: number; buffers: number }; res
   const pass = g.GPUComputePassEncoder?.prototype;
   const device = g.GPUDevice?.prototype;
   if (tf.getBackend() !== 'webgpu' || pass == null || device == null) return null;
-  const counts = { dispatches: 0, buffers: 0 };
+  const counts = { dispatches: 0, uploads: 0 };
+  const MAP_WRITE = 2; // GPUBufferUsage.MAP_WRITE
   const { dispatchWorkgroups } = pass;
   const { createBuffer } = device;
   pass.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
@@ -299,7 +301,7 @@ function countGpuCalls(): { counts: { dispatches: number; buffers: number }; res
     return dispatchWorkgroups.apply(this, a);
   };
   device.createBuffer = function (this: unknown, ...a: unknown[]) {
-    counts.buffers++;
+    if (((a[0] as { usage?: number } | undefined)?.usage ?? 0) & MAP_WRITE) counts.uploads++;
     return createBuffer.apply(this, a);
   };
   return {
@@ -340,7 +342,7 @@ async function printProfile(step: () => Promise<void>): Promise<void> {
     }
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-  const calls = gpu == null ? '' : ` gpu_dispatches=${gpu.counts.dispatches} gpu_buffers_created=${gpu.counts.buffers}`;
+  const calls = gpu == null ? '' : ` gpu_dispatches=${gpu.counts.dispatches} gpu_uploads=${gpu.counts.uploads}`;
   console.error(
     `PROFILE backend=${tf.getBackend()} wall_ms=${wallMs.toFixed(0)} total_kernel_ms=${total.toFixed(0)} kernels=${info.kernels.length}${calls} peak_bytes=${info.peakBytes}`,
   );
