@@ -111,6 +111,23 @@ function perChannel(name: string, inputs: readonly string[], body: string): Wgsl
   };
 }
 
+/** A shader with one invocation per element of `[rows, chans]`; `body` sees `ch` and sets `index`. */
+function perElement(name: string, inputs: readonly string[], uniforms: readonly WgslUniform[], body: string): WgslKernel {
+  return {
+    name,
+    inputs,
+    uniforms,
+    workgroupSize: 256,
+    body: `
+  fn main(index : i32) {
+    ${UNPACK}
+    if (index >= rows * chans) { return; }
+    let ch = index % chans;
+    ${body}
+  }`,
+  };
+}
+
 // Forward. Sums of (x − shift) and (x − shift)² with shift = x[0, c]: the variance stays accurate where the mean dwarfs the spread.
 
 const FORWARD_PARTIALS = partialSums(
@@ -139,19 +156,12 @@ const VARIANCE = perChannel(
     setOutputAtIndex(ch, max(s2 / f32(rows) - d * d, 0.0));`,
 );
 
-const NORMALISE: WgslKernel = {
-  name: 'batch_norm_training_y',
-  inputs: ['x', 'gamma', 'beta', 'mean', 'variance'],
-  uniforms: [DIMS, EPSILON],
-  workgroupSize: 256,
-  body: `
-  fn main(index : i32) {
-    ${UNPACK}
-    if (index >= rows * chans) { return; }
-    let ch = index % chans;
-    setOutputAtIndex(index, (x[index] - mean[ch]) * inverseSqrt(variance[ch] + uniforms.epsilon) * gamma[ch] + beta[ch]);
-  }`,
-};
+const NORMALISE = perElement(
+  'batch_norm_training_y',
+  ['x', 'gamma', 'beta', 'mean', 'variance'],
+  [DIMS, EPSILON],
+  `setOutputAtIndex(index, (x[index] - mean[ch]) * inverseSqrt(variance[ch] + uniforms.epsilon) * gamma[ch] + beta[ch]);`,
+);
 
 // Gradient. The partials get 5 rows of per-channel constants after the 2·P sums (rows 2P..2P+4: mean,
 // rstd, a = γ·rstd, 2·dvariance/M, dmean/M), so that the dx shader has 5 inputs: a shader may bind
@@ -197,24 +207,17 @@ const DBETA = perChannel(
  * dx = a·dy + (x − mean)·(2·dvariance/M − a·rstd·dgamma/M) + dmean/M − a·dbeta/M
  * (= γ·rstd·(dy − dbeta/M − x̂·dgamma/M) + dmean/M + 2·dvariance·(x − mean)/M).
  */
-const DX: WgslKernel = {
-  name: 'batch_norm_training_grad_dx',
-  inputs: ['x', 'dy', 'partials', 'dgamma', 'dbeta'],
-  uniforms: [DIMS],
-  workgroupSize: 256,
-  body: `
-  fn main(index : i32) {
-    ${UNPACK}
-    if (index >= rows * chans) { return; }
-    let ch = index % chans;
-    let k = 2 * chunks * chans + ch;
+const DX = perElement(
+  'batch_norm_training_grad_dx',
+  ['x', 'dy', 'partials', 'dgamma', 'dbeta'],
+  [DIMS],
+  `let k = 2 * chunks * chans + ch;
     let mu = partials[k]; let rstd = partials[k + chans]; let a = partials[k + 2 * chans];
     let inv = 1.0 / f32(rows);
     let slope = partials[k + 3 * chans] - a * rstd * dgamma[ch] * inv;
     let offset = partials[k + 4 * chans] - a * dbeta[ch] * inv;
-    setOutputAtIndex(index, a * dy[index] + (x[index] - mu) * slope + offset);
-  }`,
-};
+    setOutputAtIndex(index, a * dy[index] + (x[index] - mu) * slope + offset);`,
+);
 
 function requireFloat32(fn: string, tensors: Record<string, TensorInfo>): void {
   for (const [name, t] of Object.entries(tensors)) {
