@@ -24,6 +24,7 @@ import {
 
 import { adamUpdateKernel, adamUpdateWebGpu, LdlAdamUpdate, type FusedAdamOptimizer } from './adam';
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
+import { LdlMovingAverage, movingAverageKernel, movingAverageWebGpu } from './moving_average';
 import {
   batchNormTrainingGradConfig,
   batchNormTrainingGradKernel,
@@ -147,6 +148,8 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   // One Adam step per variable (FusedAdamOptimizer): three shaders on webgpu, one JS loop on cpu (13× its stock ops).
   // Not wasm: its stock XNNPACK ops on 2 threads beat one JS loop (79 vs 173 ms for 12.4M parameters).
   [LdlAdamUpdate]: { backends: ['cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? adamUpdateWebGpu : adamUpdateKernel) },
+  // The batch norms' moving averages (@ldl/backbones, where registered): one kernel instead of three ops.
+  [LdlMovingAverage]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? movingAverageWebGpu : movingAverageKernel) },
   // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
   [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
 };
@@ -180,7 +183,8 @@ function isRegistered(backendName: string): boolean {
  * `LdlBatchNormTrainingGrad` (training-mode batch norm with its statistics and
  * total gradient fused; the SIMD module on wasm and cpu, four WGSL compute
  * shaders each on webgpu, TensorFlow's fused ops on tfjs-node's CPU build),
- * which `@ldl/backbones` runs where registered, and `LdlAdamUpdate` (one Adam
+ * which `@ldl/backbones` runs where registered (with `LdlMovingAverage` for the
+ * moving statistics: one kernel instead of three ops), and `LdlAdamUpdate` (one Adam
  * step of one variable; webgpu and cpu), which {@link FusedAdamOptimizer} runs
  * where registered. On tfjs-node a two-op `Step`
  * for the ReLU mask. Globally: the `FusedBatchNorm` gradient without `Tile`,

@@ -16,3 +16,4 @@ export { groupedConvForward, groupedConvBackpropInput, groupedConvBackpropFilter
 export type { GroupedConvGeometry } from './grouped_conv';
 export { fusedAdam, FusedAdamOptimizer, LdlAdamUpdate } from './adam';
 export type { AdamUpdateAttrs } from './adam';
+export { LdlMovingAverage } from './moving_average';

@@ -54,6 +54,8 @@ export function addBatchNormWeights(
  * `{ x, gamma, beta }`, attrs `{ epsilon }`, outputs `[y, mean, biased variance]`.
  */
 const BATCH_NORM_TRAINING_KERNEL = 'LdlBatchNormTraining';
+/** `@ldl/kernels`' moving-average kernel: `average − (average − value)·(1 − momentum)`. */
+const MOVING_AVERAGE_KERNEL = 'LdlMovingAverage';
 
 function batchNormTrainingKernelAvailable(): boolean {
   return getKernel(BATCH_NORM_TRAINING_KERNEL, getBackend()) !== undefined && getGradient(BATCH_NORM_TRAINING_KERNEL) !== undefined;
@@ -81,13 +83,19 @@ export function applyBatchNorm(x: Tensor4D, v: BatchNormVariables, training: boo
     ({ mean, variance } = moments(x, [0, 1, 2]));
     y = batchNorm(x, mean as Tensor1D, variance as Tensor1D, beta, gamma, epsilon);
   }
+  // `@ldl/kernels`' LdlMovingAverage where registered: the same formula as one kernel instead of three ops.
+  const fused = getKernel(MOVING_AVERAGE_KERNEL, getBackend()) !== undefined;
   tidy(() => {
     for (const [variable, value] of [
       [v.movingMean, mean],
       [v.movingVariance, variance],
     ] as const) {
       const old = variable.read();
-      variable.write(sub(old, mul(sub(old, value), 1 - momentum)));
+      variable.write(
+        fused
+          ? (engine().runKernel(MOVING_AVERAGE_KERNEL, { average: old, value }, { momentum }) as Tensor)
+          : sub(old, mul(sub(old, value), 1 - momentum)),
+      );
     }
   });
   return y;
