@@ -34,4 +34,25 @@ describe('selectBackend', () => {
     expect(auto.summary).toContain(`backend: ${auto.name}`);
     await selectBackend('cpu');
   });
+
+  // Where Dawn's adapter is a software one (lavapipe, as tools/webgpu-cpu/setup.sh installs for the tests).
+  it('passes over a software WebGPU adapter in automatic mode and takes it when named', async (ctx) => {
+    const { create } = await import('webgpu');
+    const info = (await create([]).requestAdapter())?.info as { isFallbackAdapter?: boolean; description?: string } | undefined;
+    if (info?.isFallbackAdapter !== true) {
+      console.warn(`skipped: Dawn's adapter is ${info == null ? 'absent' : 'a GPU'}, not a software one`);
+      ctx.skip();
+    }
+    const auto = await selectBackend(undefined, { skip: ['tensorflow', 'wasm'] });
+    expect(auto.name).toBe('cpu');
+    expect(auto.attempts[0]).toEqual({
+      name: 'webgpu',
+      ok: false,
+      reason: `Dawn's only adapter is a software one (${info!.description}), which runs on the CPU; --backend webgpu uses it anyway`,
+    });
+    const named = await selectBackend('webgpu');
+    expect(named.name).toBe('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    await selectBackend('cpu');
+  });
 });

@@ -99,7 +99,12 @@ async function tryTensorflow(): Promise<string> {
   throw new Error(failures.join('; '));
 }
 
-async function tryWebgpu(): Promise<string> {
+/**
+ * webgpu through Dawn. In automatic mode a software adapter (`isFallbackAdapter`: e.g. Mesa's lavapipe,
+ * which runs the shaders on the CPU — installed by tools/webgpu-cpu/setup.sh for the tests) is refused,
+ * so that wasm trains instead; `--backend webgpu` takes it.
+ */
+async function tryWebgpu(explicit: boolean): Promise<string> {
   let webgpu: { create: (args: string[]) => unknown; globals: Record<string, unknown> };
   try {
     webgpu = (await import('webgpu')) as unknown as typeof webgpu;
@@ -111,9 +116,14 @@ async function tryWebgpu(): Promise<string> {
   if (!g.navigator?.gpu) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: webgpu.create([]) }, configurable: true, writable: true });
   }
-  const gpu = g.navigator?.gpu as { requestAdapter: () => Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> };
+  const gpu = g.navigator?.gpu as {
+    requestAdapter: () => Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } } | null>;
+  };
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('Dawn found no WebGPU adapter (no GPU or driver)');
+  if (!explicit && adapter.info?.isFallbackAdapter === true) {
+    throw new Error(`Dawn's only adapter is a software one (${adapter.info.description ?? 'no description'}), which runs on the CPU; --backend webgpu uses it anyway`);
+  }
   await import('@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu');
   const info = adapter.info;
@@ -186,9 +196,9 @@ async function tryCpu(): Promise<string> {
   return 'pure-JavaScript backend';
 }
 
-const LOADERS: Record<BackendName, (o: { wasmThreads: number }) => Promise<string>> = {
+const LOADERS: Record<BackendName, (o: { wasmThreads: number; explicit: boolean }) => Promise<string>> = {
   tensorflow: tryTensorflow,
-  webgpu: tryWebgpu,
+  webgpu: (o) => tryWebgpu(o.explicit),
   wasm: (o) => tryWasm(o.wasmThreads),
   cpu: tryCpu,
 };
@@ -216,7 +226,7 @@ export async function selectBackend(name?: string, options: SelectBackendOptions
   const attempts: BackendAttempt[] = [];
   for (const candidate of candidates) {
     try {
-      const reason = await LOADERS[candidate]({ wasmThreads });
+      const reason = await LOADERS[candidate]({ wasmThreads, explicit: name !== undefined });
       attempts.push({ name: candidate, ok: true, reason });
       const summary = [
         `backend: ${candidate} (${reason})`,
