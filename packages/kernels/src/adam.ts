@@ -84,6 +84,9 @@ export const adamUpdateKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   return outputs.finish();
 };
 
+/** The shaders' names of {@link ATTR_NAMES}, in that order. */
+const SHADER_SCALARS = ['lr', 'b1', 'b2', 'eps', 'c1', 'c2'] as const;
+
 /** The three webgpu shaders (value', m', v'), each reading only what it needs (an unread input would be a binding the pipeline lacks). */
 function adamShader(output: 'value' | 'm' | 'v'): WgslKernel {
   const mNew = 'let mNew = m[index] * uniforms.b1 + g * (1.0 - uniforms.b1);';
@@ -100,7 +103,7 @@ function adamShader(output: 'value' | 'm' | 'v'): WgslKernel {
   return {
     name: `adam_update_${output}`,
     inputs,
-    uniforms: [...ATTR_NAMES.map((_, i): WgslUniform => ({ name: ['lr', 'b1', 'b2', 'eps', 'c1', 'c2'][i]!, type: 'f32' })), { name: 'count', type: 'i32' }],
+    uniforms: [...SHADER_SCALARS.map((name): WgslUniform => ({ name, type: 'f32' })), { name: 'count', type: 'i32' }],
     workgroupSize: 256,
     body: `
   fn main(index : i32) {
