@@ -13,6 +13,7 @@ import {
   type Variable,
 } from '@tensorflow/tfjs-core';
 
+import { sameShapeFloat32 } from './checks';
 import { allocFloat32, readFloat32 } from './wasm_module';
 import { runWgsl, type WgslKernel, type WgslUniform } from './webgpu_program';
 
@@ -43,18 +44,12 @@ type Inputs = Record<(typeof INPUT_NAMES)[number], TensorInfo>;
 
 function checked(inputs: Partial<Inputs>, attrs: Partial<AdamUpdateAttrs>): { t: Inputs; a: AdamUpdateAttrs } {
   const fn = LdlAdamUpdate;
-  const shape = inputs.value?.shape ?? [];
-  for (const name of INPUT_NAMES) {
-    const t = inputs[name];
-    if (t == null || t.dtype !== 'float32' || t.shape.join() !== shape.join()) {
-      throw new Error(`Error in ${fn}: ${name} must be a float32 tensor of value's shape [${shape.join(', ')}], but got ${t == null ? 'none' : `${t.dtype} [${t.shape.join(', ')}]`}.`);
-    }
-  }
+  const t = sameShapeFloat32(fn, inputs, INPUT_NAMES);
   for (const name of ATTR_NAMES) {
     const v = attrs[name];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`Error in ${fn}: attrs.${name} must be a finite number, but got ${String(v)}.`);
   }
-  return { t: inputs as Inputs, a: attrs as AdamUpdateAttrs };
+  return { t, a: attrs as AdamUpdateAttrs };
 }
 
 /** {@link LdlAdamUpdate} for backends whose tensors live in JS or wasm memory (registered on cpu): one loop, writing the outputs in place. */

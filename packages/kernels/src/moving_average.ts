@@ -1,5 +1,6 @@
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { sameShapeFloat32 } from './checks';
 import { allocFloat32, readFloat32 } from './wasm_module';
 import { runWgsl, type WgslKernel } from './webgpu_program';
 
@@ -14,19 +15,12 @@ export const LdlMovingAverage = 'LdlMovingAverage';
 
 function checked(inputs: Partial<Record<'average' | 'value', TensorInfo>>, attrs: NamedAttrMap | undefined): { average: TensorInfo; value: TensorInfo; momentum: number } {
   const fn = LdlMovingAverage;
-  const { average, value } = inputs;
-  for (const [name, t] of [['average', average], ['value', value]] as const) {
-    if (t == null || t.dtype !== 'float32' || t.shape.join() !== (average?.shape ?? []).join()) {
-      throw new Error(
-        `Error in ${fn}: ${name} must be a float32 tensor of average's shape [${(average?.shape ?? []).join(', ')}], but got ${t == null ? 'none' : `${t.dtype} [${t.shape.join(', ')}]`}.`,
-      );
-    }
-  }
+  const { average, value } = sameShapeFloat32(fn, inputs, ['average', 'value']);
   const { momentum } = (attrs ?? {}) as { momentum?: unknown };
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
     throw new Error(`Error in ${fn}: attrs.momentum must be a number in [0, 1], but got ${String(momentum)}.`);
   }
-  return { average: average!, value: value!, momentum };
+  return { average, value, momentum };
 }
 
 /** {@link LdlMovingAverage} on cpu and wasm: one loop. */

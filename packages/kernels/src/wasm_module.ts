@@ -108,10 +108,7 @@ export function allocFloat32(backend: KernelBackend, shape: number[], count: num
 
 /** A new float32 tensor of `backend` holding a copy of `values` (e.g. a view {@link callWasm} returned). */
 export function writeFloat32(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo {
-  if (isHeapBackend(backend)) {
-    const out = backend.makeOutput(shape, 'float32');
-    backend.typedArrayFromHeap(out).set(values);
-    return out;
-  }
-  return { dataId: backend.write(values.slice(), shape, 'float32'), shape, dtype: 'float32' };
+  const out = allocFloat32(backend, shape, 1);
+  out.views[0]!.set(values);
+  return out.finish()[0]!;
 }
