@@ -16,7 +16,10 @@ describe('enableWasmThreads', () => {
     }
   });
 
-  it('runs the threaded build on 2 threads with the cpu backend results, restores the globals, and refuses a late call', async () => {
+  // Now and then (about 1 in 100 starts inside vitest workers, never seen from the command line; cause not
+  // known) the threaded initialisation never settles and this test times out; a second initialisation in
+  // the same process succeeds, so one retry keeps CI from failing on that stall (as @ldl/train's test).
+  it('runs the threaded build on 2 threads with the cpu backend results, restores the globals, and refuses a late call', { retry: 1 }, async () => {
     const { Blob } = globalThis;
     const { createObjectURL } = URL;
     const { cpus } = os;
