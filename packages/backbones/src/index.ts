@@ -50,3 +50,26 @@ export {
   type WeightSource,
 } from './weights/import_weights.js';
 export { fileSystem, saveModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from './io/file_system.js';
+export {
+  DlibConv,
+  DlibResidual,
+  faceRecognitionNet,
+  FACEREC_STAGES,
+  type DlibConvArgs,
+  type DlibResidualArgs,
+  type FaceRecognitionNetConfig,
+} from './models/face_recognition_net.js';
+export { readTfjsWeights, loadWeightMap, type LoadWeightMapOptions, type LoadWeightMapReport } from './weights/tfjs_weights.js';
+export {
+  createModel,
+  getPretrainedCfg,
+  listPretrained,
+  resolvePackageFile,
+  IMAGENET_PREPROCESSING,
+  type CreateModelOptions,
+  type CreatedModel,
+  type ModelName,
+  type PretrainedCfg,
+  type Preprocessing,
+  type ColorOrder,
+} from './pretrained.js';

