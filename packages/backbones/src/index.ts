@@ -31,6 +31,8 @@ export {
   vgg16bn,
   backbones,
   getFeatureModel,
+  splitModel,
+  type SplitModel,
   featureLayer,
   multiTaskAgeModel,
   RESNET_VARIANTS,

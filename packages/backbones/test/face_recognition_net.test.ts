@@ -25,6 +25,8 @@ describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-a
     ]);
     expect(model.outputs[0]!.shape).toEqual([null, 128]);
     model.dispose();
+    expect(faceRecognitionNet({ inputShape: [103, 103, 3] }).outputs[0]!.shape).toEqual([null, 128]);
+    expect(() => faceRecognitionNet({ inputShape: [102, 140, 3] })).toThrow(/at least 103×103/);
   });
 
   it('with the face-api weights, equals face-api.js computeFaceDescriptor (max abs ≤ 1e-4)', async () => {

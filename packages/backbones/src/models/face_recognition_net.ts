@@ -206,15 +206,17 @@ export const FACEREC_STAGES = {
  * no bias). At 150 px the stage outputs are 35², 17², 8² and 2². Layer and weight names are face-api's
  * (`conv64_down/conv1/conv/filters`), so its weights load by name (`createModel('facerec_resnet34',
  * { pretrained: true })`).
- * @throws Error when `inputShape` is too small for the stem (below 43 px the last stage would be empty).
+ * @throws Error when `inputShape` is below 103×103 (a downsampling block would get fewer than 3 pixels).
  */
 export function faceRecognitionNet(config: FaceRecognitionNetConfig = {}): LayersModel {
   const fn = 'faceRecognitionNet';
   const { inputShape = [150, 150, 3], includeTop = true, numClasses = 128, name = 'facerec_resnet34' } = config;
   assertInputShape(fn, inputShape);
   assertPositiveInteger(fn, 'numClasses', numClasses);
-  if (Math.min(inputShape[0], inputShape[1]) < 43) {
-    throw new Error(`Error in ${fn}: inputShape must be at least 43×43 (the stem and four 2× reductions), but got [${inputShape.join(', ')}].`);
+  // Every downsampling block's 3×3/2 'valid' conv needs at least 3 pixels: 103 px and up.
+  const smallest = (side: number) => Math.floor((Math.floor((side - 7) / 2) + 1 - 3) / 2) + 1;
+  if (Math.min(smallest(inputShape[0]), smallest(inputShape[1])) < 24) {
+    throw new Error(`Error in ${fn}: inputShape must be at least 103×103 (the stem and five 2× reductions), but got [${inputShape.join(', ')}].`);
   }
   const x = input({ shape: inputShape, name: 'input' });
   let y = new DlibConv({ filters: 32, kernelSize: 7, strides: 2, padding: 'valid', name: 'conv32_down' }).apply(x) as SymbolicTensor;

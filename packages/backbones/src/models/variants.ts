@@ -1,4 +1,4 @@
-import { layers, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { input, layers, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
 import { resnet, RESNET_STAGES, type ResNetConfig } from './resnet.js';
 import { vgg, VGG16_CFG } from './vgg.js';
@@ -144,4 +144,49 @@ export function multiTaskAgeModel(config: MultiTaskAgeModelConfig = {}): LayersM
   const joined = layers.concatenate({ name: 'age_concat' }).apply([trunk.outputs[0]!, gender, ethnicity]) as SymbolicTensor;
   const age = layers.dense({ units: numClasses, name: 'age' }).apply(joined) as SymbolicTensor;
   return functionalModel({ inputs: trunk.inputs, outputs: [age, gender, ethnicity], name: config.name ?? `multitask_${base.name ?? 'resnet'}` });
+}
+
+/** The two halves of a model cut at one layer (see {@link splitModel}). */
+export interface SplitModel {
+  /** `model.inputs` → the cut layer's output. */
+  prefix: LayersModel;
+  /** A new input shaped like the cut layer's output → `model.outputs`, sharing `model`'s layers and weights. */
+  suffix: LayersModel;
+}
+
+/**
+ * Cuts a functional model after one layer (a feature name as {@link featureLayer} takes: `'layer3'`, a
+ * layer name): `prefix(x)` is that layer's output and `suffix(prefix(x))` equals `model(x)`. Both share
+ * the layers (and weights) of `model`, so training `suffix` trains `model` — the way to train the top of a
+ * network on cached outputs of a frozen bottom. Every layer after the cut must read only tensors computed
+ * after it (or the cut itself), and each layer must have been applied once in `model`'s graph.
+ * @throws Error naming the layer that reads a tensor from before the cut.
+ */
+export function splitModel(model: LayersModel, cut: string): SplitModel {
+  const fn = 'splitModel';
+  const cutLayer = featureLayer(model, cut);
+  const cutOutput = cutLayer.output as SymbolicTensor;
+  const prefix = functionalModel({ inputs: model.inputs, outputs: cutOutput, name: `${model.name}_to_${cutLayer.name}` });
+  const before = new Set(prefix.layers);
+  const x = input({ shape: cutOutput.shape.slice(1) as number[], name: `${cutLayer.name}_output` });
+  const mapped = new Map<number, SymbolicTensor>([[cutOutput.id, x]]);
+  for (const layer of model.layers) {
+    if (before.has(layer)) continue;
+    const node = layer.inboundNodes[0];
+    if (!node) throw new Error(`Error in ${fn}: layer '${layer.name}' of '${model.name}' must be connected, but has no inbound node.`);
+    const inputs = node.inputTensors.map((t) => {
+      const m = mapped.get(t.id);
+      if (!m) throw new Error(`Error in ${fn}: cut must separate the graph, but layer '${layer.name}' reads '${t.name}' from before '${cutLayer.name}'; cut earlier.`);
+      return m;
+    });
+    const out = layer.apply(inputs.length === 1 ? inputs[0]! : inputs) as SymbolicTensor | SymbolicTensor[];
+    const outs = Array.isArray(out) ? out : [out];
+    node.outputTensors.forEach((t, i) => mapped.set(t.id, outs[i]!));
+  }
+  const outputs = model.outputs.map((o) => {
+    const m = mapped.get(o.id);
+    if (!m) throw new Error(`Error in ${fn}: cut must come before the outputs, but output '${o.name}' is computed before '${cutLayer.name}'.`);
+    return m;
+  });
+  return { prefix, suffix: functionalModel({ inputs: x, outputs, name: `${model.name}_from_${cutLayer.name}` }) };
 }
