@@ -27,6 +27,8 @@ import {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where `pnpm start` looks for real data: `../shared/datasets/aaf-megaage` from the repository root. */
 export const SHARED_DATA = path.resolve(repoRoot, '../shared/datasets/aaf-megaage');
+/** Extra training data of the pretrained presets where present: UTKFace as a MORPH-style CSV. */
+export const SHARED_UTKFACE = path.resolve(repoRoot, '../shared/datasets/utkface/utkface.csv');
 
 async function resolveData(values: CliValues): Promise<{ root: string; synthetic: boolean; note: string }> {
   if (values.data) return { root: path.resolve(String(values.data)), synthetic: false, note: `data: ${path.resolve(String(values.data))}` };
@@ -66,6 +68,41 @@ const spec: ExampleSpec = {
       batchSize: 32,
       margin: 0.4,
       bestBy: 'ca3',
+    },
+    finetune: {
+      description:
+        "transfer learning: dlib's face-recognition ResNet with face-api.js's weights (npm @vladmandic/face-api), 150 px bottom-aligned square crops; " +
+        'layers 1-3 frozen and run once per image and mirror (cached), layer4 + an age head on pooled layer3 + layer4 features fine-tuned ' +
+        '(backbone lr x0.03), Adam 1e-3 cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA; UTKFace added to the training data where present',
+      model: {
+        backbone: 'facerec_resnet34', pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], freeze: 'layer3', backboneLrScale: 0.03, cacheFeatures: true,
+      },
+      crop: 'square-bottom',
+      epochs: 8,
+      batchSize: 64,
+      learningRate: 1e-3,
+      schedule: 'cosine',
+      warmupEpochs: 0.5,
+      flipTTA: true,
+      bestBy: 'mae',
+      extraTrain: [SHARED_UTKFACE],
+    },
+    'finetune-head': {
+      description:
+        "the finetune preset's backbone entirely frozen: only the age head trains, on cached pooled layer3 + layer4 features of each image and its mirror; " +
+        '15 epochs, the fastest pretrained preset',
+      model: {
+        backbone: 'facerec_resnet34', pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], freeze: 'head_concat', cacheFeatures: true,
+      },
+      crop: 'square-bottom',
+      epochs: 15,
+      batchSize: 64,
+      learningRate: 1e-3,
+      schedule: 'cosine',
+      warmupEpochs: 0.5,
+      flipTTA: true,
+      bestBy: 'mae',
+      extraTrain: [SHARED_UTKFACE],
     },
   },
   adjust(preset, values) {
