@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ageGenderNet, createModel, getFeatureModel, getPretrainedCfg, readTfjsWeights, resolvePackageFile } from '@ldl/backbones';
-import { faceApi, maxAbsDiff, normalizeFor, saveAndLoad, syntheticPhotos, trainableCount, useCpu } from './helpers';
+import { ageGenderNet, createModel, getFeatureModel } from '@ldl/backbones';
+import { faceApi, maxAbsDiff, normalizeFor, saveAndLoad, syntheticPhotos, trainableCount, useCpu, withFaceApiWeights } from './helpers';
 
 beforeAll(useCpu);
 
@@ -32,10 +32,7 @@ describe('agegender_tinyxception (face-api.js AgeGenderNet from @vladmandic/face
 
   it('with the face-api weights, equals face-api.js AgeGenderNet (age, gender probabilities, pooled features; max abs ≤ 1e-4)', async () => {
     const api = faceApi();
-    const cfg = getPretrainedCfg('agegender_tinyxception');
-    const reference = new api.AgeGenderNet();
-    reference.loadFromWeightMap(await readTfjsWeights(resolvePackageFile(cfg.package, cfg.file)));
-    const ours = await createModel('agegender_tinyxception', { pretrained: true });
+    const { cfg, reference, ours } = await withFaceApiWeights('agegender_tinyxception', new api.AgeGenderNet());
     expect(ours.pretrainedCfg?.tag).toBe('faceapi');
     expect(ours.loadReport?.missing).toEqual([]);
     expect(ours.loadReport?.ignored).toEqual([]);

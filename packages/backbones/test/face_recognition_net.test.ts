@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createModel, faceRecognitionNet, FACEREC_STAGES, featureLayer, getPretrainedCfg, readTfjsWeights, resolvePackageFile } from '@ldl/backbones';
-import { faceApi, maxAbsDiff, normalizeFor, saveAndLoad, syntheticPhotos, useCpu } from './helpers';
+import { createModel, faceRecognitionNet, FACEREC_STAGES, featureLayer } from '@ldl/backbones';
+import { faceApi, maxAbsDiff, normalizeFor, saveAndLoad, syntheticPhotos, useCpu, withFaceApiWeights } from './helpers';
 
 beforeAll(useCpu);
 
@@ -21,10 +21,7 @@ describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-a
 
   it('with the face-api weights, equals face-api.js computeFaceDescriptor (max abs ≤ 1e-4)', async () => {
     const api = faceApi();
-    const cfg = getPretrainedCfg('facerec_resnet34');
-    const reference = new api.FaceRecognitionNet();
-    reference.loadFromWeightMap(await readTfjsWeights(resolvePackageFile(cfg.package, cfg.file)));
-    const ours = await createModel('facerec_resnet34', { pretrained: true });
+    const { cfg, reference, ours } = await withFaceApiWeights('facerec_resnet34', new api.FaceRecognitionNet());
     expect(ours.pretrainedCfg?.tag).toBe('faceapi');
     expect(ours.loadReport?.missing).toEqual([]);
     // Two synthetic 150×150 RGB "photos" (smooth gradients + noise), 0..255.

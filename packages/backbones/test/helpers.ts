@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { loadModel, saveModel, type Preprocessing } from '@ldl/backbones';
+import { createModel, getPretrainedCfg, loadModel, readTfjsWeights, resolvePackageFile, saveModel, type ModelName, type Preprocessing } from '@ldl/backbones';
 
 /** Puts every test file on the pure-JS cpu backend (the one every machine has). */
 export async function useCpu(): Promise<void> {
@@ -43,6 +43,13 @@ export interface FaceApi {
 /** face-api.js's node-wasm build, which shares this process's tfjs engine (and so its cpu backend). */
 export function faceApi(): FaceApi {
   return createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
+}
+
+/** `reference` (a face-api.js net) loaded with the weight set of `name`, and our `createModel(name, { pretrained: true })`. */
+export async function withFaceApiWeights<R extends FaceApiNet<unknown>>(name: ModelName, reference: R) {
+  const cfg = getPretrainedCfg(name);
+  reference.loadFromWeightMap(await readTfjsWeights(resolvePackageFile(cfg.package, cfg.file)));
+  return { cfg, reference, ours: await createModel(name, { pretrained: true }) };
 }
 
 /** `n` synthetic RGB "photos" `[n, size, size, 3]` on 0..255: smooth colour gradients plus seeded uniform noise. */
