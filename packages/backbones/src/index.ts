@@ -61,6 +61,7 @@ export {
   type DlibResidualArgs,
   type FaceRecognitionNetConfig,
 } from './models/face_recognition_net.js';
+export { ageGenderNet, type AgeGenderNetConfig } from './models/age_gender_net.js';
 export { readTfjsWeights, loadWeightMap, type LoadWeightMapOptions, type LoadWeightMapReport } from './weights/tfjs_weights.js';
 export {
   createModel,

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { ageGenderNet } from './models/age_gender_net.js';
 import { faceRecognitionNet } from './models/face_recognition_net.js';
 import { backbones, type BackboneName, type VariantConfig } from './models/variants.js';
 import { loadWeightMap, readTfjsWeights, type LoadWeightMapReport } from './weights/tfjs_weights.js';
@@ -78,26 +79,50 @@ const FACE_API_WEIGHTS: PretrainedEntry = {
   rename: (name) => (name === 'fc' ? 'fc/kernel' : name),
 };
 
+const FACE_API_AGE_GENDER_WEIGHTS: PretrainedEntry = {
+  cfg: {
+    ...FACE_API_WEIGHTS.cfg,
+    architecture: 'agegender_tinyxception',
+    file: 'model/age_gender_model-weights_manifest.json',
+    inputSize: [112, 112, 3],
+    numClasses: 1,
+    classifier: 'fc',
+    description:
+      "face-api.js's AgeGenderNet: TinyXception(2) feature extractor with an age regression head (fc/age, years) and a gender head (fc/gender, softmax over [male, female]), uint8-quantised weights; 112 px face crops",
+    license: 'MIT (face-api.js)',
+  },
+  // face-api's filters / depthwise_filter / pointwise_filter / weights are tfjs-layers' kernel names.
+  rename: (name) => name.replace(/\/(filters|weights)$/, '/kernel').replace(/_filter$/, '_kernel'),
+};
+
 /** Every pretrained weight set, by `architecture.tag`. */
 const PRETRAINED: Record<string, PretrainedEntry> = {
   'facerec_resnet34.faceapi': FACE_API_WEIGHTS,
+  'agegender_tinyxception.faceapi': FACE_API_AGE_GENDER_WEIGHTS,
 };
 
 /** Default tag of each architecture that has pretrained weights (`pretrained: true`). */
-const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi' };
+const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi', agegender_tinyxception: 'faceapi' };
 
-/** Names {@link createModel} builds: the ResNet family, VGG16-BN, and dlib's face-recognition ResNet. */
-export type ModelName = BackboneName | 'facerec_resnet34';
+/** Names {@link createModel} builds: the ResNet family, VGG16-BN, dlib's face-recognition ResNet and face-api.js's age-gender net. */
+export type ModelName = BackboneName | 'facerec_resnet34' | 'agegender_tinyxception';
+
+/** Rejects `VariantConfig` options an architecture of fixed shape cannot honour (`heads`: its fixed heads, when `numClasses` does not apply). */
+function fixedSize(name: ModelName, config: VariantConfig & Record<string, unknown>, heads?: string): Omit<VariantConfig, 'widthScale' | 'depthScale' | 'groupedConvStrategy'> {
+  const { widthScale, depthScale, groupedConvStrategy: _g, ...rest } = config;
+  if ((widthScale ?? 1) !== 1 || (depthScale ?? 1) !== 1) {
+    throw new Error(`Error in createModel: '${name}' has a fixed width and depth, but got widthScale ${widthScale}, depthScale ${depthScale}.`);
+  }
+  if (heads !== undefined && rest.numClasses !== undefined) {
+    throw new Error(`Error in createModel: '${name}' has fixed heads (${heads}; build your own on includeTop: false), but got numClasses ${rest.numClasses}.`);
+  }
+  return rest;
+}
 
 const ARCHITECTURES: Record<ModelName, (config: VariantConfig & Record<string, unknown>) => LayersModel> = {
   ...backbones,
-  facerec_resnet34: (config) => {
-    const { widthScale, depthScale, groupedConvStrategy: _g, ...rest } = config;
-    if ((widthScale ?? 1) !== 1 || (depthScale ?? 1) !== 1) {
-      throw new Error(`Error in createModel: 'facerec_resnet34' has a fixed width and depth, but got widthScale ${widthScale}, depthScale ${depthScale}.`);
-    }
-    return faceRecognitionNet(rest);
-  },
+  facerec_resnet34: (config) => faceRecognitionNet(fixedSize('facerec_resnet34', config)),
+  agegender_tinyxception: (config) => ageGenderNet(fixedSize('agegender_tinyxception', config, 'fc/age 1, fc/gender 2')),
 };
 
 /** The pretrained configs of every weight set {@link createModel} can load. */

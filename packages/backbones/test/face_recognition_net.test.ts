@@ -1,17 +1,9 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createModel, faceRecognitionNet, FACEREC_STAGES, featureLayer, getPretrainedCfg, loadModel, readTfjsWeights, resolvePackageFile, saveModel } from '@ldl/backbones';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { maxAbsDiff, useCpu } from './helpers';
+import { createModel, faceRecognitionNet, FACEREC_STAGES, featureLayer } from '@ldl/backbones';
+import { faceApi, maxAbsDiff, normalizeFor, saveAndLoad, syntheticPhotos, useCpu, withFaceApiWeights } from './helpers';
 
 beforeAll(useCpu);
-
-/** face-api.js's own FaceRecognitionNet (its node-wasm build shares this process's tfjs engine). */
-type FaceApiNet = { loadFromWeightMap(m: tf.NamedTensorMap): void; forwardInput(input: unknown): tf.Tensor2D; dispose(): void };
-type FaceApi = { FaceRecognitionNet: new () => FaceApiNet; NetInput: new (inputs: tf.Tensor3D[]) => unknown };
 
 describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-api)', () => {
   it('builds the face-api architecture: stage shapes at 150 px and the 128-d descriptor', () => {
@@ -30,40 +22,23 @@ describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-a
   });
 
   it('with the face-api weights, equals face-api.js computeFaceDescriptor (max abs ≤ 1e-4)', async () => {
-    const require = createRequire(import.meta.url);
-    const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    const cfg = getPretrainedCfg('facerec_resnet34');
-    const reference = new api.FaceRecognitionNet();
-    reference.loadFromWeightMap(await readTfjsWeights(resolvePackageFile(cfg.package, cfg.file)));
-    const ours = await createModel('facerec_resnet34', { pretrained: true });
+    const api = faceApi();
+    const { cfg, reference, ours } = await withFaceApiWeights('facerec_resnet34', new api.FaceRecognitionNet());
     expect(ours.pretrainedCfg?.tag).toBe('faceapi');
     expect(ours.loadReport?.missing).toEqual([]);
     // Two synthetic 150×150 RGB "photos" (smooth gradients + noise), 0..255.
-    const pixels = tf.tidy(() => {
-      const [h, w] = [150, 150];
-      const y = tf.linspace(0, 1, h).reshape([1, h, 1, 1]);
-      const x = tf.linspace(0, 1, w).reshape([1, 1, w, 1]);
-      const base = tf.add(tf.mul(y, tf.tensor([200, 120, 60], [1, 1, 1, 3])), tf.mul(x, tf.tensor([30, 90, 160], [1, 1, 1, 3])));
-      const noise = tf.randomUniform([2, h, w, 3], 0, 40, 'float32', 7);
-      return tf.clipByValue(tf.add(base, noise), 0, 255);
-    });
+    const pixels = syntheticPhotos(2, 150);
     const theirs = tf.tidy(() => reference.forwardInput(new api.NetInput(tf.unstack(pixels) as tf.Tensor3D[])));
-    const input = tf.tidy(() => tf.div(tf.sub(tf.div(pixels, 255), tf.tensor1d(cfg.mean)), tf.tensor1d(cfg.std)));
+    const input = normalizeFor(pixels, cfg);
     const mine = ours.predict(input) as tf.Tensor2D;
     const diff = await maxAbsDiff(mine, theirs);
     const scale = (await tf.max(tf.abs(theirs)).data())[0]!;
     expect(scale).toBeGreaterThan(0.01);
     expect(diff).toBeLessThanOrEqual(1e-4);
     // A saved and reloaded model (custom layers registered) gives the same descriptor.
-    const dir = await mkdtemp(join(tmpdir(), 'ldl-frn-'));
-    try {
-      await saveModel(ours, dir);
-      const back = await loadModel(dir);
-      expect(await maxAbsDiff(back.predict(input) as tf.Tensor, mine)).toBe(0);
-      back.dispose();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const back = await saveAndLoad(ours);
+    expect(await maxAbsDiff(back.predict(input) as tf.Tensor, mine)).toBe(0);
+    back.dispose();
     tf.dispose([pixels, theirs, input, mine]);
     reference.dispose();
     ours.dispose();
