@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
 import { readDataset } from './datasets';
-import { type AgeSample, describeSkipped, type ReaderOptions } from './readers';
+import { type AgeSample, describeSkipped, type ReaderOptions, splitSamples } from './readers';
 import type { LossName } from './trainer';
 
 /** Values of the parsed command line (flag name → string/boolean). */
@@ -68,6 +68,7 @@ const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: st
   schedule: { type: 'string', description: 'step (StepLR) | cosine' },
   'warmup-epochs': { type: 'string', description: 'linear learning-rate warm-up, epochs' },
   crop: { type: 'string', description: 'whole images without a box: stretch | square-center | square-bottom' },
+  'feature-cache-dir': { type: 'string', description: 'where --cache-features keeps its features (default RUN_DIR/feature-cache; share it between runs)' },
   'extra-train': { type: 'string', multiple: true, description: 'more training data: a MegaAge folder[:split], a MORPH-style .csv or a UTKFace folder (repeatable)' },
   'no-extra-train': { type: 'boolean', description: "ignore the preset's extra training data" },
   'width-scale': { type: 'string', description: 'channel multiplier' },
@@ -156,15 +157,28 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   if (!base) throw new Error(`Error in --preset: preset must be one of ${Object.keys(spec.presets).join(', ')}, but got ${JSON.stringify(presetName)}.`);
   const preset = spec.adjust ? spec.adjust(base, values) : base;
   const threads = wasmThreads(values);
+  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
   if (command === 'train') {
     const data = await spec.loadData(values, reader);
-    for (const extra of values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...((values['extra-train'] as string[] | undefined) ?? [])]) {
+    const extras = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...((values['extra-train'] as string[] | undefined) ?? [])];
+    const valFraction = pick(num(values, 'val-fraction'), preset.valFraction) ?? 0.1;
+    const splitSeed = preset.splitSeed ?? 0;
+    // Validation comes from the example's own training data, not from the extra sets: the best epoch is the best on this task.
+    let val: AgeSample[] | undefined;
+    if (extras.length > 0 && valFraction > 0) {
+      const split = splitSamples(data.train, splitSeed, valFraction);
+      data.train = split.train;
+      val = split.test;
+      data.notes.push(`validation: ${(valFraction * 100).toFixed(0)} % of the example's training list (seed ${splitSeed}), before extra data is added; the test set is used only for the final report`);
+    }
+    for (const extra of extras) {
       const fromFlag = ((values['extra-train'] as string[] | undefined) ?? []).includes(extra);
       if (!fromFlag && !existsSync(extra.replace(/:[A-Za-z0-9_-]+$/, ''))) {
         data.notes.push(`extra training data ${extra} (preset) not found: skipped`);
         continue;
       }
-      const r = await readDataset(extra, reader);
+      // A preset's extra data is read with --skip-bad (UTKFace has ages above 100): the skipped rows are counted in the notes.
+      const r = await readDataset(extra, fromFlag ? reader : { ...reader, skipBad: true });
       data.train = [...data.train, ...r.samples];
       data.notes.push(`extra training data: ${r.path} (${r.format}), ${r.samples.length} samples`, ...noteSkipped(path.basename(r.path), r.skipped));
     }
@@ -184,13 +198,13 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
       ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
       ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
     };
-    const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
     await runExperiment({
       ...preset,
       title: `${data.title} — preset ${presetName}`,
       runDir,
       train: data.train,
       test: data.test,
+      ...(val ? { val } : {}),
       model,
       pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
       epochs: pick(num(values, 'epochs'), preset.epochs),
@@ -202,6 +216,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
       schedule: pick(values.schedule as ExperimentOptions['schedule'], preset.schedule),
       warmupEpochs: pick(num(values, 'warmup-epochs'), preset.warmupEpochs),
       crop: pick(values.crop as ExperimentOptions['crop'], preset.crop),
+      featureCacheDir: values['feature-cache-dir'] ? path.resolve(String(values['feature-cache-dir'])) : preset.featureCacheDir,
       sigma: pick(num(values, 'sigma'), preset.sigma),
       lambda: pick(num(values, 'lambda'), preset.lambda),
       loss: pick(values.loss as LossName | undefined, preset.loss),

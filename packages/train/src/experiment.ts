@@ -214,6 +214,8 @@ export interface ExperimentOptions {
   minLearningRate?: number;
   /** Fitting of images without a face box (eye-aligned whole photos). @default 'stretch' */
   crop?: WholeImageCrop;
+  /** Where `model.cacheFeatures` keeps its features (reused when samples, prefix and preprocessing match). @default runDir/feature-cache */
+  featureCacheDir?: string;
   /** Label σ. @default 2 */
   sigma?: number;
   /** λ of the expectation term. @default 1 */
@@ -423,7 +425,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
   log(
     `data: train ${train.length}, validation ${val.length}, test ${o.test.length}; ${size}px, crop ${o.crop}, margin ${o.margin}, ` +
-      `augmentation ${modelConfig.cacheFeatures ? 'flips only (cached features)' : o.augment ? 'on' : 'off'}, image cache ${cache ? 'on' : 'off'}`,
+      `augmentation ${modelConfig.cacheFeatures ? 'flips only (cached features)' : o.augment ? 'on' : 'off'}, image cache ${cache && !modelConfig.cacheFeatures ? 'on' : 'off'}`,
   );
   if (o.saveSamples) {
     const { images, samples } = await trainLoader.preview(32, new Rng(o.seed));
@@ -462,9 +464,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (modelConfig.cacheFeatures) {
     const { prefix, suffix } = splitModel(model, modelConfig.freeze);
     const plain = { ...image, batchSize: micro, cache: false };
-    const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features' });
-    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features' });
+    // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
+    const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
+    await fsp.mkdir(cacheDir, { recursive: true });
+    const { sigma: _s, numClasses: _n, minAge: _m, ...input } = preprocessing;
+    const key = { input, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
+    const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
+    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
+    if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
       `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
         `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ${featureCacheSeconds.toFixed(0)} s ` +

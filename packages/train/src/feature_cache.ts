@@ -4,12 +4,38 @@
  * cost. With `flips`, the prefix also runs on every mirrored image: training then draws one of the two
  * per sample and epoch (the flip augmentation), and evaluation can average both (flip TTA).
  */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type Batch, type BatchSource, batchLabels, type DataLoader } from './pipeline';
 import type { Rng } from './prng';
 import type { AgeSample } from './readers';
 import { createProgress, type ProgressReporter } from './progress';
+import { writeFileAtomic } from './report';
+
+/** Reads features stored by {@link writeStored} when the key matches; `null` otherwise (missing, stale or short file). */
+async function readStored(file: string, key: string, length: number, flips: boolean): Promise<{ features: Float32Array; mirrored: Float32Array | null } | null> {
+  const meta = await fsp.readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as { key: string; floats: number; flips: boolean }, () => null);
+  if (!meta || meta.key !== key || meta.floats !== length || meta.flips !== flips) return null;
+  const bytes = await fsp.readFile(`${file}.bin`);
+  if (bytes.byteLength !== length * 4 * (flips ? 2 : 1)) return null;
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { features: all.subarray(0, length), mirrored: flips ? all.subarray(length) : null };
+}
+
+/** Writes features (and mirrors) as `file.bin`, then `file.json` with their key (each atomically; the key last). */
+async function writeStored(file: string, key: string, features: Float32Array, mirrored: Float32Array | null): Promise<void> {
+  const handle = await fsp.open(`${file}.bin.tmp-${process.pid}`, 'w');
+  try {
+    await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+    if (mirrored) await handle.write(new Uint8Array(mirrored.buffer, mirrored.byteOffset, mirrored.byteLength));
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(`${file}.bin.tmp-${process.pid}`, `${file}.bin`);
+  await writeFileAtomic(`${file}.json`, JSON.stringify({ key, floats: features.length, flips: mirrored !== null }));
+}
 
 /** Options of {@link FeatureCache.build}. */
 export interface FeatureCacheOptions {
@@ -23,6 +49,13 @@ export interface FeatureCacheOptions {
   progress?: ProgressReporter | false;
   /** Label of the progress display. @default 'caching features' */
   label?: string;
+  /**
+   * Keep the features in this file (`.bin` + `.json` beside it): reused when its key matches, written after
+   * a build, so a resumed or repeated run does not run the prefix again. @default none (memory only)
+   */
+  file?: string;
+  /** What the features depend on besides the sample paths and the prefix's shapes (weights, preprocessing…), hashed into the key. */
+  key?: unknown;
 }
 
 /**
@@ -39,14 +72,26 @@ export class FeatureCache implements BatchSource {
   readonly samples: readonly AgeSample[];
   /** Shape of one sample's features. */
   readonly featureShape: number[];
-  /** Wall time of {@link FeatureCache.build}, seconds. */
+  /** Wall time of running the prefix in {@link FeatureCache.build}, seconds (0 when read from its file). */
   readonly seconds: number;
+  /** Whether the features were read from `options.file` instead of computed. */
+  readonly fromFile: boolean;
   private readonly features: Float32Array;
   private readonly mirrored: Float32Array | null;
   private readonly batchSize: number;
   private readonly train: boolean;
 
-  private constructor(samples: readonly AgeSample[], featureShape: number[], features: Float32Array, mirrored: Float32Array | null, batchSize: number, train: boolean, seconds: number) {
+  private constructor(
+    samples: readonly AgeSample[],
+    featureShape: number[],
+    features: Float32Array,
+    mirrored: Float32Array | null,
+    batchSize: number,
+    train: boolean,
+    seconds: number,
+    fromFile: boolean,
+  ) {
+    this.fromFile = fromFile;
     this.samples = samples;
     this.featureShape = featureShape;
     this.features = features;
@@ -68,6 +113,14 @@ export class FeatureCache implements BatchSource {
     const per = featureShape.reduce((a, b) => a * b, 1);
     const n = loader.samples.length;
     if (n * per >= 2 ** 31) throw new Error(`Error in FeatureCache.build: the cache must hold fewer than 2^31 floats, but ${n} samples × ${per} would not fit; cut later or use fewer samples.`);
+    const batchSize = options.batchSize ?? Math.max(1, Math.ceil(n / Math.max(1, loader.numBatches)));
+    const key = createHash('sha256')
+      .update(JSON.stringify({ prefix: prefix.name, layers: prefix.layers.length, featureShape, flips, key: options.key ?? null, paths: loader.samples.map((x) => [x.path, x.box ?? null, x.deg ?? 0]) }))
+      .digest('hex');
+    if (options.file) {
+      const stored = await readStored(options.file, key, n * per, flips);
+      if (stored) return new FeatureCache(loader.samples, featureShape, stored.features, stored.mirrored, batchSize, train, 0, true);
+    }
     const features = new Float32Array(n * per);
     const mirrored = flips ? new Float32Array(n * per) : null;
     const t0 = Date.now();
@@ -93,7 +146,8 @@ export class FeatureCache implements BatchSource {
       if (progress) progress.stop();
     }
     if (done !== n) throw new Error(`Error in FeatureCache.build: the loader must yield every sample once, but yielded ${done} of ${n}.`);
-    return new FeatureCache(loader.samples, featureShape, features, mirrored, options.batchSize ?? Math.min(n, loader.numBatches > 0 ? Math.ceil(n / loader.numBatches) : n), train, (Date.now() - t0) / 1000);
+    if (options.file) await writeStored(options.file, key, features, mirrored);
+    return new FeatureCache(loader.samples, featureShape, features, mirrored, batchSize, train, (Date.now() - t0) / 1000, false);
   }
 
   /** Batches per epoch. */
