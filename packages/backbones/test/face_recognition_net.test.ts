@@ -39,8 +39,8 @@ describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-a
     // Two synthetic 150×150 RGB "photos" (smooth gradients + noise), 0..255.
     const pixels = tf.tidy(() => {
       const [h, w] = [150, 150];
-      const y = tf.linspace(0, 1, h).reshape([1, h, 1, 1]);
-      const x = tf.linspace(0, 1, w).reshape([1, 1, w, 1]);
+      const y = tf.reshape(tf.linspace(0, 1, h), [1, h, 1, 1]);
+      const x = tf.reshape(tf.linspace(0, 1, w), [1, 1, w, 1]);
       const base = tf.add(tf.mul(y, tf.tensor([200, 120, 60], [1, 1, 1, 3])), tf.mul(x, tf.tensor([30, 90, 160], [1, 1, 1, 3])));
       const noise = tf.randomUniform([2, h, w, 3], 0, 40, 'float32', 7);
       return tf.clipByValue(tf.add(base, noise), 0, 255);
