@@ -5,7 +5,7 @@ import { createModel, faceRecognitionNet, FACEREC_STAGES, featureLayer, getPretr
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { maxAbsDiff, useCpu } from './helpers';
+import { maxAbsDiff, syntheticPhotos, useCpu } from './helpers';
 
 beforeAll(useCpu);
 
@@ -37,14 +37,7 @@ describe('facerec_resnet34 (dlib face-recognition ResNet from @vladmandic/face-a
     expect(ours.pretrainedCfg?.tag).toBe('faceapi');
     expect(ours.loadReport?.missing).toEqual([]);
     // Two synthetic 150×150 RGB "photos" (smooth gradients + noise), 0..255.
-    const pixels = tf.tidy(() => {
-      const [h, w] = [150, 150];
-      const y = tf.reshape(tf.linspace(0, 1, h), [1, h, 1, 1]);
-      const x = tf.reshape(tf.linspace(0, 1, w), [1, 1, w, 1]);
-      const base = tf.add(tf.mul(y, tf.tensor([200, 120, 60], [1, 1, 1, 3])), tf.mul(x, tf.tensor([30, 90, 160], [1, 1, 1, 3])));
-      const noise = tf.randomUniform([2, h, w, 3], 0, 40, 'float32', 7);
-      return tf.clipByValue(tf.add(base, noise), 0, 255);
-    });
+    const pixels = syntheticPhotos(2, 150, 150, 40, 7);
     const theirs = tf.tidy(() => reference.forwardInput(new api.NetInput(tf.unstack(pixels) as tf.Tensor3D[])));
     const input = tf.tidy(() => tf.div(tf.sub(tf.div(pixels, 255), tf.tensor1d(cfg.mean)), tf.tensor1d(cfg.std)));
     const mine = ours.predict(input) as tf.Tensor2D;

