@@ -20,11 +20,15 @@ export {
 } from './ops/grouped_conv.js';
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';
 export { SqueezeExcite, squeezeExcite, makeDivisible, type SqueezeExciteArgs, type SqueezeExciteWeights } from './layers/squeeze_excite.js';
-export { Bottleneck, applyBatchNorm, type BottleneckArgs, type BatchNormVariables } from './layers/bottleneck.js';
+export { Bottleneck, type BottleneckArgs } from './layers/bottleneck.js';
+export { BasicBlock, type BasicBlockArgs } from './layers/basic_block.js';
+export { ResNetBlock, applyBatchNorm, type ResNetBlockArgs, type BatchNormVariables } from './layers/resnet_block.js';
 export { AdaptiveAvgPool2D, adaptiveAvgPool2d, type AdaptiveAvgPool2DArgs } from './layers/adaptive_avg_pool.js';
 export { resnet, RESNET_STAGES, type ResNetConfig } from './models/resnet.js';
 export { vgg, VGG16_CFG, type VggConfig, type VggLayerSpec } from './models/vgg.js';
 export {
+  resnet18,
+  resnet34,
   resnet50,
   resnext50_32x4d,
   seresnext50_32x4d,
@@ -68,6 +72,7 @@ export {
   getPretrainedCfg,
   listPretrained,
   resolvePackageFile,
+  kerasResNetWeightName,
   IMAGENET_PREPROCESSING,
   type CreateModelOptions,
   type CreatedModel,

