@@ -208,3 +208,21 @@ describe('adaptiveAvgPool2d', () => {
     expect(Array.from(tf.slice(adaptiveAvgPool2d(small, [7, 7]), [0, 3, 0, 0], [1, 1, 7, 1]).dataSync())).toEqual([2, 2, 2, 2.5, 3, 3, 3]);
   });
 });
+
+describe('frozen residual blocks', () => {
+  it('a block with trainable false normalises with its moving statistics and leaves them unchanged in training', () => {
+    const block = new Bottleneck({ name: 'frozen', planes: 2, stride: 1, zeroInitLast: false });
+    const x = tf.randomNormal([2, 4, 4, 8], 3, 2, 'float32', 5);
+    block.apply(x); // build
+    const inference = block.apply(x, { training: false }) as tf.Tensor;
+    block.trainable = false;
+    const before = weight(block, 'bn1/moving_mean').read().dataSync().slice();
+    const frozen = block.apply(x, { training: true }) as tf.Tensor;
+    expect(maxDiff(frozen, inference)).toBe(0);
+    expect(Array.from(weight(block, 'bn1/moving_mean').read().dataSync())).toEqual(Array.from(before));
+    block.trainable = true;
+    const training = block.apply(x, { training: true }) as tf.Tensor;
+    expect(maxDiff(training, inference)).toBeGreaterThan(1e-3);
+    tf.dispose([x, inference, frozen, training]);
+  });
+});

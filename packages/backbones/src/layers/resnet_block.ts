@@ -229,7 +229,9 @@ export abstract class ResNetBlock extends layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor {
     return tidy(() => {
       const { se, downsample } = this.shared!;
-      const training = kwargs.training === true;
+      // A frozen block (trainable false, e.g. a fine-tuned backbone's lower stages) runs its batch norms in
+      // inference mode — moving statistics, none updated — as Keras does.
+      const training = kwargs.training === true && this.trainable;
       const bn: BlockBatchNorm = (t, p) => applyBatchNorm(t, p, training, this.bnMomentum, this.bnEpsilon);
       const x = singleInput(inputs) as Tensor4D;
       let y = this.residual(x, bn);
