@@ -11,17 +11,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getPretrainedCfg, resolvePackageFile } from '@ldl/backbones';
 import {
   type AgeSample,
   type CliValues,
   type ExampleSpec,
   generateSyntheticMegaAge,
   noteSkipped,
+  type Preset,
   type ReaderOptions,
   type ReadResult,
   readAlignedCsv,
   readMegaAge,
   runExampleCli,
+  transferPresets,
 } from '@ldl/train';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -48,6 +51,27 @@ async function readSplit(root: string, split: 'train' | 'test', values: CliValue
   return csv ? readAlignedCsv(String(csv), { ...reader, imageRoot: root }) : readMegaAge(root, split, reader);
 }
 
+/**
+ * `pnpm start`'s choice: the best preset that trains in under 20 minutes here (finetune-head, about 10 minutes on
+ * two cores), or small — on synthetic faces, or from random weights — when the data or the weights are absent.
+ */
+function startPreset(values: CliValues): Preset {
+  const presets = spec.presets;
+  const data = Boolean(values.data) || (!values.synthetic && existsSync(SHARED_DATA));
+  let weights = true;
+  try {
+    const cfg = getPretrainedCfg('facerec_resnet34');
+    resolvePackageFile(cfg.package, cfg.file);
+  } catch (e) {
+    weights = false;
+    console.log(`preset start: ${(e as Error).message.replace(/^Error in \w+: /, '')}`);
+  }
+  const chosen = data && weights ? 'finetune-head' : 'small';
+  console.log(`preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights)` : ''}`);
+  const base = presets[chosen]!;
+  return chosen === 'small' ? spec.adjust!(base, { ...values, preset: 'small' }) : base;
+}
+
 const spec: ExampleSpec = {
   name: 'megaage-asian',
   repoRoot,
@@ -69,43 +93,14 @@ const spec: ExampleSpec = {
       margin: 0.4,
       bestBy: 'ca3',
     },
-    finetune: {
-      description:
-        "transfer learning: dlib's face-recognition ResNet with face-api.js's weights (npm @vladmandic/face-api), 150 px bottom-aligned square crops; " +
-        'layers 1-3 frozen and run once per image and mirror (cached), layer4 + an age head on pooled layer3 + layer4 features fine-tuned ' +
-        '(backbone lr x0.03), Adam 1e-3 cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA; UTKFace added to the training data where present',
-      model: {
-        backbone: 'facerec_resnet34', pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], freeze: 'layer3', backboneLrScale: 0.03, cacheFeatures: true,
-      },
-      crop: 'square-bottom',
-      epochs: 8,
-      batchSize: 64,
-      learningRate: 1e-3,
-      schedule: 'cosine',
-      warmupEpochs: 0.5,
-      flipTTA: true,
-      bestBy: 'mae',
-      extraTrain: [SHARED_UTKFACE],
-    },
-    'finetune-head': {
-      description:
-        "the finetune preset's backbone entirely frozen: only the age head trains, on cached pooled layer3 + layer4 features of each image and its mirror; " +
-        '15 epochs, the fastest pretrained preset',
-      model: {
-        backbone: 'facerec_resnet34', pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], freeze: 'head_concat', cacheFeatures: true,
-      },
-      crop: 'square-bottom',
-      epochs: 15,
-      batchSize: 64,
-      learningRate: 1e-3,
-      schedule: 'cosine',
-      warmupEpochs: 0.5,
-      flipTTA: true,
-      bestBy: 'mae',
-      extraTrain: [SHARED_UTKFACE],
+    ...transferPresets([SHARED_UTKFACE]),
+    start: {
+      description: "what `pnpm start` runs: finetune-head where the All-Age-Faces data and @vladmandic/face-api's weights are present, else small",
+      model: {},
     },
   },
   adjust(preset, values) {
+    if (values.preset === 'start') return startPreset(values);
     // The synthetic set is small (720 training images): more epochs, still only a few minutes on 2 cores.
     const synthetic = Boolean(values.synthetic) || (!values.data && !existsSync(SHARED_DATA));
     return synthetic && preset.model.imageSize === 64 ? { ...preset, epochs: 8, stepSize: 6 } : preset;

@@ -127,4 +127,5 @@ export {
   type SavedModel,
   type Prediction,
 } from './experiment';
+export { transferPresets, type TransferPresetName } from './presets';
 export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
