@@ -30,8 +30,11 @@ import {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where `pnpm start` looks for real data: `../shared/datasets/aaf-megaage` from the repository root. */
 export const SHARED_DATA = path.resolve(repoRoot, '../shared/datasets/aaf-megaage');
-/** Extra training data of the pretrained presets where present: UTKFace as a MORPH-style CSV. */
-export const SHARED_UTKFACE = path.resolve(repoRoot, '../shared/datasets/utkface/utkface.csv');
+/**
+ * Extra training data of the pretrained presets where present: UTKFace (MORPH-style CSV), only the training part
+ * of the morph example's seeded 80/20 split, so that a model trained here can be evaluated on that example's test part.
+ */
+export const SHARED_UTKFACE = { path: path.resolve(repoRoot, '../shared/datasets/utkface/utkface.csv'), trainPartOf: { seed: 0, testFraction: 0.2 } };
 
 async function resolveData(values: CliValues): Promise<{ root: string; synthetic: boolean; note: string }> {
   if (values.data) return { root: path.resolve(String(values.data)), synthetic: false, note: `data: ${path.resolve(String(values.data))}` };

@@ -20,8 +20,14 @@ export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'trai
   model: ModelConfig;
   description: string;
   /** More training data (see `readDataset`), added to the example's own; paths that do not exist are skipped with a note. */
-  extraTrain?: string[];
+  extraTrain?: ExtraTrain[];
 };
+
+/**
+ * A dataset added to the training data: a `readDataset` spec, or one whose seeded train/test split is taken
+ * and only its training part used (so that its test part, another example's test set, stays unseen).
+ */
+export type ExtraTrain = string | { path: string; trainPartOf: { seed: number; testFraction: number } };
 
 /** Data of one run, as loaded by an example. */
 export interface ExampleData {
@@ -160,7 +166,8 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
   if (command === 'train') {
     const data = await spec.loadData(values, reader);
-    const extras = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...((values['extra-train'] as string[] | undefined) ?? [])];
+    const fromFlags = (values['extra-train'] as string[] | undefined) ?? [];
+    const extras: ExtraTrain[] = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...fromFlags];
     const valFraction = pick(num(values, 'val-fraction'), preset.valFraction) ?? 0.1;
     const splitSeed = preset.splitSeed ?? 0;
     // Validation comes from the example's own training data, not from the extra sets: the best epoch is the best on this task.
@@ -172,15 +179,22 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
       data.notes.push(`validation: ${(valFraction * 100).toFixed(0)} % of the example's training list (seed ${splitSeed}), before extra data is added; the test set is used only for the final report`);
     }
     for (const extra of extras) {
-      const fromFlag = ((values['extra-train'] as string[] | undefined) ?? []).includes(extra);
-      if (!fromFlag && !existsSync(extra.replace(/:[A-Za-z0-9_-]+$/, ''))) {
-        data.notes.push(`extra training data ${extra} (preset) not found: skipped`);
+      const spec = typeof extra === 'string' ? extra : extra.path;
+      const fromFlag = typeof extra === 'string' && fromFlags.includes(extra);
+      if (!fromFlag && !existsSync(spec.replace(/:[A-Za-z0-9_-]+$/, ''))) {
+        data.notes.push(`extra training data ${spec} (preset) not found: skipped`);
         continue;
       }
       // A preset's extra data is read with --skip-bad (UTKFace has ages above 100): the skipped rows are counted in the notes.
-      const r = await readDataset(extra, fromFlag ? reader : { ...reader, skipBad: true });
-      data.train = [...data.train, ...r.samples];
-      data.notes.push(`extra training data: ${r.path} (${r.format}), ${r.samples.length} samples`, ...noteSkipped(path.basename(r.path), r.skipped));
+      const r = await readDataset(spec, fromFlag ? reader : { ...reader, skipBad: true });
+      const part = typeof extra === 'string' ? null : extra.trainPartOf;
+      const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
+      data.train = [...data.train, ...samples];
+      data.notes.push(
+        `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
+          (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
+        ...noteSkipped(path.basename(r.path), r.skipped),
+      );
     }
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
     const runDir = path.resolve((values['run-dir'] as string | undefined) ?? path.join(spec.repoRoot, 'runs', `${spec.name}-${presetName}-${stamp}`));

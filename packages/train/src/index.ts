@@ -128,4 +128,4 @@ export {
   type Prediction,
 } from './experiment';
 export { transferPresets, type TransferPresetName } from './presets';
-export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
+export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type ExtraTrain, type CliValues } from './cli';

