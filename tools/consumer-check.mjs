@@ -61,7 +61,10 @@ const pred = Array.from(expectedAge(logits).dataSync());
 for (const [name, mod] of Object.entries({ backbones, facePrep, kernels, train })) {
   if (Object.keys(mod).length === 0) throw new Error('ESM: @ldl/' + name + ' exports nothing');
 }
-console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 60, 99]).toFixed(3));
+// Pretrained weights from an installed npm package (@vladmandic/face-api comes with @ldl/train), resolved from the tarball.
+const net = await backbones.createModel('facerec_resnet34', { pretrained: true, includeTop: false });
+if (net.loadReport.missing.length !== 0 || net.outputs[0].shape[1] !== 256) throw new Error('ESM: facerec_resnet34 weights did not load');
+console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 60, 99]).toFixed(3), '; createModel facerec_resnet34.faceapi:', net.loadReport.loaded.length, 'weights');
 `;
   const cjs = `
 const tf = require('@tensorflow/tfjs-core');
@@ -70,10 +73,12 @@ const { ldlLoss } = require('@ldl/core');
 for (const name of ['@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
   if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
 }
-tf.setBackend('cpu').then(() => {
+tf.setBackend('cpu').then(async () => {
   const loss = ldlLoss(tf.randomNormal([4, 101], 0, 1, 'float32', 7), [3, 25.5, 60, 99]).dataSync()[0];
   if (!Number.isFinite(loss) || loss <= 0) throw new Error('CJS: bad loss ' + loss);
-  console.log('CJS ok: ldlLoss =', loss.toFixed(6));
+  const net = await require('@ldl/backbones').createModel('facerec_resnet34', { pretrained: true });
+  if (net.loadReport.missing.length !== 0) throw new Error('CJS: facerec_resnet34 weights did not load');
+  console.log('CJS ok: ldlLoss =', loss.toFixed(6), '; createModel facerec_resnet34.faceapi loaded');
 });
 `;
   writeFileSync(join(app, 'check.mjs'), esm);
