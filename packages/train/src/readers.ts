@@ -5,9 +5,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Box } from '@ldl/face-prep';
-import sharp from 'sharp';
+import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { parseCsv } from './csv';
+import { pairParallelLists } from './lists';
+import { boxProblem } from './rowchecks';
 import { Rng } from './prng';
 
 /** A face box `[x1, y1, x2, y2]` in pixels (the type of @ldl/face-prep). */
@@ -65,9 +66,14 @@ export interface ReaderOptions {
   /** Largest valid age. @default 100 */
   maxAge?: number;
   /**
-   * Image check per row: `'exists'` (stat), `'header'` (sharp reads the header: catches non-images and
-   * garbage files), `'decode'` (full decode: also catches truncated files; slow), `'none'`.
-   * @default 'header'
+   * Image check per row, done when the rows are read so that no run stops late: `'decode'` decodes
+   * every image with `decodeImage` of @ldl/face-prep, the one decoder the loader, eval, predict and
+   * face-prep use (so a file that passes is usable everywhere); `'header'` reads only the header
+   * (fast, but a truncated file passes and stops the run when the loader reaches it); `'exists'`
+   * (stat); `'none'`. Except with `'none'`, a sample's face box is also checked against the image size
+   * (after its rotation by `deg`): a box partly outside is clamped as the loader does, one that lies
+   * entirely outside (or is empty after clamping) is a bad row.
+   * @default 'decode'
    */
   verifyImages?: VerifyImages;
 }
@@ -105,10 +111,10 @@ class RowCollector {
   async finish(verify: VerifyImages, emptyFile: string): Promise<ReadResult> {
     const checked = await verifyAll(this.samples, verify);
     const samples: AgeSample[] = [];
-    checked.forEach((problem, i) => {
+    checked.forEach((check, i) => {
       const s = this.samples[i];
-      if (problem === null) samples.push(s);
-      else this.bad(s.source.file, s.source.line, problem);
+      if (check.problem === null) samples.push(s);
+      else this.bad(s.source.file, s.source.line, check.problem);
     });
     if (samples.length === 0) {
       throw new Error(
@@ -120,35 +126,40 @@ class RowCollector {
   }
 }
 
-async function verifyOne(file: string, verify: VerifyImages): Promise<string | null> {
-  if (verify === 'none') return null;
+/** What the up-front image check found: a reason the row is bad, or the image's size (when read). */
+type ImageCheck = { problem: string } | { problem: null; size: { width: number; height: number } | null };
+
+async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<ImageCheck> {
+  const file = sample.path;
+  if (verify === 'none') return { problem: null, size: null };
   try {
     const stat = await fsp.stat(file);
-    if (!stat.isFile()) return `image ${file} is not a file`;
+    if (!stat.isFile()) return { problem: `image ${file} is not a file` };
   } catch {
-    return `image ${file} does not exist`;
+    return { problem: `image ${file} does not exist` };
   }
-  if (verify === 'exists') return null;
+  if (verify === 'exists' && !sample.box) return { problem: null, size: null };
+  let size: { width: number; height: number };
   try {
-    if (verify === 'header') {
-      const meta = await sharp(file).metadata();
-      if (!meta.width || !meta.height) return `image ${file} has no size in its header`;
-    } else {
-      await sharp(file, { failOn: 'truncated' }).raw().toBuffer();
-    }
-    return null;
+    size = verify === 'decode' ? await decodeImage(file) : await readImageSize(file);
   } catch (e) {
-    return `image ${file} cannot be decoded (${(e as Error).message.split('\n')[0]})`;
+    const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+    return { problem: `image ${file} cannot be decoded (${cause.split('\n')[0]})` };
   }
+  if (sample.box) {
+    const problem = boxProblem(sample.box, sample.deg ?? 0, size);
+    if (problem) return { problem };
+  }
+  return { problem: null, size: { width: size.width, height: size.height } };
 }
 
-async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<(string | null)[]> {
-  const out: (string | null)[] = new Array(samples.length).fill(null);
+async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<ImageCheck[]> {
+  const out: ImageCheck[] = new Array(samples.length);
   let next = 0;
   const worker = async () => {
     while (next < samples.length) {
       const i = next++;
-      out[i] = await verifyOne(samples[i].path, verify);
+      out[i] = await verifyOne(samples[i], verify);
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, samples.length) }, worker));
@@ -186,12 +197,6 @@ export function parseRace(text: string, classes: readonly string[]): number | st
   return `race must be one of ${classes.join('/')}, but got ${JSON.stringify(text)}`;
 }
 
-function readLines(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  return lines;
-}
-
 async function readText(fn: string, file: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8');
@@ -202,37 +207,26 @@ async function readText(fn: string, file: string): Promise<string> {
 
 /**
  * Reads a MegaAge-Asian style split: `root/list/{split}_name.txt` and `root/list/{split}_age.txt`
- * (one entry a line, same order) with images in `root/{split}/NAME`.
- * Lines beyond the shorter list are bad rows (named by file and line).
+ * (one entry a line, same order) with images in `root/{split}/NAME`. Lists of different lengths are an
+ * error even with `skipBad` (the pairing by line would shift labels; see `pairParallelLists`); a line
+ * blank or a comment (`#`) in one list only is a bad row, in both lists it is ignored.
  */
 export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readMegaAge';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
   const nameFile = path.resolve(root, 'list', `${split}_name.txt`);
   const ageFile = path.resolve(root, 'list', `${split}_age.txt`);
-  const names = readLines(await readText(fn, nameFile));
-  const ages = readLines(await readText(fn, ageFile));
-  if (names.length === 0) {
+  const lines = pairParallelLists(fn, nameFile, await readText(fn, nameFile), ageFile, await readText(fn, ageFile));
+  if (lines.length === 0) {
     throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
   }
   const rows = new RowCollector(fn, skipBad);
-  const n = Math.max(names.length, ages.length);
-  for (let i = 0; i < n; i++) {
-    const line = i + 1;
-    if (i >= ages.length) {
-      rows.bad(ageFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
-      continue;
-    }
-    if (i >= names.length) {
-      rows.bad(nameFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
-      continue;
-    }
-    const name = names[i].trim();
+  for (const { line, a: name, b: ageText } of lines) {
     if (name === '') {
-      rows.bad(nameFile, line, 'image name must not be empty');
+      rows.bad(nameFile, line, `image name must not be blank (or a comment) where ${ageFile} line ${line} has ${JSON.stringify(ageText)}`);
       continue;
     }
-    const age = parseAge(ages[i], minAge, maxAge);
+    const age = parseAge(ageText, minAge, maxAge);
     if (typeof age === 'string') {
       rows.bad(ageFile, line, age);
       continue;
@@ -311,7 +305,7 @@ async function readLabelledCsv(
   options: CsvReaderOptions,
   extras?: (values: Record<string, string>) => CsvRowExtras | string,
 ): Promise<ReadResult> {
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header', raceClasses = UTKFACE_RACES } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
   const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
   const file = path.resolve(csvFile);
   const root = path.resolve(options.imageRoot ?? path.dirname(file));
@@ -409,7 +403,7 @@ export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}):
  */
 export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readUtkFaceDir';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
   const root = path.resolve(dir);
   let names: string[];
   try {

@@ -84,16 +84,36 @@ describe('readMegaAge', () => {
     );
   });
 
-  it('reports mismatched list lengths at the first unpaired line', async () => {
+  // Shared case c18-blank-line: one blank line in one of two parallel lists shifts every later label.
+  it.each([false, true])('stops on lists of different lengths with skipBad %s, naming both files and their line counts', async (skipBad) => {
     const root = tempDir();
-    await writeMegaAge(root, 'train', ['a.jpg', 'b.jpg', 'c.jpg'], ['3', '4']);
-    const ageFile = path.join(root, 'list', 'train_age.txt');
-    await expect(readMegaAge(root, 'train')).rejects.toThrow(
-      `${ageFile} line 3: the lists must have the same length, but ${path.join(root, 'list', 'train_name.txt')} has 3 lines and ${ageFile} has 2`,
-    );
+    const names = ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg', 'e.jpg'];
+    await writeMegaAge(root, 'train', names, ['3', '4', '', '5', '6', '7']);
+    const [nameFile, ageFile] = ['name', 'age'].map((k) => path.join(root, 'list', `train_${k}.txt`));
+    const err = (await readMegaAge(root, 'train', { skipBad }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`Error in readMegaAge: ${nameFile} and ${ageFile} must have the same number of lines`);
+    expect(err.message).toContain(`but ${nameFile} has 5 lines and ${ageFile} has 6`);
+    expect(err.message).toContain(`The first line that is blank (or a comment) in one list only is ${ageFile} line 3.`);
+    // the other way round: a list one line short
+    await writeMegaAge(root, 'train', names, ['3', '4', '5', '6']);
+    await expect(readMegaAge(root, 'train', { skipBad })).rejects.toThrow(`but ${nameFile} has 5 lines and ${ageFile} has 4`);
+  });
+
+  it('treats blank and comment lines alike in both lists: ignored where both have one, a bad row where one has', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['# names', 'a.jpg', '', 'b.jpg', 'c.jpg', '#x.jpg'], ['# ages', '3', '', '', '5', '9'], { images: ['a.jpg', 'b.jpg', 'c.jpg'] });
+    const [nameFile, ageFile] = ['name', 'age'].map((k) => path.join(root, 'list', `train_${k}.txt`));
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(`${ageFile} line 4: age must be a number in [0, 100], but got ""`);
     const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
-    expect(samples).toHaveLength(2);
-    expect(skipped[0]).toMatchObject({ file: ageFile, line: 3 });
+    expect(samples.map((s) => [path.basename(s.path), s.age, s.source.line])).toEqual([
+      ['a.jpg', 3, 2],
+      ['c.jpg', 5, 5],
+    ]);
+    expect(skipped.map((b) => [b.file, b.line])).toEqual([
+      [ageFile, 4],
+      [nameFile, 6],
+    ]);
+    expect(skipped[1].reason).toBe(`image name must not be blank (or a comment) where ${ageFile} line 6 has "9"`);
   });
 
   it('says which list file is missing', async () => {
