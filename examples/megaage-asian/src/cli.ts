@@ -43,7 +43,11 @@ async function resolveData(values: CliValues): Promise<{ root: string; synthetic
 
 async function readSplit(root: string, split: 'train' | 'test', values: CliValues, reader: ReaderOptions): Promise<ReadResult> {
   const csv = values[`${split}-csv`];
-  return csv ? readAlignedCsv(String(csv), { ...reader, imageRoot: root }) : readMegaAge(root, split, reader);
+  if (!csv) return readMegaAge(root, split, reader);
+  // A faces.csv straight from `ldl-face-prep align` has no ages: they come from the split's own lists,
+  // joined by photo name (the images themselves are checked through the CSV's rows).
+  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none' })).samples;
+  return readAlignedCsv(String(csv), { ...reader, imageRoot: root, labels });
 }
 
 const spec: ExampleSpec = {
@@ -76,7 +80,7 @@ const spec: ExampleSpec = {
   flags: {
     data: { type: 'string', description: 'data root in the MegaAge-Asian layout (list/, train/, test/)' },
     synthetic: { type: 'boolean', description: 'use the generated synthetic data set even if real data exists' },
-    'train-csv': { type: 'string', description: "aligned CSV for train (photo,age,deg,box1..box4; photo relative to --data)" },
+    'train-csv': { type: 'string', description: "aligned CSV for train: photo,age,deg,box1..box4, or the faces.csv of ldl-face-prep align (ages joined from list/train_*.txt); photos relative to --data" },
     'test-csv': { type: 'string', description: 'aligned CSV for test' },
     split: { type: 'string', description: 'eval: train or test (default test)' },
   },

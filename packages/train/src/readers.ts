@@ -3,7 +3,7 @@
  * names, and the paper's aligned CSV. Every reader validates each row and either stops at the first
  * bad one with an error naming the file and line, or (with `skipBad`) skips it and reports it.
  */
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { parseCsv } from './csv';
@@ -256,6 +256,34 @@ export interface CsvReaderOptions extends ReaderOptions {
   imageRoot?: string;
   /** Race classes, in label-index order (MORPH: `['B','W','A','H','O']`). @default UTKFACE_RACES */
   raceClasses?: readonly string[];
+  /**
+   * Labels for a CSV without an age column, such as the `faces.csv` that `ldl-face-prep align` writes
+   * (`photo,deg,box…,status`): the data set's own labelled samples (e.g. `readMegaAge(root, split)`),
+   * or a function that reads them (called only when the CSV has no age column). A row takes the age,
+   * gender and race of the sample whose path is the row's photo resolved against `imageRoot`, or else of
+   * the only sample with the same file name (whose image is used when the resolved photo does not
+   * exist: align ran on the split's folder); a row without one is a bad row.
+   */
+  labels?: readonly AgeSample[] | (() => Promise<readonly AgeSample[]>);
+}
+
+/** Looks labelled samples up by absolute path, then by a file name that only one of them has. */
+function labelLookup(labels: readonly AgeSample[]): (file: string) => AgeSample | undefined {
+  const byPath = new Map(labels.map((s) => [path.resolve(s.path), s]));
+  const byName = new Map<string, AgeSample | null>();
+  for (const s of labels) {
+    const name = path.basename(s.path);
+    byName.set(name, byName.has(name) ? null : s);
+  }
+  return (file) => byPath.get(file) ?? byName.get(path.basename(file)) ?? undefined;
+}
+
+/** The CSV a user has, in words, for error messages. */
+function describeCsvFormat(file: string, header: readonly string[]): string {
+  if (['deg', 'box1', 'status'].every((c) => header.includes(c))) {
+    return `${file} is the faces.csv of ldl-face-prep align (${header.join(',')}), which has no age column`;
+  }
+  return `${file} has no age column (columns ${header.join(',')})`;
 }
 
 /** Labels encoded in a MORPH Album2 file name such as `306916_01M45.JPG`. */
@@ -319,6 +347,15 @@ async function readLabelledCsv(
   const hasAge = header.includes(cols.age);
   const hasGender = header.includes(cols.gender);
   const hasRace = header.includes(cols.race);
+  const hasStatus = header.includes('status');
+  const labels = hasAge || !options.labels ? null : labelLookup(typeof options.labels === 'function' ? await options.labels() : options.labels);
+  if (!hasAge && !labels && hasStatus) {
+    throw new Error(
+      `Error in ${fn}: ${describeCsvFormat(file, header)}; ages must come from the data set's own labels joined by photo name ` +
+        `(the examples do this: the MegaAge lists list/{split}_name.txt + {split}_age.txt; in code, pass { labels } to ${fn}) ` +
+        `or from an age column added to the CSV.`,
+    );
+  }
   const rows = new RowCollector(fn, skipBad);
   for (const rec of records) {
     const v = rec.values;
@@ -331,17 +368,31 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${cols.photo} must not be empty`);
       continue;
     }
-    const album2 = hasAge && hasGender ? null : parseAlbum2Name(photo);
-    if (!hasAge && !album2) {
-      rows.bad(file, rec.line, `without an ${JSON.stringify(cols.age)} column the photo name must be a MORPH Album2 name like 306916_01M45.JPG, but got ${JSON.stringify(photo)}`);
+    if (hasStatus && v.status !== 'ok') {
+      rows.bad(file, rec.line, `status must be ok (a face aligned by ldl-face-prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
     }
-    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : parseAge(String(album2?.age), minAge, maxAge);
+    const photoPath = path.resolve(root, photo);
+    const label = labels ? labels(photoPath) : undefined;
+    if (labels && !label) {
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one named ${path.basename(photo)})`);
+      continue;
+    }
+    const album2 = hasAge && hasGender ? null : label ? null : parseAlbum2Name(photo);
+    if (!hasAge && !label && !album2) {
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}: without it the photo name must be a MORPH Album2 name like 306916_01M45.JPG (age and gender in the name), but got ${JSON.stringify(photo)}`);
+      continue;
+    }
+    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : label ? label.age : parseAge(String(album2?.age), minAge, maxAge);
     if (typeof age === 'string') {
       rows.bad(file, rec.line, age);
       continue;
     }
-    const sample: AgeSample = { path: path.resolve(root, photo), age, source: { file, line: rec.line } };
+    // A photo joined by its file name (align ran on the split's own folder) is the labelled image.
+    const imagePath = label && label.path !== photoPath && !existsSync(photoPath) ? label.path : photoPath;
+    const sample: AgeSample = { path: imagePath, age, source: { file, line: rec.line } };
+    if (label && !hasGender && label.gender !== undefined) sample.gender = label.gender;
+    if (label && !hasRace && label.ethnicity !== undefined) sample.ethnicity = label.ethnicity;
     if (hasGender || album2) {
       const gender = hasGender ? parseGender(v[cols.gender]) : (album2?.gender ?? 0);
       if (typeof gender === 'string') {
@@ -380,8 +431,11 @@ export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): P
 }
 
 /**
- * Reads the paper's aligned CSV as written by `ldl-face-prep align`: `photo,age,deg,box1,box2,box3,box4`
- * with optional `gender,race`. `deg` is the rotation and `box1..4` the face box in the rotated frame.
+ * Reads the paper's aligned CSV (`photo,age,deg,box1,box2,box3,box4` with optional `gender,race`) or
+ * the `faces.csv` that `ldl-face-prep align` writes (`photo,deg,box1..box4,eyes…,status`, no ages: give
+ * `labels`, the data set's own labels, joined by photo name; rows whose status is not `ok` are bad
+ * rows). `deg` is the rotation and `box1..4` the face box in the rotated frame; both are checked
+ * against the image when the rows are read (see {@link ReaderOptions.verifyImages}).
  */
 export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
   return readLabelledCsv('readAlignedCsv', csvFile, options, (v) => {

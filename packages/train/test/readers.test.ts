@@ -12,6 +12,7 @@ import {
   readUtkFaceDir,
   splitSamples,
 } from '../src/readers';
+import { loadImage } from '../src/pipeline';
 import { jpeg, tempDir, writeMegaAge } from './helpers';
 
 describe('readMegaAge', () => {
@@ -152,7 +153,7 @@ describe('readMorphCsv', () => {
 
   it('takes age and gender from Album2 names when there is no age column', async () => {
     const file = await setup('photo,race\nimg/306916_01M45.JPG,Black\nimg/1.jpg,White\n');
-    await expect(readMorphCsv(file)).rejects.toThrow(/labels.csv line 3: without an "age" column the photo name must be a MORPH Album2 name/);
+    await expect(readMorphCsv(file)).rejects.toThrow(/labels.csv line 3: .*labels.csv has no age column \(columns photo,race\): without it the photo name must be a MORPH Album2 name/);
     const { samples, skipped } = await readMorphCsv(file, { skipBad: true });
     expect(samples[0]).toMatchObject({ age: 45, gender: 0, ethnicity: 1 });
     expect(skipped).toHaveLength(1);
@@ -184,6 +185,54 @@ describe('readAlignedCsv', () => {
     const { samples, skipped } = await readAlignedCsv(path.join(root, 'aligned.csv'), { skipBad: true });
     expect(samples[0]).toMatchObject({ age: 20, deg: -3.5, box: [1, 2, 7, 8] });
     expect(skipped.map((s) => s.line)).toEqual([3, 4]);
+  });
+
+  // Shared case c08-box-outside-image: a box the loader cannot crop is found when the rows are read.
+  it('checks every box against the (rotated) image when reading: partly outside is clamped, entirely outside is a bad row', async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'a.jpg'), await jpeg(96, 96));
+    const csv = path.join(root, 'aligned.csv');
+    const rows = ['a.jpg,20,0,20,20,76,76', 'a.jpg,17,5,-10,-15,60,70', 'a.jpg,30,0,20,20,76,76', 'a.jpg,63,0,200,200,260,260', 'a.jpg,40,30,-50,0,-2,40', 'a.jpg,40,30,100,10,120,40'];
+    writeFileSync(csv, `photo,age,deg,box1,box2,box3,box4\n${rows.join('\n')}\n`);
+    await expect(readAlignedCsv(csv)).rejects.toThrow(
+      `Error in readAlignedCsv: ${csv} line 5: box [200, 200, 260, 260] must overlap the 96x96 image, but it lies entirely outside it`,
+    );
+    const { samples, skipped } = await readAlignedCsv(csv, { skipBad: true });
+    expect(samples.map((s) => s.source.line)).toEqual([2, 3, 4, 7]); // x 100..120 lies inside the 132 px wide frame of a 30° turn
+    expect(skipped.map((b) => [b.line, b.reason.split(' must')[0]])).toEqual([
+      [5, 'box [200, 200, 260, 260]'],
+      [6, 'box [-50, 0, -2, 40]'],
+    ]);
+    expect(skipped[1].reason).toContain('must overlap the 132x132 image (96x96 rotated by 30°)');
+    // the loader can crop every row that was kept
+    for (const s of samples) await expect(loadImage(s, { size: 16, margin: 0.4 })).resolves.toMatchObject({ width: 16 });
+    // header-only checking still checks the boxes
+    await expect(readAlignedCsv(csv, { verifyImages: 'header' })).rejects.toThrow('line 5: box');
+  });
+
+  // Shared case c17-align-csv-no-age: the faces.csv of ldl-face-prep align feeds training.
+  it("reads ldl-face-prep align's faces.csv with ages joined from the data set's labels, and says what is missing without them", async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['p1.jpg', 'p2.jpg', 'p3.jpg'], ['21', '35', '60']);
+    const faces = path.join(root, 'faces.csv');
+    writeFileSync(
+      faces,
+      'photo,deg,box1,box2,box3,box4,left_eye_x,left_eye_y,right_eye_x,right_eye_y,status\n' +
+        'train/p1.jpg,1.5,1,1,7,7,2,3,5,3,ok\np2.jpg,0,0,0,8,8,2,3,5,3,ok\ntrain/p3.jpg,,,,,,,,,,no_face\ntrain/p9.jpg,0,0,0,8,8,2,3,5,3,ok\n',
+    );
+    const err = (await readAlignedCsv(faces).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`Error in readAlignedCsv: ${faces} is the faces.csv of ldl-face-prep align (photo,deg,box1,`);
+    expect(err.message).toContain("ages must come from the data set's own labels joined by photo name");
+    expect(err.message).not.toContain('Album2');
+    const labels = async () => (await readMegaAge(root, 'train')).samples;
+    await expect(readAlignedCsv(faces, { labels })).rejects.toThrow(`${faces} line 4: status must be ok`);
+    const { samples, skipped } = await readAlignedCsv(faces, { labels, skipBad: true });
+    expect(samples.map((s) => [path.relative(root, s.path), s.age, s.deg, s.box])).toEqual([
+      ['train/p1.jpg', 21, 1.5, [1, 1, 7, 7]],
+      ['train/p2.jpg', 35, 0, [0, 0, 8, 8]], // p2.jpg: joined by its file name, which only one labelled image has
+    ]);
+    expect(skipped.map((b) => b.line)).toEqual([4, 5]);
+    expect(skipped[1].reason).toContain(`the data set's labels have no image ${path.join(root, 'train/p9.jpg')}`);
   });
 });
 
