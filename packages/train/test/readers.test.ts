@@ -77,6 +77,25 @@ describe('readMegaAge', () => {
     await expect(readMegaAge(root, 'train', { verifyImages: 'decode' })).rejects.toThrow(/line 2: image .*cut.jpg cannot be decoded/);
   });
 
+  // Shared case c09-jpeg-warning: one decoding rule for the up-front check and the loader.
+  it('decodes with the loader\'s rule: a JPEG that only warns is usable everywhere, a truncated one is reported up front with its own name', async () => {
+    const root = tempDir();
+    await writeMegaAge(root, 'train', ['a.jpg', 'extraneous_bytes.jpg', 'truncated.jpg', 'b.jpg'], ['3', '4', '5', '6'], { images: ['a.jpg', 'b.jpg'] });
+    const full = await jpeg(96, 96, [200, 100, 50]);
+    const sos = full.indexOf(Buffer.from([0xff, 0xda]));
+    writeFileSync(path.join(root, 'train', 'extraneous_bytes.jpg'), Buffer.concat([full.subarray(0, sos), Buffer.from([1, 2, 3]), full.subarray(sos)]));
+    writeFileSync(path.join(root, 'train', 'truncated.jpg'), full.subarray(0, Math.floor(full.length * 0.6)));
+    const nameFile = path.join(root, 'list', 'train_name.txt');
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(
+      new RegExp(`${nameFile} line 3: image ${path.join(root, 'train', 'truncated.jpg')} cannot be decoded \\(.*premature end`),
+    );
+    const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
+    expect(samples.map((s) => path.basename(s.path))).toEqual(['a.jpg', 'extraneous_bytes.jpg', 'b.jpg']);
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0].reason).toMatch(/^image \S*\/truncated.jpg cannot be decoded/);
+    for (const s of samples) await expect(loadImage(s, { size: 8 })).resolves.toMatchObject({ width: 8 });
+  });
+
   it('rejects an empty list even when skipping', async () => {
     const root = tempDir();
     await writeMegaAge(root, 'train', [], []);
