@@ -3,11 +3,13 @@
  * `predict --checkpoint DIR IMAGE`, with the paper's settings or a named preset, and flags for
  * every setting. An example supplies only its data loading and defaults ({@link ExampleSpec}).
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
-import { type AgeSample, describeSkipped, type ReaderOptions } from './readers';
+import { recordFailure, teeWarnings } from './failure';
+import { type AgeSample, describeSkipped, type ReaderOptions, type VerifyImages } from './readers';
 import type { LossName } from './trainer';
 
 /** Values of the parsed command line (flag name → string/boolean). */
@@ -71,7 +73,7 @@ const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: st
   'val-fraction': { type: 'string', description: 'fraction of train held out for validation (0: validate on test)' },
   'flip-tta': { type: 'boolean', description: 'average with the mirrored image when evaluating' },
   'skip-bad': { type: 'boolean', description: 'skip bad rows (reported with a count) instead of stopping' },
-  'verify-images': { type: 'string', description: 'none | exists | header (default) | decode' },
+  'verify-images': { type: 'string', description: 'decode (default: every image decoded up front by the one decoder training uses) | header | exists | none' },
   'save-samples': { type: 'boolean', description: 'write samples.png, a grid of augmented inputs' },
   checkpoint: { type: 'string', description: 'eval/predict: run dir, best/ dir or checkpoint dir' },
   top: { type: 'string', description: 'predict: how many ages of the distribution to print' },
@@ -103,6 +105,13 @@ function wasmThreads(values: CliValues): number | undefined {
   return n;
 }
 
+function verifyImages(values: CliValues): VerifyImages {
+  const v = values['verify-images'] ?? 'decode';
+  const allowed: VerifyImages[] = ['decode', 'header', 'exists', 'none'];
+  if (!allowed.includes(v as VerifyImages)) throw new Error(`Error in --verify-images: --verify-images must be one of ${allowed.join(', ')}, but got ${JSON.stringify(v)}.`);
+  return v as VerifyImages;
+}
+
 function usage(spec: ExampleSpec, flags: Record<string, { description: string }>): string {
   return [
     `usage: tsx src/cli.ts <train|eval|predict> [flags]`,
@@ -131,7 +140,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   }
   const reader: ReaderOptions = {
     skipBad: Boolean(values['skip-bad']),
-    verifyImages: (values['verify-images'] as ReaderOptions['verifyImages']) ?? 'header',
+    verifyImages: verifyImages(values),
   };
   const presetName = (values.preset as string | undefined) ?? 'paper';
   const base = spec.presets[presetName];
@@ -139,74 +148,93 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   const preset = spec.adjust ? spec.adjust(base, values) : base;
   const threads = wasmThreads(values);
   if (command === 'train') {
-    const data = await spec.loadData(values, reader);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
     const runDir = path.resolve((values['run-dir'] as string | undefined) ?? path.join(spec.repoRoot, 'runs', `${spec.name}-${presetName}-${stamp}`));
-    const model: ModelConfig = {
-      ...preset.model,
-      ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
-      ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
-      ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
-      ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
-    };
-    const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
-    await runExperiment({
-      ...preset,
-      title: `${data.title} — preset ${presetName}`,
-      runDir,
-      train: data.train,
-      test: data.test,
-      model,
-      pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
-      epochs: pick(num(values, 'epochs'), preset.epochs),
-      batchSize: pick(num(values, 'batch-size'), preset.batchSize),
-      accumulationSteps: pick(num(values, 'accumulation-steps'), preset.accumulationSteps),
-      learningRate: pick(num(values, 'lr'), preset.learningRate),
-      stepSize: pick(num(values, 'step-size'), preset.stepSize),
-      gamma: pick(num(values, 'gamma'), preset.gamma),
-      sigma: pick(num(values, 'sigma'), preset.sigma),
-      lambda: pick(num(values, 'lambda'), preset.lambda),
-      loss: pick(values.loss as LossName | undefined, preset.loss),
-      margin: pick(num(values, 'margin'), preset.margin),
-      augment: values['no-augment'] ? false : pick(preset.augment, {}),
-      seed: pick(num(values, 'seed'), preset.seed),
-      valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
-      backend: values.backend as string | undefined,
-      wasmThreads: threads,
-      fastKernels: !values['no-fast-kernels'],
-      saveSamples: Boolean(values['save-samples']),
-      resume: Boolean(values.resume),
-      flipTTA: Boolean(values['flip-tta']) || preset.flipTTA,
-      notes: data.notes,
-    });
+    // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
+    // and a failed run leaves report.json with status 'failed' and the reason.
+    await mkdir(runDir, { recursive: true });
+    const restoreWarn = teeWarnings(runDir);
+    try {
+      await train(spec, values, runDir, reader, presetName, preset, threads);
+    } catch (e) {
+      await recordFailure(runDir, e);
+      throw e;
+    } finally {
+      restoreWarn();
+    }
     return 0;
   }
   if (command === 'eval' || command === 'predict') {
-    const checkpoint = values.checkpoint as string | undefined;
-    if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
-    const log = (l: string) => console.log(l);
-    await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log, { wasmThreads: threads });
-    const saved = await loadSavedModel(path.resolve(checkpoint));
-    log(`model: ${saved.dir}`);
-    if (command === 'eval') {
-      const { samples, notes } = await spec.loadEvalData(values, reader);
-      notes.forEach((n) => log(n));
-      const runDir = path.dirname(saved.dir);
-      const r = await evaluateSaved(saved, samples, { runDir, flipTTA: Boolean(values['flip-tta']) });
-      const m = r.metrics;
-      log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
-      if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
-      return 0;
-    }
-    const image = rest[0];
-    if (!image) throw new Error('Error in predict: IMAGE is required: predict --checkpoint DIR IMAGE.');
-    const p = await predictImage(saved, image, num(values, 'top') ?? 5);
-    console.log(`${image}: age ${p.age.toFixed(1)}`);
-    console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
-    if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
-    return 0;
+    return evalOrPredict(command, values, rest, spec, reader, threads);
   }
   throw new Error(`Error in command: command must be train, eval or predict, but got ${JSON.stringify(command)}.`);
+}
+
+async function train(spec: ExampleSpec, values: CliValues, runDir: string, reader: ReaderOptions, presetName: string, preset: Preset, threads: number | undefined): Promise<void> {
+  const data = await spec.loadData(values, reader);
+  const model: ModelConfig = {
+    ...preset.model,
+    ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
+    ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
+    ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
+    ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
+  };
+  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
+  await runExperiment({
+    ...preset,
+    title: `${data.title} — preset ${presetName}`,
+    runDir,
+    train: data.train,
+    test: data.test,
+    model,
+    pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
+    epochs: pick(num(values, 'epochs'), preset.epochs),
+    batchSize: pick(num(values, 'batch-size'), preset.batchSize),
+    accumulationSteps: pick(num(values, 'accumulation-steps'), preset.accumulationSteps),
+    learningRate: pick(num(values, 'lr'), preset.learningRate),
+    stepSize: pick(num(values, 'step-size'), preset.stepSize),
+    gamma: pick(num(values, 'gamma'), preset.gamma),
+    sigma: pick(num(values, 'sigma'), preset.sigma),
+    lambda: pick(num(values, 'lambda'), preset.lambda),
+    loss: pick(values.loss as LossName | undefined, preset.loss),
+    margin: pick(num(values, 'margin'), preset.margin),
+    augment: values['no-augment'] ? false : pick(preset.augment, {}),
+    seed: pick(num(values, 'seed'), preset.seed),
+    valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
+    backend: values.backend as string | undefined,
+    wasmThreads: threads,
+    fastKernels: !values['no-fast-kernels'],
+    saveSamples: Boolean(values['save-samples']),
+    resume: Boolean(values.resume),
+    flipTTA: Boolean(values['flip-tta']) || preset.flipTTA,
+    notes: data.notes,
+  });
+}
+
+async function evalOrPredict(command: 'eval' | 'predict', values: CliValues, rest: string[], spec: ExampleSpec, reader: ReaderOptions, threads: number | undefined): Promise<number> {
+  const checkpoint = values.checkpoint as string | undefined;
+  if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
+  const log = (l: string) => console.log(l);
+  await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log, { wasmThreads: threads });
+  const saved = await loadSavedModel(path.resolve(checkpoint));
+  log(`model: ${saved.dir}`);
+  if (command === 'eval') {
+    const { samples, notes } = await spec.loadEvalData(values, reader);
+    notes.forEach((n) => log(n));
+    const runDir = path.dirname(saved.dir);
+    const r = await evaluateSaved(saved, samples, { runDir, flipTTA: Boolean(values['flip-tta']) });
+    const m = r.metrics;
+    log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+    if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
+    return 0;
+  }
+  const image = rest[0];
+  if (!image) throw new Error('Error in predict: IMAGE is required: predict --checkpoint DIR IMAGE.');
+  const p = await predictImage(saved, image, num(values, 'top') ?? 5);
+  console.log(`${image}: age ${p.age.toFixed(1)}`);
+  console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
+  if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
+  return 0;
 }
 
 /** Logs skipped rows of a reader result into `notes` (and returns the notes). */

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from './augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
+import { recordFailure } from './failure';
 import { DataLoader, loadImage, normalizeInto, writeImageGrid } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
@@ -140,6 +141,8 @@ export interface ExperimentOptions {
 
 /** Test metrics with the baseline, as written to `report.json`. */
 export interface ExperimentReport {
+  /** `'completed'` (a failed run's `report.json` is a `FailedReport` with `status: 'failed'`). */
+  status: 'completed';
   /** Run title. */
   title: string;
   /** Backend that ran (`selectBackend`). */
@@ -240,8 +243,21 @@ function reportMarkdown(r: ExperimentReport): string {
   ].join('\n');
 }
 
-/** Trains, evaluates the best model on the test set, and writes the report. */
+/**
+ * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
+ * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
+ * and rethrown.
+ */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  try {
+    return await runExperimentUnrecorded(options);
+  } catch (e) {
+    await recordFailure(options.runDir, e, { title: options.title });
+    throw e;
+  }
+}
+
+async function runExperimentUnrecorded(options: ExperimentOptions): Promise<ExperimentReport> {
   const t0 = Date.now();
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
@@ -306,6 +322,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
   const report: ExperimentReport = {
+    status: 'completed',
     title: o.title,
     backend: backend.name,
     backendDetail: backend.attempts.find((a) => a.ok)?.reason ?? '',

@@ -107,3 +107,13 @@ export {
   type Prediction,
 } from './experiment';
 export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
+export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
+export { boxProblem } from './rowchecks';
+export {
+  TrainingDivergedError,
+  NonFinitePredictionError,
+  DivergenceGuard,
+  DEFAULT_MAX_LOSS_RATIO,
+  DIVERGED_FILE,
+} from './divergence';
+export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './failure';
