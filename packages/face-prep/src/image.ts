@@ -58,8 +58,7 @@ export const DECODE_FAIL_ON = 'error' as const;
  * @throws {UnreadableImageError} when the input cannot be decoded completely.
  */
 export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
-  const source = typeof input === 'string' ? input : '<buffer>';
-  try {
+  return withOwnError(input, async () => {
     const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true })
       .removeAlpha()
       .toColourspace('srgb')
@@ -69,9 +68,7 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
       throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-  } catch (err) {
-    throw new UnreadableImageError(source, err);
-  }
+  });
 }
 
 /**
@@ -81,14 +78,58 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
  * @throws {UnreadableImageError} when the header cannot be read or has no size.
  */
 export async function readImageSize(input: string | Uint8Array): Promise<{ width: number; height: number }> {
-  const source = typeof input === 'string' ? input : '<buffer>';
-  try {
+  return withOwnError(input, async () => {
     const meta = await sharp(input, { failOn: DECODE_FAIL_ON }).metadata();
     const { width, height } = meta.autoOrient ?? meta;
     if (!width || !height) throw new Error('the header has no width and height');
     return { width, height };
-  } catch (err) {
-    throw new UnreadableImageError(source, err);
+  });
+}
+
+// libvips keeps one error buffer for all threads, so the message of a read that fails while other
+// reads run may be another file's (seen: a truncated file reported with a neighbour's "extraneous
+// bytes" warning). A failed read is therefore repeated alone, once the reads in flight have finished,
+// and its own error is reported (or, if it succeeds alone, its result returned).
+let inFlight = 0;
+const idle: (() => void)[] = [];
+let exclusive: Promise<void> | null = null;
+
+async function shared<T>(read: () => Promise<T>): Promise<T> {
+  while (exclusive) await exclusive;
+  inFlight++;
+  try {
+    return await read();
+  } finally {
+    inFlight--;
+    if (inFlight === 0) for (const wake of idle.splice(0)) wake();
+  }
+}
+
+async function alone<T>(read: () => Promise<T>): Promise<T> {
+  while (exclusive) await exclusive;
+  let release = () => undefined as void;
+  exclusive = new Promise<void>((r) => {
+    release = r;
+  });
+  try {
+    if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
+    return await read();
+  } finally {
+    exclusive = null;
+    release();
+  }
+}
+
+async function withOwnError<T>(input: string | Uint8Array, read: () => Promise<T>): Promise<T> {
+  const source = typeof input === 'string' ? input : '<buffer>';
+  try {
+    return await shared(read);
+  } catch {
+    try {
+      return await alone(read);
+    } catch (err) {
+      throw new UnreadableImageError(source, err);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import {
   DatasetError,
@@ -227,6 +228,20 @@ describe('readAlignedCsv', () => {
     for (const s of samples) await expect(loadImage(s, { size: 16, margin: 0.4 })).resolves.toMatchObject({ width: 16 });
     // header-only checking still checks the boxes
     await expect(readAlignedCsv(csv, { verifyImages: 'header' })).rejects.toThrow('line 5: box');
+  });
+
+  it('checks boxes, and the loader crops, in the EXIF-oriented frame of a photo stored sideways', async () => {
+    const root = tempDir();
+    // upright 40 wide x 96 high, stored as 96 x 40 with Orientation 6
+    await sharp(await jpeg(40, 96, [10, 200, 10])).rotate(270).withMetadata({ orientation: 6 }).jpeg().toFile(path.join(root, 's.jpg'));
+    const csv = path.join(root, 'aligned.csv');
+    writeFileSync(csv, 'photo,age,deg,box1,box2,box3,box4\ns.jpg,20,0,5,60,35,90\ns.jpg,20,0,50,5,90,35\n');
+    for (const verifyImages of ['decode', 'header'] as const) {
+      await expect(readAlignedCsv(csv, { verifyImages })).rejects.toThrow('line 3: box [50, 5, 90, 35] must overlap the 40x96 image');
+    }
+    const { samples } = await readAlignedCsv(csv, { skipBad: true });
+    expect(samples).toHaveLength(1);
+    await expect(loadImage(samples[0], { size: 8 })).resolves.toMatchObject({ width: 8, height: 8 });
   });
 
   // Shared case c17-align-csv-no-age: the faces.csv of ldl-face-prep align feeds training.
