@@ -36,7 +36,7 @@ async function readAll(values: CliValues, reader: ReaderOptions) {
   const faces = values.faces ? path.resolve(String(values.faces)) : undefined;
   const labels = async () => (await readMorphCsv(csv, { ...options, skipBad: true, verifyImages: 'none' })).samples;
   const result = faces
-    ? await readAlignedCsv(faces, { ...options, labels })
+    ? await readAlignedCsv(faces, { ...options, columns: undefined, labels }) // faces.csv's own column names
     : values.aligned
       ? await readAlignedCsv(csv, options)
       : await readMorphCsv(csv, options);
