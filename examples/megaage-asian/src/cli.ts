@@ -16,6 +16,7 @@ import {
   type CliValues,
   type ExampleSpec,
   generateSyntheticMegaAge,
+  noteDuplicates,
   noteSkipped,
   type ReaderOptions,
   type ReadResult,
@@ -46,7 +47,7 @@ async function readSplit(root: string, split: 'train' | 'test', values: CliValue
   if (!csv) return readMegaAge(root, split, reader);
   // A faces.csv straight from `ldl-face-prep align` has no ages: they come from the split's own lists,
   // joined by photo name (the images themselves are checked through the CSV's rows).
-  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none' })).samples;
+  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
   return readAlignedCsv(String(csv), { ...reader, imageRoot: root, labels });
 }
 
@@ -90,7 +91,7 @@ const spec: ExampleSpec = {
     return {
       train: train.samples,
       test: test.samples,
-      notes: [data.note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped)],
+      notes: [data.note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
       title: data.synthetic ? 'MegaAge-Asian example on SYNTHETIC faces' : `MegaAge-Asian example on ${path.basename(data.root)}`,
     };
   },
@@ -99,7 +100,7 @@ const spec: ExampleSpec = {
     const split = values.split === 'train' ? 'train' : 'test';
     const r = await readSplit(data.root, split, values, reader);
     const samples: AgeSample[] = r.samples;
-    return { samples, notes: [data.note, `split: ${split}`, ...noteSkipped(split, r.skipped)] };
+    return { samples, notes: [data.note, `split: ${split}`, ...noteSkipped(split, r.skipped), ...noteDuplicates(split, r.duplicates, reader.duplicates)] };
   },
 };
 

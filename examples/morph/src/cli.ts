@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CliValues, type CsvReaderOptions, type ExampleSpec, noteSkipped, type ReaderOptions, readAlignedCsv, readMorphCsv, runExampleCli, splitSamples, UTKFACE_RACES } from '@ldl/train';
+import { type CliValues, type CsvReaderOptions, type ExampleSpec, noteDuplicates, noteSkipped, type ReaderOptions, readAlignedCsv, readMorphCsv, runExampleCli, splitSamples, UTKFACE_RACES } from '@ldl/train';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Default CSV: UTKFace in a MORPH-style table, beside the repository. */
@@ -34,7 +34,7 @@ async function readAll(values: CliValues, reader: ReaderOptions) {
   };
   // --faces: the faces.csv of `ldl-face-prep align` (no ages); labels come from --csv, joined by photo name.
   const faces = values.faces ? path.resolve(String(values.faces)) : undefined;
-  const labels = async () => (await readMorphCsv(csv, { ...options, skipBad: true, verifyImages: 'none' })).samples;
+  const labels = async () => (await readMorphCsv(csv, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
   const result = faces
     ? await readAlignedCsv(faces, { ...options, columns: undefined, labels }) // faces.csv's own column names
     : values.aligned
@@ -46,6 +46,7 @@ async function readAll(values: CliValues, reader: ReaderOptions) {
   const notes = [
     `data: ${csv}${csv === SHARED_CSV ? ' (UTKFace standing in for MORPH)' : ''}${faces ? `, boxes from ${faces}` : ''}; ${result.samples.length} rows, 80/20 split with --split-seed ${seed}`,
     ...noteSkipped('csv', result.skipped),
+    ...noteDuplicates('csv', result.duplicates, reader.duplicates),
   ];
   return { csv, split, notes };
 }

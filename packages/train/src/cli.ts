@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
+import { DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
 import { recordFailure, teeWarnings } from './failure';
 import { type AgeSample, describeSkipped, type ReaderOptions, type VerifyImages } from './readers';
 import type { LossName } from './trainer';
@@ -74,6 +75,7 @@ const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: st
   'flip-tta': { type: 'boolean', description: 'average with the mirrored image when evaluating' },
   'skip-bad': { type: 'boolean', description: 'skip bad rows (reported with a count) instead of stopping' },
   'verify-images': { type: 'string', description: 'decode (default: every image decoded up front by the one decoder training uses) | header | exists | none' },
+  duplicates: { type: 'string', description: 'rows showing the same image (path listed again, byte-identical file): keep (default) | merge (mean age) | drop (all but the first); always reported' },
   'save-samples': { type: 'boolean', description: 'write samples.png, a grid of augmented inputs' },
   checkpoint: { type: 'string', description: 'eval/predict: run dir, best/ dir or checkpoint dir' },
   top: { type: 'string', description: 'predict: how many ages of the distribution to print' },
@@ -112,6 +114,12 @@ function verifyImages(values: CliValues): VerifyImages {
   return v as VerifyImages;
 }
 
+function duplicatePolicy(values: CliValues): DuplicatePolicy {
+  const v = values.duplicates ?? 'keep';
+  if (!DUPLICATE_POLICIES.includes(v as DuplicatePolicy)) throw new Error(`Error in --duplicates: --duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(v)}.`);
+  return v as DuplicatePolicy;
+}
+
 function usage(spec: ExampleSpec, flags: Record<string, { description: string }>): string {
   return [
     `usage: tsx src/cli.ts <train|eval|predict> [flags]`,
@@ -141,6 +149,7 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   const reader: ReaderOptions = {
     skipBad: Boolean(values['skip-bad']),
     verifyImages: verifyImages(values),
+    duplicates: duplicatePolicy(values),
   };
   const presetName = (values.preset as string | undefined) ?? 'paper';
   const base = spec.presets[presetName];
@@ -172,6 +181,15 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
 
 async function train(spec: ExampleSpec, values: CliValues, runDir: string, reader: ReaderOptions, presetName: string, preset: Preset, threads: number | undefined): Promise<void> {
   const data = await spec.loadData(values, reader);
+  const leaked = sharedImages(data.train, data.test);
+  if (leaked.length > 0) {
+    data.notes.push(
+      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path or byte-identical), so test figures are optimistic; first: ${leaked
+        .slice(0, 3)
+        .map((s) => `${s.path} (${s.source.file}${s.source.line ? ` line ${s.source.line}` : ''})`)
+        .join(', ')}`,
+    );
+  }
   const model: ModelConfig = {
     ...preset.model,
     ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
@@ -235,6 +253,13 @@ async function evalOrPredict(command: 'eval' | 'predict', values: CliValues, res
   console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
   if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
   return 0;
+}
+
+/** A note on the duplicates a reader found (count, first few, conflicting labels), or none. */
+export function noteDuplicates(label: string, groups: readonly DuplicateGroup[], policy: DuplicatePolicy = 'keep'): string[] {
+  if (groups.length === 0) return [];
+  const action = { keep: 'all rows kept', merge: 'each merged into one row with the mean age', drop: 'all but the first row dropped' }[policy];
+  return [`WARNING ${label}: ${describeDuplicates(groups, 3).replace(/:\n/, `; ${action} (--duplicates ${policy}); kept on one side of every split:\n`).replace(/\n {2}/g, '\n    ')}`];
 }
 
 /** Logs skipped rows of a reader result into `notes` (and returns the notes). */

@@ -106,7 +106,7 @@ export {
   type SavedModel,
   type Prediction,
 } from './experiment';
-export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
+export { runExampleCli, noteSkipped, noteDuplicates, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
 export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
 export { boxProblem } from './rowchecks';
 export {
@@ -117,3 +117,13 @@ export {
   DIVERGED_FILE,
 } from './divergence';
 export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './failure';
+export {
+  findDuplicates,
+  applyDuplicatePolicy,
+  describeDuplicates,
+  duplicateKey,
+  sharedImages,
+  DUPLICATE_POLICIES,
+  type DuplicateGroup,
+  type DuplicatePolicy,
+} from './duplicates';

@@ -3,10 +3,12 @@
  * names, and the paper's aligned CSV. Every reader validates each row and either stops at the first
  * bad one with an error naming the file and line, or (with `skipBad`) skips it and reports it.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { parseCsv } from './csv';
+import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
 import { pairParallelLists } from './lists';
 import { boxProblem } from './rowchecks';
 import { Rng } from './prng';
@@ -38,6 +40,8 @@ export interface AgeSample {
   box?: Box;
   /** Origin of the label. */
   source: SampleSource;
+  /** SHA-256 (hex) of the image file, taken by the reader's up-front check (finds byte-identical copies). */
+  contentHash?: string;
 }
 
 /** A row that was skipped because of `skipBad`. */
@@ -52,6 +56,8 @@ export interface ReadResult {
   samples: AgeSample[];
   /** Rows skipped with `skipBad: true` (empty otherwise: a bad row throws). */
   skipped: BadRow[];
+  /** Paths listed more than once and byte-identical images, as found before the `duplicates` policy was applied. */
+  duplicates: DuplicateGroup[];
 }
 
 /** How thoroughly readers check that image files are usable. */
@@ -76,6 +82,14 @@ export interface ReaderOptions {
    * @default 'decode'
    */
   verifyImages?: VerifyImages;
+  /**
+   * Rows that show the same image (a path listed again, or a byte-identical file, found by SHA-256 with
+   * `verifyImages` `'decode'` or `'header'`): `'keep'` every row, `'merge'` each group into its first row
+   * with the mean age, or `'drop'` all but the first row. Always reported in `duplicates`; seeded splits
+   * keep a group on one side whatever the policy.
+   * @default 'keep'
+   */
+  duplicates?: DuplicatePolicy;
 }
 
 /** Error thrown for a bad row; carries the file and line. */
@@ -108,13 +122,16 @@ class RowCollector {
     this.skipped.push({ file, line, reason });
   }
 
-  async finish(verify: VerifyImages, emptyFile: string): Promise<ReadResult> {
+  async finish(verify: VerifyImages, emptyFile: string, policy: DuplicatePolicy = 'keep'): Promise<ReadResult> {
+    if (!DUPLICATE_POLICIES.includes(policy)) {
+      throw new Error(`Error in ${this.fn}: duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(policy)}.`);
+    }
     const checked = await verifyAll(this.samples, verify);
     const samples: AgeSample[] = [];
     checked.forEach((check, i) => {
       const s = this.samples[i];
-      if (check.problem === null) samples.push(s);
-      else this.bad(s.source.file, s.source.line, check.problem);
+      if (check.problem !== null) this.bad(s.source.file, s.source.line, check.problem);
+      else samples.push(check.hash ? { ...s, contentHash: check.hash } : s);
     });
     if (samples.length === 0) {
       throw new Error(
@@ -122,26 +139,31 @@ class RowCollector {
           (this.skipped.length ? ` (${this.skipped.length} bad rows skipped).` : '.'),
       );
     }
-    return { samples, skipped: this.skipped };
+    const duplicates = findDuplicates(samples);
+    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates };
   }
 }
 
 /** What the up-front image check found: a reason the row is bad, or the image's size (when read). */
-type ImageCheck = { problem: string } | { problem: null; size: { width: number; height: number } | null };
+type ImageCheck = { problem: string } | { problem: null; hash?: string };
 
 async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<ImageCheck> {
   const file = sample.path;
-  if (verify === 'none') return { problem: null, size: null };
+  if (verify === 'none') return { problem: null };
   try {
     const stat = await fsp.stat(file);
     if (!stat.isFile()) return { problem: `image ${file} is not a file` };
   } catch {
     return { problem: `image ${file} does not exist` };
   }
-  if (verify === 'exists' && !sample.box) return { problem: null, size: null };
+  if (verify === 'exists' && !sample.box) return { problem: null };
   let size: { width: number; height: number };
+  let hash: string | undefined;
   try {
-    size = verify === 'decode' ? await decodeImage(file) : await readImageSize(file);
+    const bytes = verify === 'exists' ? null : await fsp.readFile(file);
+    hash = bytes ? createHash('sha256').update(bytes).digest('hex') : undefined;
+    const input = bytes ?? file;
+    size = verify === 'decode' ? await decodeImage(input) : await readImageSize(input);
   } catch (e) {
     const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
     return { problem: `image ${file} cannot be decoded (${cause.split('\n')[0]})` };
@@ -150,7 +172,7 @@ async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<Image
     const problem = boxProblem(sample.box, sample.deg ?? 0, size);
     if (problem) return { problem };
   }
-  return { problem: null, size: { width: size.width, height: size.height } };
+  return { problem: null, hash };
 }
 
 async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<ImageCheck[]> {
@@ -233,7 +255,7 @@ export async function readMegaAge(root: string, split: string, options: ReaderOp
     }
     rows.samples.push({ path: path.resolve(root, split, name), age, source: { file: nameFile, line } });
   }
-  return rows.finish(verifyImages, nameFile);
+  return rows.finish(verifyImages, nameFile, options.duplicates);
 }
 
 /** Column names of a MORPH-style CSV. */
@@ -419,7 +441,7 @@ async function readLabelledCsv(
     }
     rows.samples.push(sample);
   }
-  return rows.finish(verifyImages, file);
+  return rows.finish(verifyImages, file, options.duplicates);
 }
 
 /**
@@ -480,7 +502,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
     }
     rows.samples.push({ path: file, age, gender: label.gender, ethnicity: label.race, source: { file, line: 0 } });
   }
-  return rows.finish(verifyImages, root);
+  return rows.finish(verifyImages, root, options.duplicates);
 }
 
 /** Formats skipped rows for a log: a count and the first few, with file and line. */
@@ -492,16 +514,31 @@ export function describeSkipped(skipped: readonly BadRow[], max = 5): string {
 }
 
 /**
- * Seeded random split (the MORPH protocol's 80/20): returns disjoint `train` and `test` lists.
- * @param testFraction fraction of samples in `test`. @default 0.2
+ * Seeded random split (the MORPH protocol's 80/20): returns disjoint `train` and `test` lists. It is a
+ * group split: samples that show the same image (the same path, or byte-identical files: see
+ * `duplicateKey`) always land on the same side. Without duplicates it equals a plain seeded split.
+ * @param testFraction fraction of samples in `test` (whole groups are moved, so it can be exceeded by a group). @default 0.2
  */
 export function splitSamples<T>(samples: readonly T[], seed: number, testFraction = 0.2): { train: T[]; test: T[] } {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new Error(`Error in splitSamples: testFraction must be in (0, 1), but got ${testFraction}.`);
   }
+  const keyOf = (s: T, i: number) => {
+    const x = s as Partial<AgeSample>;
+    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash }) : `#${i}`;
+  };
+  const groups = new Map<string, number[]>();
+  samples.forEach((s, i) => {
+    const k = keyOf(s, i);
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
   const order = new Rng(seed).shuffle(Array.from({ length: samples.length }, (_, i) => i));
   const nTest = Math.round(samples.length * testFraction);
-  const testSet = new Set(order.slice(0, nTest));
+  const testSet = new Set<number>();
+  for (const i of order) {
+    if (testSet.size >= nTest) break;
+    if (!testSet.has(i)) for (const j of groups.get(keyOf(samples[i], i)) ?? [i]) testSet.add(j);
+  }
   return {
     train: samples.filter((_, i) => !testSet.has(i)),
     test: samples.filter((_, i) => testSet.has(i)),

@@ -13,6 +13,7 @@ import {
   readUtkFaceDir,
   splitSamples,
 } from '../src/readers';
+import { describeDuplicates } from '../src/duplicates';
 import { loadImage } from '../src/pipeline';
 import { jpeg, tempDir, writeMegaAge } from './helpers';
 
@@ -288,6 +289,39 @@ describe('UTKFace and Album2 names', () => {
     const { samples, skipped } = await readUtkFaceDir(root, { skipBad: true });
     expect(samples.map((s) => [s.age, s.gender, s.ethnicity])).toEqual([[26, 1, 2]]);
     expect(skipped).toHaveLength(2);
+  });
+});
+
+describe('duplicates', () => {
+  it('reports paths listed twice and byte-identical copies with their labels, and keeps, merges or drops them', async () => {
+    const root = tempDir();
+    // a.jpg listed twice (ages 20 and 30), c.jpg a byte-identical copy of b.jpg (same age), d.jpg unique
+    await writeMegaAge(root, 'train', ['a.jpg', 'b.jpg', 'a.jpg', 'c.jpg', 'd.jpg'], ['20', '40', '30', '40', '50'], { images: [] });
+    writeFileSync(path.join(root, 'train', 'a.jpg'), await jpeg(8, 8, [1, 2, 3]));
+    writeFileSync(path.join(root, 'train', 'b.jpg'), await jpeg(8, 8, [200, 2, 3]));
+    writeFileSync(path.join(root, 'train', 'c.jpg'), await jpeg(8, 8, [200, 2, 3]));
+    writeFileSync(path.join(root, 'train', 'd.jpg'), await jpeg(8, 8, [2, 200, 3]));
+    const keep = await readMegaAge(root, 'train');
+    expect(keep.samples).toHaveLength(5);
+    expect(keep.duplicates.map((g) => [g.kind, g.conflicting, g.samples.map((s) => s.source.line)])).toEqual([
+      ['path', true, [1, 3]],
+      ['content', false, [2, 4]],
+    ]);
+    const text = describeDuplicates(keep.duplicates);
+    expect(text).toContain('2 duplicated images in 4 rows (1 with conflicting labels):');
+    expect(text).toContain(`${path.join(root, 'train', 'a.jpg')} listed 2 times with CONFLICTING labels (${path.join(root, 'list', 'train_name.txt')} line 1: age 20; `);
+    expect(text).toContain(`byte-identical images ${path.join(root, 'train', 'b.jpg')}, ${path.join(root, 'train', 'c.jpg')}`);
+    const merged = await readMegaAge(root, 'train', { duplicates: 'merge' });
+    expect(merged.samples.map((s) => [path.basename(s.path), s.age])).toEqual([['a.jpg', 25], ['b.jpg', 40], ['d.jpg', 50]]);
+    const dropped = await readMegaAge(root, 'train', { duplicates: 'drop' });
+    expect(dropped.samples.map((s) => [path.basename(s.path), s.age])).toEqual([['a.jpg', 20], ['b.jpg', 40], ['d.jpg', 50]]);
+    // every seeded split keeps each group on one side
+    for (let seed = 0; seed < 20; seed++) {
+      const { train, test } = splitSamples(keep.samples, seed, 0.4);
+      const sides = (name: string) => new Set([...train.map((s) => ['train', s] as const), ...test.map((s) => ['test', s] as const)].filter(([, s]) => path.basename(s.path) === name).map(([side]) => side));
+      expect(sides('a.jpg').size).toBe(1);
+      expect(new Set([...sides('b.jpg'), ...sides('c.jpg')]).size).toBe(1);
+    }
   });
 });
 
