@@ -13,11 +13,26 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CliValues, type CsvReaderOptions, type ExampleSpec, noteDuplicates, noteSkipped, type ReaderOptions, readAlignedCsv, readMorphCsv, runExampleCli, splitSamples, UTKFACE_RACES } from '@ldl/train';
+import {
+  type CliValues,
+  type CsvReaderOptions,
+  type ExampleSpec,
+  noteDuplicates,
+  noteSkipped,
+  type ReaderOptions,
+  readAlignedCsv,
+  readMorphCsv,
+  runExampleCli,
+  splitSamples,
+  transferPresets,
+  UTKFACE_RACES,
+} from '@ldl/train';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Default CSV: UTKFace in a MORPH-style table, beside the repository. */
 export const SHARED_CSV = path.resolve(repoRoot, '../shared/datasets/utkface/utkface.csv');
+/** Extra training data of the pretrained presets where present: All-Age-Faces' training split (MegaAge-Asian layout). */
+export const SHARED_AAF = path.resolve(repoRoot, '../shared/datasets/aaf-megaage');
 
 async function readAll(values: CliValues, reader: ReaderOptions) {
   const csv = path.resolve(String(values.csv ?? SHARED_CSV));
@@ -72,6 +87,7 @@ const spec: ExampleSpec = {
       margin: 0.2,
       bestBy: 'mae',
     },
+    ...transferPresets([SHARED_AAF]),
   },
   adjust(preset, values) {
     if (!values['multi-task']) return preset;

@@ -20,17 +20,23 @@ export {
 } from './ops/grouped_conv.js';
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';
 export { SqueezeExcite, squeezeExcite, makeDivisible, type SqueezeExciteArgs, type SqueezeExciteWeights } from './layers/squeeze_excite.js';
-export { Bottleneck, applyBatchNorm, type BottleneckArgs, type BatchNormVariables } from './layers/bottleneck.js';
+export { Bottleneck, type BottleneckArgs } from './layers/bottleneck.js';
+export { BasicBlock, type BasicBlockArgs } from './layers/basic_block.js';
+export { ResNetBlock, applyBatchNorm, type ResNetBlockArgs, type BatchNormVariables } from './layers/resnet_block.js';
 export { AdaptiveAvgPool2D, adaptiveAvgPool2d, type AdaptiveAvgPool2DArgs } from './layers/adaptive_avg_pool.js';
 export { resnet, RESNET_STAGES, type ResNetConfig } from './models/resnet.js';
 export { vgg, VGG16_CFG, type VggConfig, type VggLayerSpec } from './models/vgg.js';
 export {
+  resnet18,
+  resnet34,
   resnet50,
   resnext50_32x4d,
   seresnext50_32x4d,
   vgg16bn,
   backbones,
   getFeatureModel,
+  splitModel,
+  type SplitModel,
   featureLayer,
   multiTaskAgeModel,
   RESNET_VARIANTS,
@@ -50,3 +56,28 @@ export {
   type WeightSource,
 } from './weights/import_weights.js';
 export { fileSystem, saveModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from './io/file_system.js';
+export {
+  DlibConv,
+  DlibResidual,
+  faceRecognitionNet,
+  FACEREC_STAGES,
+  type DlibConvArgs,
+  type DlibResidualArgs,
+  type FaceRecognitionNetConfig,
+} from './models/face_recognition_net.js';
+export { ageGenderNet, type AgeGenderNetConfig } from './models/age_gender_net.js';
+export { readTfjsWeights, loadWeightMap, type LoadWeightMapOptions, type LoadWeightMapReport } from './weights/tfjs_weights.js';
+export {
+  createModel,
+  getPretrainedCfg,
+  listPretrained,
+  resolvePackageFile,
+  kerasResNetWeightName,
+  IMAGENET_PREPROCESSING,
+  type CreateModelOptions,
+  type CreatedModel,
+  type ModelName,
+  type PretrainedCfg,
+  type Preprocessing,
+  type ColorOrder,
+} from './pretrained.js';

@@ -7,12 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backbones, getFeatureModel, loadModel, multiTaskAgeModel, resnet, saveModel, MODEL_JSON, WEIGHTS_BIN, type BackboneName } from '@ldl/backbones';
 import { maxAbsDiff, trainableCount, useCpu } from './helpers';
 
-/** timm `sum(p.numel() for p in create_model(name, num_classes=101).parameters())` (timm 1.0.31). */
-const TIMM_TRAINABLE_101: Record<BackboneName, number> = {
-  resnet50: 23_714_981,
-  resnext50_32x4d: 23_186_853,
-  seresnext50_32x4d: 25_717_845,
-  vgg16bn: 134_682_789,
+/**
+ * `[numClasses, trainable parameters]`: timm `sum(p.numel() for p in create_model(name, num_classes=101).parameters())`
+ * (timm 1.0.31), and for ResNet-18/34 with the 1000-class head torchvision's published `num_params` (timm's
+ * resnet18/34 are the same modules).
+ */
+const TIMM_TRAINABLE: Record<BackboneName, [number, number]> = {
+  resnet18: [1000, 11_689_512],
+  resnet34: [1000, 21_797_672],
+  resnet50: [101, 23_714_981],
+  resnext50_32x4d: [101, 23_186_853],
+  seresnext50_32x4d: [101, 25_717_845],
+  vgg16bn: [101, 134_682_789],
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'ldl-backbones-'));
@@ -23,10 +29,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const TINY = { numClasses: 101, inputShape: [32, 32, 3] as [number, number, number], widthScale: 1 / 16, depthScale: 0.34 };
 
 describe.each(Object.keys(backbones) as BackboneName[])('%s', (name) => {
-  it('has exactly timm’s trainable parameter count with 101 classes', () => {
+  it(`has exactly timm’s trainable parameter count with ${TIMM_TRAINABLE[name][0]} classes`, () => {
     // Full width and depth; VGG's 7×7 ConvMlp is built for 224 px (no forward pass here).
-    const model = backbones[name]({ numClasses: 101, inputShape: name === 'vgg16bn' ? [224, 224, 3] : [32, 32, 3] });
-    expect(trainableCount(model)).toBe(TIMM_TRAINABLE_101[name]);
+    const [numClasses, count] = TIMM_TRAINABLE[name];
+    const model = backbones[name]({ numClasses, inputShape: name === 'vgg16bn' ? [224, 224, 3] : [32, 32, 3] });
+    expect(trainableCount(model)).toBe(count);
     model.dispose();
   });
 
@@ -75,7 +82,7 @@ describe('features and the multi-task model', () => {
     expect(full.getLayer('ethnicity').getWeights()[0]!.shape).toEqual([512, 5]);
     expect(full.getLayer('age').getWeights()[0]!.shape).toEqual([2055, 101]);
     // timm seresnext50_32x4d without its fc + the three heads
-    expect(trainableCount(full)).toBe(TIMM_TRAINABLE_101.seresnext50_32x4d - (2048 * 101 + 101) + (512 * 2 + 2) + (512 * 5 + 5) + (2055 * 101 + 101));
+    expect(trainableCount(full)).toBe(TIMM_TRAINABLE.seresnext50_32x4d[1] - (2048 * 101 + 101) + (512 * 2 + 2) + (512 * 5 + 5) + (2055 * 101 + 101));
     full.dispose();
 
     const tiny = multiTaskAgeModel({ backbone: 'resnext50_32x4d', inputShape: [32, 32, 3], widthScale: 1 / 16, depthScale: 0.34 });
@@ -89,7 +96,7 @@ describe('features and the multi-task model', () => {
     await saveModel(tiny, dir);
     const loaded = await loadModel(dir);
     expect(loaded.outputNames).toEqual(['age', 'gender', 'ethnicity']);
-    expect(() => multiTaskAgeModel({ backbone: 'vgg16bn' })).toThrow('Error in multiTaskAgeModel: backbone must be one of resnet50, resnext50_32x4d, seresnext50_32x4d or a ResNetConfig');
+    expect(() => multiTaskAgeModel({ backbone: 'vgg16bn' })).toThrow('Error in multiTaskAgeModel: backbone must be one of resnet18, resnet34, resnet50, resnext50_32x4d, seresnext50_32x4d or a ResNetConfig');
     tiny.dispose();
     loaded.dispose();
   });
@@ -123,6 +130,11 @@ describe('features and the multi-task model', () => {
     expect(() => resnet({ depths: [] })).toThrow('Error in resnet: depths must be a non-empty array of positive integers, but got [].');
     expect(() => resnet({ depths: [1], widthScale: 0 })).toThrow('Error in resnet: widthScale must be a positive number, but got 0.');
     expect(() => resnet({ depths: [1], inputShape: [32, 32] as unknown as [number, number, number] })).toThrow('inputShape must be [height, width, channels]');
+    expect(() => resnet({ depths: [1], block: 'basic', cardinality: 32 })).toThrow(
+      'Error in resnet: basic blocks need cardinality 1, baseWidth 64 and no strideIn1x1, but got cardinality 32, baseWidth 64, strideIn1x1 false.',
+    );
+    expect(() => resnet({ depths: [1], block: 'wide' as 'basic' })).toThrow(`Error in resnet: block must be 'basic' or 'bottleneck', but got "wide".`);
+    expect(() => resnet({ depths: [1], bnEpsilon: 0 })).toThrow('Error in resnet: bnEpsilon must be a positive number, but got 0.');
     expect(existsSync(tmp)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importPyTorchWeights, readSafetensors, renameKey, resnet, torchKeyOf, toTfLayout, vgg, writeSafetensors, type StateDict } from '@ldl/backbones';
+import { backbones, importPyTorchWeights, readSafetensors, renameKey, resnet, torchKeyOf, toTfLayout, vgg, writeSafetensors, type StateDict } from '@ldl/backbones';
 import { maxAbsDiff, useCpu } from './helpers';
 
 beforeAll(useCpu);
@@ -50,6 +50,24 @@ describe('importPyTorchWeights', () => {
     expect(report.loaded).toContain('layer2.0.downsample.1.running_var');
     const x = tf.randomNormal([2, 16, 16, 3]);
     expect(await maxAbsDiff(target.predict(x) as tf.Tensor, source.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
+  });
+
+  it("resnet18's weights are torchvision/timm resnet18's state-dict keys (122 less 20 num_batches_tracked) and import", async () => {
+    const full = backbones.resnet18({ inputShape: [32, 32, 3] });
+    const keys = full.weights.map((w) => torchKeyOf(w.originalName));
+    expect(new Set(keys).size).toBe(102);
+    expect(keys).toEqual(
+      expect.arrayContaining(['conv1.weight', 'bn1.running_var', 'layer1.0.conv2.weight', 'layer1.1.bn2.bias', 'layer2.0.downsample.0.weight', 'layer4.1.bn2.running_mean', 'fc.weight', 'fc.bias']),
+    );
+    expect(keys.filter((k) => k.startsWith('layer1.0.downsample') || k.includes('conv3'))).toEqual([]);
+    full.dispose();
+    const basic = () => resnet({ depths: [1, 1], block: 'basic', widthScale: 1 / 16, numClasses: 3, inputShape: [16, 16, 3] });
+    const source = basic();
+    for (const w of source.weights) w.write(tf.randomUniform(w.shape as number[], 0.5, 1.5));
+    const target = basic();
+    expect(importPyTorchWeights(target, stateDictOf(source), { strict: true }).missing).toEqual([]);
+    const x = tf.randomNormal([2, 16, 16, 3]);
+    expect(await maxAbsDiff(target.predict(x) as tf.Tensor, source.predict(x) as tf.Tensor)).toBeLessThan(1e-5);
   });
 
   it('reports missing and unexpected keys, and throws in strict mode', () => {

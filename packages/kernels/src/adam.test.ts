@@ -92,6 +92,29 @@ describe('FusedAdamOptimizer (LdlAdamUpdate)', () => {
     fused.dispose();
   });
 
+  // Parameter groups: every backend (wasm and tfjs-node through the stock-op fallback, cpu and webgpu through the kernel).
+  for (const backend of [...BACKENDS, ...WEBGPU]) {
+    it(`lrScales and setLearningRate: a variable at scale s moves as under lr·s, scale 0 freezes it (${backend})`, async () => {
+      const scaled = await train(backend, () => Object.assign(fusedAdam(0.01, 0.8, 0.95, 1e-6), { lrScales: new Map([['adam_a', 0.5], ['adam_b', 0]]) }));
+      const half = await train(backend, () => tf.train.adam(0.005, 0.8, 0.95, 1e-6));
+      const start = await train(backend, () => tf.train.adam(0.01, 0.8, 0.95, 1e-6), 0);
+      expect(relativeError(scaled.values[0]!, half.values[0]!)).toBeLessThan(1e-6);
+      expect(relativeError(scaled.values[1]!, start.values[1]!)).toBe(0);
+      // Moments advance for every variable, whatever its rate.
+      expect(relativeError(scaled.weights[1]!, half.weights[1]!)).toBeLessThan(1e-6);
+      const viaSetter = await train(backend, () => {
+        const o = fusedAdam(1, 0.8, 0.95, 1e-6);
+        o.setLearningRate(0.005);
+        return o;
+      });
+      viaSetter.values.forEach((v, i) => expect(relativeError(v, half.values[i]!)).toBeLessThan(1e-6));
+    });
+  }
+
+  it('setLearningRate refuses a negative or non-finite rate', () => {
+    expect(() => fusedAdam().setLearningRate(-1)).toThrow('Error in FusedAdamOptimizer.setLearningRate: lr must be a finite number ≥ 0, but got -1.');
+  });
+
   it('names the bad input or attribute', async () => {
     await tf.setBackend('cpu');
     const x = tf.zeros([2]);

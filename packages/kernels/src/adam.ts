@@ -1,9 +1,14 @@
 import {
   AdamOptimizer,
+  add,
+  div,
   engine,
   getBackend,
   getKernel,
+  mul,
   scalar,
+  sqrt,
+  square,
   tidy,
   zerosLike,
   type KernelBackend,
@@ -121,6 +126,17 @@ export const adamUpdateWebGpu: KernelFunc = ({ inputs, backend, attrs }) => {
   return ADAM_SHADERS.map((k) => runWgsl(backend as KernelBackend, k, k.inputs.map((name) => t[name as keyof Inputs]), shape, n, values));
 };
 
+/**
+ * {@link LdlAdamUpdate} as stock ops, in `tf.train.adam`'s order of operations: the update where the
+ * backend registers no kernel but per-variable learning rates are needed.
+ */
+function adamUpdateOps(value: Tensor, m: Tensor, v: Tensor, gradient: Tensor, a: AdamUpdateAttrs): [Tensor, Tensor, Tensor] {
+  const m2 = add(mul(m, a.beta1), mul(gradient, 1 - a.beta1));
+  const v2 = add(mul(v, a.beta2), mul(square(gradient), 1 - a.beta2));
+  const step = div(div(m2, a.correction1), add(sqrt(div(v2, a.correction2)), a.epsilon));
+  return [add(mul(step, -a.learningRate), value), m2, v2];
+}
+
 /** `Optimizer.applyGradients`' argument (tfjs-core does not export these types from its index). */
 type VariableGradients = Parameters<AdamOptimizer['applyGradients']>[0];
 
@@ -140,8 +156,29 @@ interface AdamState {
  * than a JS loop; tfjs-node).
  */
 export class FusedAdamOptimizer extends AdamOptimizer {
+  /**
+   * Learning-rate multipliers by variable name (PyTorch parameter groups: e.g. 0.03 for a pretrained
+   * backbone, 1 for a new head); variables not listed use 1. Empty: every variable at `learningRate`.
+   */
+  lrScales: ReadonlyMap<string, number> = new Map();
+
+  /** The current base learning rate. */
+  getLearningRate(): number {
+    return this.learningRate;
+  }
+
+  /**
+   * Sets the base learning rate for the next steps (a schedule), keeping the moments and step count.
+   * @throws Error when `lr` is not a finite number ≥ 0.
+   */
+  setLearningRate(lr: number): void {
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`Error in FusedAdamOptimizer.setLearningRate: lr must be a finite number ≥ 0, but got ${lr}.`);
+    this.learningRate = lr;
+  }
+
   override applyGradients(variableGradients: VariableGradients): void {
-    if (getKernel(LdlAdamUpdate, getBackend()) == null) {
+    const fused = getKernel(LdlAdamUpdate, getBackend()) != null;
+    if (!fused && this.lrScales.size === 0) {
       super.applyGradients(variableGradients);
       return;
     }
@@ -170,7 +207,10 @@ export class FusedAdamOptimizer extends AdamOptimizer {
         if (gradient == null) return;
         const m = state.accumulatedFirstMoment[i]!.variable;
         const v = state.accumulatedSecondMoment[i]!.variable;
-        const [value2, m2, v2] = engine().runKernel(LdlAdamUpdate, { value, m, v, gradient }, attrs as unknown as Record<string, number>) as Tensor[];
+        const scaled = { ...attrs, learningRate: attrs.learningRate * (this.lrScales.get(name) ?? 1) };
+        const [value2, m2, v2] = fused
+          ? (engine().runKernel(LdlAdamUpdate, { value, m, v, gradient }, scaled as unknown as Record<string, number>) as Tensor[])
+          : adamUpdateOps(value, m, v, gradient, scaled);
         m.assign(m2!);
         v.assign(v2!);
         value.assign(value2!);

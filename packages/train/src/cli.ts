@@ -3,21 +3,28 @@
  * `predict --checkpoint DIR IMAGE`, with the paper's settings or a named preset, and flags for
  * every setting. An example supplies only its data loading and defaults ({@link ExampleSpec}).
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
+import { readDataset } from './datasets';
 import { DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
 import { recordFailure, teeWarnings } from './failure';
-import { type AgeSample, describeSkipped, type ReaderOptions, type VerifyImages } from './readers';
+import { type AgeSample, describeSkipped, type ReaderOptions, splitSamples, type VerifyImages } from './readers';
 import type { LossName } from './trainer';
 
 /** Values of the parsed command line (flag name → string/boolean). */
-export type CliValues = Record<string, string | boolean | undefined>;
+export type CliValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Training settings a preset fixes (flags still override them). */
-export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'train' | 'test' | 'val'> & { model: ModelConfig; description: string };
+export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'train' | 'test' | 'val'> & {
+  model: ModelConfig;
+  description: string;
+  /** More training data (see `readDataset`), added to the example's own; paths that do not exist are skipped with a note. */
+  extraTrain?: string[];
+};
 
 /** Data of one run, as loaded by an example. */
 export interface ExampleData {
@@ -47,14 +54,26 @@ export interface ExampleSpec {
   repoRoot: string;
 }
 
-const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: string }> = {
+const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: string; multiple?: boolean }> = {
   preset: { type: 'string', description: 'paper (default) or small' },
   'run-dir': { type: 'string', description: 'output directory (default runs/<example>-<preset>-<time>)' },
   resume: { type: 'boolean', description: 'continue the run in --run-dir from its latest checkpoint' },
   backend: { type: 'string', description: 'tensorflow | webgpu | wasm | cpu (default: first that loads)' },
   'wasm-threads': { type: 'string', description: `wasm backend threads, 1..${MAX_WASM_THREADS} (default: the CPUs, here ${defaultWasmThreads()}; 1: single-threaded build)` },
   'no-fast-kernels': { type: 'boolean', description: 'do not register @ldl/kernels gradients' },
-  backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | vgg16bn' },
+  backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | vgg16bn | facerec_resnet34' },
+  'pretrained-weights': { type: 'string', description: "start from a pretrained weight set: 'default' or a tag (faceapi, keras_imagenet); 'none' for random init" },
+  'head-features': { type: 'string', description: "features the age head pools, comma-separated (default pool; e.g. layer3,pool)" },
+  freeze: { type: 'string', description: "freeze the backbone up to this stage (layer1..layer4) or layer; 'none' trains all" },
+  'backbone-lr-scale': { type: 'string', description: 'learning-rate multiplier of the unfrozen backbone layers' },
+  'cache-features': { type: 'boolean', description: 'train above --freeze on cached features (flip augmentation only)' },
+  'no-cache-features': { type: 'boolean', description: 'train through the frozen layers (full augmentation)' },
+  schedule: { type: 'string', description: 'step (StepLR) | cosine' },
+  'warmup-epochs': { type: 'string', description: 'linear learning-rate warm-up, epochs' },
+  crop: { type: 'string', description: 'whole images without a box: stretch | square-center | square-bottom' },
+  'feature-cache-dir': { type: 'string', description: 'where --cache-features keeps its features (default RUN_DIR/feature-cache; share it between runs)' },
+  'extra-train': { type: 'string', multiple: true, description: 'more training data: a MegaAge folder[:split], a MORPH-style .csv or a UTKFace folder (repeatable)' },
+  'no-extra-train': { type: 'boolean', description: "ignore the preset's extra training data" },
   'width-scale': { type: 'string', description: 'channel multiplier' },
   'depth-scale': { type: 'string', description: 'depth multiplier' },
   'image-size': { type: 'string', description: 'input side in pixels' },
@@ -180,7 +199,30 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
 }
 
 async function train(spec: ExampleSpec, values: CliValues, runDir: string, reader: ReaderOptions, presetName: string, preset: Preset, threads: number | undefined): Promise<void> {
+  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
   const data = await spec.loadData(values, reader);
+  const extras = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...((values['extra-train'] as string[] | undefined) ?? [])];
+  const valFraction = pick(num(values, 'val-fraction'), preset.valFraction) ?? 0.1;
+  const splitSeed = preset.splitSeed ?? 0;
+  // Validation comes from the example's own training data, not from the extra sets: the best epoch is the best on this task.
+  let val: AgeSample[] | undefined;
+  if (extras.length > 0 && valFraction > 0) {
+    const split = splitSamples(data.train, splitSeed, valFraction);
+    data.train = split.train;
+    val = split.test;
+    data.notes.push(`validation: ${(valFraction * 100).toFixed(0)} % of the example's training list (seed ${splitSeed}), before extra data is added; the test set is used only for the final report`);
+  }
+  for (const extra of extras) {
+    const fromFlag = ((values['extra-train'] as string[] | undefined) ?? []).includes(extra);
+    if (!fromFlag && !existsSync(extra.replace(/:[A-Za-z0-9_-]+$/, ''))) {
+      data.notes.push(`extra training data ${extra} (preset) not found: skipped`);
+      continue;
+    }
+    // A preset's extra data is read with --skip-bad (UTKFace has ages above 100): the skipped rows are counted in the notes.
+    const r = await readDataset(extra, fromFlag ? reader : { ...reader, skipBad: true });
+    data.train = [...data.train, ...r.samples];
+    data.notes.push(`extra training data: ${r.path} (${r.format}), ${r.samples.length} samples`, ...noteSkipped(path.basename(r.path), r.skipped));
+  }
   const leaked = sharedImages(data.train, data.test);
   if (leaked.length > 0) {
     data.notes.push(
@@ -190,20 +232,27 @@ async function train(spec: ExampleSpec, values: CliValues, runDir: string, reade
         .join(', ')}`,
     );
   }
+  const pretrainedWeights = values['pretrained-weights'] as string | undefined;
   const model: ModelConfig = {
     ...preset.model,
+    ...(pretrainedWeights !== undefined ? { pretrained: pretrainedWeights === 'none' ? false : pretrainedWeights === 'default' ? true : pretrainedWeights } : {}),
+    ...(values['head-features'] ? { headFeatures: String(values['head-features']).split(',').map((f) => f.trim()) } : {}),
+    ...(values.freeze ? { freeze: String(values.freeze) } : {}),
+    ...(values['backbone-lr-scale'] ? { backboneLrScale: num(values, 'backbone-lr-scale') } : {}),
+    ...(values['cache-features'] ? { cacheFeatures: true } : {}),
+    ...(values['no-cache-features'] ? { cacheFeatures: false } : {}),
     ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
     ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
     ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
     ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
   };
-  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
   await runExperiment({
     ...preset,
     title: `${data.title} — preset ${presetName}`,
     runDir,
     train: data.train,
     test: data.test,
+    ...(val ? { val } : {}),
     model,
     pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
     epochs: pick(num(values, 'epochs'), preset.epochs),
@@ -212,6 +261,10 @@ async function train(spec: ExampleSpec, values: CliValues, runDir: string, reade
     learningRate: pick(num(values, 'lr'), preset.learningRate),
     stepSize: pick(num(values, 'step-size'), preset.stepSize),
     gamma: pick(num(values, 'gamma'), preset.gamma),
+    schedule: pick(values.schedule as ExperimentOptions['schedule'], preset.schedule),
+    warmupEpochs: pick(num(values, 'warmup-epochs'), preset.warmupEpochs),
+    crop: pick(values.crop as ExperimentOptions['crop'], preset.crop),
+    featureCacheDir: values['feature-cache-dir'] ? path.resolve(String(values['feature-cache-dir'])) : preset.featureCacheDir,
     sigma: pick(num(values, 'sigma'), preset.sigma),
     lambda: pick(num(values, 'lambda'), preset.lambda),
     loss: pick(values.loss as LossName | undefined, preset.loss),

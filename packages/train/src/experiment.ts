@@ -6,25 +6,59 @@
  */
 import { appendFileSync, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { type BackboneName, backbones, importPyTorchWeights, loadModel, multiTaskAgeModel, readSafetensors, RESNET_VARIANTS } from '@ldl/backbones';
+import {
+  type BackboneName,
+  backbones,
+  createModel,
+  featureLayer,
+  importPyTorchWeights,
+  loadModel,
+  type ModelName,
+  multiTaskAgeModel,
+  type PretrainedCfg,
+  readSafetensors,
+  RESNET_VARIANTS,
+  splitModel,
+} from '@ldl/backbones';
 import { AgeMetrics, type AgeMetricsResult, expectedAge } from '@ldl/core';
 import { enableFastKernels } from '@ldl/kernels';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { layers as tfl, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from './augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
+import { FeatureCache } from './feature_cache';
 import { recordFailure } from './failure';
-import { DataLoader, loadImage, normalizeInto, writeImageGrid } from './pipeline';
+import { type BatchSource, DataLoader, IMAGENET_NORMALIZATION, loadImage, type Normalization, normalizeInto, type WholeImageCrop, writeImageGrid } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
 import { type AgeSample, splitSamples } from './readers';
 import { errorByAge, errorByAgeSvg, writeFileAtomic, writeSvgPng } from './report';
-import { type BestBy, type EvalResult, type LossName, Trainer } from './trainer';
+import { type BestBy, type EvalResult, type LossName, PREPROCESSOR_JSON, type ScheduleName, Trainer } from './trainer';
 
 /** Architecture of an age model. */
 export interface ModelConfig {
-  /** Backbone name. @default 'seresnext50_32x4d' */
-  backbone?: BackboneName;
+  /** Backbone name (`createModel` of @ldl/backbones). @default 'seresnext50_32x4d' */
+  backbone?: ModelName;
+  /**
+   * Start from a pretrained weight set of the backbone (`createModel`'s registry): `true` for its default,
+   * or a tag (`'faceapi'`, `'keras_imagenet'`). The model is then the backbone without its classifier +
+   * an age head on `headFeatures`, and the input normalisation is the weights' own. @default false
+   */
+  pretrained?: boolean | string;
+  /**
+   * Features the age head reads (pretrained models): `'pool'` (the backbone's pooled output) and stage
+   * names (`'layer3'`, globally average-pooled), concatenated. @default ['pool']
+   */
+  headFeatures?: string[];
+  /** Freeze the backbone up to and including this stage or layer (`'layer3'`); `'none'` trains everything. @default 'none' */
+  freeze?: string;
+  /** Learning-rate multiplier of the unfrozen backbone layers (the head trains at the learning rate). @default 1 */
+  backboneLrScale?: number;
+  /**
+   * Run the frozen part once per image (and its mirror) and train the rest on the cached outputs
+   * (`FeatureCache`): much faster on a CPU; the only augmentation is then the flip. Needs `freeze`. @default false
+   */
+  cacheFeatures?: boolean;
   /** Channel multiplier (small CPU models). @default 1 */
   widthScale?: number;
   /** Depth multiplier (ResNet family). @default 1 */
@@ -39,9 +73,10 @@ export interface ModelConfig {
   numEthnicities?: number;
 }
 
-/** Builds the age model of a {@link ModelConfig} (randomly initialised). */
+/** Builds the age model of a {@link ModelConfig} (randomly initialised; see {@link buildAgeModel} for pretrained ones). */
 export function buildModel(config: ModelConfig = {}): LayersModel {
   const { backbone = 'seresnext50_32x4d', widthScale = 1, depthScale = 1, imageSize = 224, numClasses = 101, multiTask = false, numEthnicities = 5 } = config;
+  if (config.pretrained) throw new Error(`Error in buildModel: pretrained backbones load asynchronously: use buildAgeModel, but got pretrained ${JSON.stringify(config.pretrained)}.`);
   if (!(backbone in backbones)) {
     throw new Error(`Error in buildModel: backbone must be one of ${Object.keys(backbones).join(', ')}, but got '${backbone}'.`);
   }
@@ -52,7 +87,70 @@ export function buildModel(config: ModelConfig = {}): LayersModel {
     }
     return multiTaskAgeModel({ backbone: backbone as keyof typeof RESNET_VARIANTS, numClasses, numEthnicities, inputShape, widthScale, depthScale });
   }
-  return backbones[backbone]({ numClasses, inputShape, widthScale, depthScale });
+  return backbones[backbone as BackboneName]({ numClasses, inputShape, widthScale, depthScale });
+}
+
+/** An age model with what training needs to know about it (see {@link buildAgeModel}). */
+export interface AgeModel {
+  /** Input → age logits `[N, numClasses]` (or the three multi-task outputs). */
+  model: LayersModel;
+  /** Input normalisation: the pretrained weights', else ImageNet's. */
+  normalization: Normalization;
+  /** The weight set loaded, or `null`. */
+  pretrainedCfg: PretrainedCfg | null;
+  /** Layers of the backbone (the rest is the head). */
+  backboneLayers: string[];
+  /** Layers frozen by `freeze` (not trained). */
+  frozenLayers: string[];
+}
+
+/**
+ * Builds the age model of a {@link ModelConfig}: randomly initialised ({@link buildModel}), or, with
+ * `pretrained`, the backbone from `createModel(backbone, { pretrained, includeTop: false })` plus an age
+ * head (`headFeatures` pooled and concatenated → `age`, a dense layer of `numClasses`), with the layers up
+ * to `freeze` frozen. The head (and a random backbone) are initialised from `seed`.
+ * @throws Error for an unknown backbone, stage or weight set, a missing weights package, or a multi-task
+ * model on a pretrained backbone.
+ */
+export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise<AgeModel> {
+  const fn = 'buildAgeModel';
+  const { backbone = 'seresnext50_32x4d', imageSize = 224, numClasses = 101, pretrained = false, headFeatures = ['pool'], freeze = 'none' } = config;
+  let model: LayersModel;
+  let pretrainedCfg: PretrainedCfg | null = null;
+  let backboneLayers: string[];
+  if (!pretrained) {
+    model = withSeededRandom(seed, () => buildModel(config));
+    const head = new Set(['fc', 'head.fc', 'age', 'gender', 'ethnicity', 'layer2_pool', 'age_concat']);
+    backboneLayers = model.layers.map((l) => l.name).filter((n) => !head.has(n));
+  } else {
+    if (config.multiTask) throw new Error(`Error in ${fn}: multiTask must be false with a pretrained backbone, but got true.`);
+    const trunk = await createModel(backbone, { pretrained, includeTop: false, inputShape: [imageSize, imageSize, 3] });
+    pretrainedCfg = trunk.pretrainedCfg;
+    backboneLayers = trunk.layers.map((l) => l.name);
+    model = withSeededRandom(seed, () => {
+      const feats = headFeatures.map((f) =>
+        f === 'pool'
+          ? (trunk.outputs[0] as SymbolicTensor)
+          : (tfl.globalAveragePooling2d({ name: `${f}_pool` }).apply(featureLayer(trunk, f).output as SymbolicTensor) as SymbolicTensor),
+      );
+      const joined = feats.length > 1 ? (tfl.concatenate({ name: 'head_concat' }).apply(feats) as SymbolicTensor) : feats[0]!;
+      const age = tfl.dense({ units: numClasses, name: 'age' }).apply(joined) as SymbolicTensor;
+      return functionalModel({ inputs: trunk.inputs, outputs: age, name: `${backbone}_age` });
+    });
+  }
+  const frozenLayers: string[] = [];
+  if (freeze !== 'none') {
+    const { prefix } = splitModel(model, freeze);
+    for (const layer of prefix.layers) {
+      const own = model.layers.find((l) => l === layer);
+      if (own && own.weights.length > 0) {
+        own.trainable = false;
+        frozenLayers.push(own.name);
+      }
+    }
+  }
+  const normalization: Normalization = pretrainedCfg ? { colorOrder: pretrainedCfg.colorOrder, mean: pretrainedCfg.mean, std: pretrainedCfg.std } : IMAGENET_NORMALIZATION;
+  return { model, normalization, pretrainedCfg, backboneLayers, frozenLayers };
 }
 
 /**
@@ -109,6 +207,16 @@ export interface ExperimentOptions {
   stepSize?: number;
   /** StepLR factor. @default 0.2 */
   gamma?: number;
+  /** Learning-rate schedule (see `Trainer`). @default 'step' */
+  schedule?: ScheduleName;
+  /** Linear learning-rate warm-up, epochs. @default 0 */
+  warmupEpochs?: number;
+  /** Final learning rate of the cosine schedule. @default 0 */
+  minLearningRate?: number;
+  /** Fitting of images without a face box (eye-aligned whole photos). @default 'stretch' */
+  crop?: WholeImageCrop;
+  /** Where `model.cacheFeatures` keeps its features (reused when samples, prefix and preprocessing match). @default runDir/feature-cache */
+  featureCacheDir?: string;
   /** Label σ. @default 2 */
   sigma?: number;
   /** λ of the expectation term. @default 1 */
@@ -139,6 +247,33 @@ export interface ExperimentOptions {
   notes?: string[];
 }
 
+/**
+ * How a photo becomes the input of a trained model, saved beside its weights as `preprocessor.json`
+ * (transformers.js' preprocessor config): crop, size, normalisation, and the label set it predicts.
+ */
+export interface Preprocessor extends Normalization {
+  /** File format tag. */
+  format: 'ldl-preprocessor';
+  /** Format version. */
+  version: 1;
+  /** Input side, pixels. */
+  size: number;
+  /** Fitting of images without a face box. */
+  crop: WholeImageCrop;
+  /** Margin ratio around a face box. */
+  margin: number;
+  /** Age of class 0. */
+  minAge: number;
+  /** Age classes (ages `minAge … minAge + numClasses − 1`). */
+  numClasses: number;
+  /** Label σ used in training. */
+  sigma: number;
+  /** Backbone name. */
+  backbone: string;
+  /** Pretrained weight set the backbone started from (`architecture.tag`), or `null`. */
+  weights: string | null;
+}
+
 /** Test metrics with the baseline, as written to `report.json`. */
 export interface ExperimentReport {
   /** `'completed'` (a failed run's `report.json` is a `FailedReport` with `status: 'failed'`). */
@@ -157,6 +292,8 @@ export interface ExperimentReport {
   best: { epoch: number; metric: BestBy; value: number };
   /** Epochs in the history. */
   epochsRun: number;
+  /** Training speed: mean images/s and seconds per epoch (validation included), and the feature-cache build time. */
+  throughput: { imagesPerSecond: number; secondsPerEpoch: number; featureCacheSeconds: number | null };
   /** Test metrics of the best epoch's model. */
   test: { mae: number; ca3: number; ca5: number; ca7: number; loss: number; genderAcc?: number; ethnicityAcc?: number; maeByDecade: AgeMetricsResult['maeByDecade'] };
   /** The same metrics for always predicting the training-set mean age. */
@@ -261,10 +398,16 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const t0 = Date.now();
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
-    learningRate: 1e-3, stepSize: 20, gamma: 0.2, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
+    learningRate: 1e-3, stepSize: 20, gamma: 0.2, schedule: 'step' as ScheduleName, warmupEpochs: 0, minLearningRate: 0, crop: 'stretch' as WholeImageCrop, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
     saveSamples: false, resume: false, flipTTA: false, notes: [], ...definedOnly(options),
   };
-  const modelConfig: Required<ModelConfig> = { backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5, ...definedOnly(o.model ?? {}) };
+  const modelConfig: Required<ModelConfig> = {
+    backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
+    pretrained: false, headFeatures: ['pool'], freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
+  };
+  if (modelConfig.cacheFeatures && modelConfig.freeze === 'none') {
+    throw new Error(`Error in runExperiment: model.cacheFeatures needs model.freeze (the cached part must be frozen), but got freeze 'none'.`);
+  }
   await fsp.mkdir(o.runDir, { recursive: true });
   const log = runLogger(o.runDir);
   log(`== ${o.title} → ${o.runDir}`);
@@ -290,35 +433,83 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   if (!Number.isInteger(micro)) {
     throw new Error(`Error in runExperiment: batchSize must be divisible by accumulationSteps, but got ${o.batchSize} and ${o.accumulationSteps}.`);
   }
-  const image = { size, margin: o.margin };
-  const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: o.augment, cache });
-  const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache });
+  const built = await buildAgeModel(modelConfig, o.seed);
+  const { model } = built;
+  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization };
+  const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: modelConfig.cacheFeatures ? false : o.augment, cache: cache && !modelConfig.cacheFeatures });
+  const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache: cache && !modelConfig.cacheFeatures });
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
-  log(`data: train ${train.length}, validation ${val.length}, test ${o.test.length}; ${size}px, margin ${o.margin}, augmentation ${o.augment ? 'on' : 'off'}, cache ${cache ? 'on' : 'off'}`);
+  log(
+    `data: train ${train.length}, validation ${val.length}, test ${o.test.length}; ${size}px, crop ${o.crop}, margin ${o.margin}, ` +
+      `augmentation ${modelConfig.cacheFeatures ? 'flips only (cached features)' : o.augment ? 'on' : 'off'}, image cache ${cache && !modelConfig.cacheFeatures ? 'on' : 'off'}`,
+  );
   if (o.saveSamples) {
     const { images, samples } = await trainLoader.preview(32, new Rng(o.seed));
     await writeImageGrid(images, path.join(o.runDir, 'samples.png'));
     log(`wrote ${path.join(o.runDir, 'samples.png')} (32 augmented training inputs; ages ${samples.map((s) => s.age).join(' ')})`);
   }
-  const model = withSeededRandom(o.seed, () => buildModel(modelConfig));
-  log(`model: ${modelConfig.backbone}${modelConfig.multiTask ? ' multi-task' : ''}, width ×${modelConfig.widthScale}, depth ×${modelConfig.depthScale}, ${model.countParams().toLocaleString('en-US')} parameters`);
+  const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  log(
+    `model: ${modelConfig.backbone}${modelConfig.multiTask ? ' multi-task' : ''}` +
+      (built.pretrainedCfg
+        ? ` pretrained ${built.pretrainedCfg.architecture}.${built.pretrainedCfg.tag} (npm ${built.pretrainedCfg.package}), head on ${modelConfig.headFeatures.join(' + ')}`
+        : `, width ×${modelConfig.widthScale}, depth ×${modelConfig.depthScale}`) +
+      `, ${model.countParams().toLocaleString('en-US')} parameters, ${trainable.toLocaleString('en-US')} trainable` +
+      (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
+  );
   if (o.pretrained) {
     const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm' });
     log(`pretrained ${o.pretrained}: loaded ${report.loaded.length}, missing ${report.missing.length}, unexpected ${report.unexpected.length}`);
   }
-  const config: Record<string, unknown> = {
-    title: o.title, model: modelConfig, margin: o.margin, augment: o.augment, batchSize: o.batchSize, valFraction: o.valFraction, splitSeed: o.splitSeed,
-    pretrained: o.pretrained ?? null, minAge: 0,
+  const preprocessing: Preprocessor = {
+    format: 'ldl-preprocessor', version: 1, size, crop: o.crop, margin: o.margin, ...built.normalization, minAge: 0, numClasses: modelConfig.numClasses, sigma: o.sigma,
+    backbone: modelConfig.backbone, weights: built.pretrainedCfg ? `${built.pretrainedCfg.architecture}.${built.pretrainedCfg.tag}` : null,
   };
-  const trainer = new Trainer(model, {
-    runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, sigma: o.sigma,
-    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, log,
+  const config: Record<string, unknown> = {
+    title: o.title, model: modelConfig, margin: o.margin, crop: o.crop, augment: o.augment, batchSize: o.batchSize, valFraction: o.valFraction, splitSeed: o.splitSeed,
+    pretrained: o.pretrained ?? null, minAge: 0, preprocessing,
+  };
+  const frozen = new Set(built.frozenLayers);
+  const tuned = built.backboneLayers.filter((l) => !frozen.has(l) && model.getLayer(l).trainableWeights.length > 0);
+  const parameterGroups = modelConfig.backboneLrScale !== 1 && tuned.length > 0 ? [{ name: 'backbone', layers: tuned, lrScale: modelConfig.backboneLrScale }] : [];
+  // Training the layers above a frozen prefix on its cached outputs: the trainer runs the suffix, saves the whole model.
+  let trainSource: BatchSource = trainLoader;
+  let valSource: BatchSource = valLoader;
+  let trained = model;
+  let featureCacheSeconds: number | null = null;
+  if (modelConfig.cacheFeatures) {
+    const { prefix, suffix } = splitModel(model, modelConfig.freeze);
+    const plain = { ...image, batchSize: micro, cache: false };
+    // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
+    const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
+    await fsp.mkdir(cacheDir, { recursive: true });
+    const { sigma: _s, numClasses: _n, minAge: _m, ...input } = preprocessing;
+    const key = { input, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
+    const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
+    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
+    featureCacheSeconds = trainCache.seconds + valCache.seconds;
+    if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
+    log(
+      `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
+        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ${featureCacheSeconds.toFixed(0)} s ` +
+        `(${((train.length * 2 + val.length * (o.flipTTA ? 2 : 1)) / featureCacheSeconds).toFixed(1)} img/s)`,
+    );
+    trainSource = trainCache;
+    valSource = valCache;
+    trained = suffix;
+  }
+  const trainer = new Trainer(trained, {
+    runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule,
+    warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, parameterGroups, exportModel: model, sigma: o.sigma,
+    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, preprocessor: preprocessing, log,
   });
-  const fit = await trainer.fit(trainLoader, valLoader);
+  const fit = await trainer.fit(trainSource, valSource);
   const best = await loadModel(fit.bestDir);
   model.setWeights(best.getWeights());
   best.dispose();
-  const test = await trainer.evaluate(testLoader);
+  // The test set always goes through the whole model on images, as eval/predict will.
+  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTTA: o.flipTTA, progress: false, log });
+  const test = await tester.evaluate(testLoader);
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
   const report: ExperimentReport = {
@@ -330,9 +521,14 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     counts: { train: train.length, val: val.length, test: o.test.length },
     best: fit.best,
     epochsRun: fit.history.length,
+    throughput: {
+      imagesPerSecond: fit.history.reduce((a, r) => a + r.imagesPerSecond, 0) / Math.max(1, fit.history.length),
+      secondsPerEpoch: fit.history.reduce((a, r) => a + r.seconds, 0) / Math.max(1, fit.history.length),
+      featureCacheSeconds,
+    },
     test: { mae: test.metrics.mae, ca3: test.metrics.ca3, ca5: test.metrics.ca5, ca7: test.metrics.ca7, loss: test.loss, genderAcc: test.genderAcc, ethnicityAcc: test.ethnicityAcc, maeByDecade: test.metrics.maeByDecade },
     baseline: { description: 'predict the training-set mean age for every test image', trainMean, mae: base.mae, ca3: base.ca3, ca5: base.ca5, ca7: base.ca7 },
-    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
+    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
     notes,
   };
   await writeTestArtifacts(o.runDir, report, test);
@@ -353,39 +549,62 @@ export interface SavedModel {
   model: LayersModel;
   /** The run config stored with it (`meta.json` or the checkpoint's `state.json`). */
   config: Record<string, unknown>;
+  /** How to make its inputs (`preprocessor.json`, or the run config of runs saved before that file existed). */
+  preprocessor: Preprocessor;
   /** Directory the model was read from. */
   dir: string;
 }
 
 /**
+ * The preprocessing of a saved model: its `preprocessor.json`; for runs saved before that file, the run
+ * config's `preprocessing`, or its explicit `model.imageSize` with ImageNet normalisation (what those runs
+ * used). Nothing is guessed.
+ * @throws Error when neither says the input size.
+ */
+async function readPreprocessor(modelDir: string, config: Record<string, unknown>): Promise<Preprocessor> {
+  const file = path.join(modelDir, PREPROCESSOR_JSON);
+  if (existsSync(file)) return JSON.parse(await fsp.readFile(file, 'utf8')) as Preprocessor;
+  if (config.preprocessing) return config.preprocessing as Preprocessor;
+  const model = (config.model ?? {}) as ModelConfig;
+  if (typeof model.imageSize !== 'number') {
+    throw new Error(`Error in loadSavedModel: ${modelDir} must have ${PREPROCESSOR_JSON} or a run config with model.imageSize, but has neither.`);
+  }
+  return {
+    format: 'ldl-preprocessor', version: 1, size: model.imageSize, crop: 'stretch', margin: typeof config.margin === 'number' ? config.margin : 0, ...IMAGENET_NORMALIZATION,
+    minAge: typeof config.minAge === 'number' ? config.minAge : 0, numClasses: model.numClasses ?? 101, sigma: typeof config.sigma === 'number' ? config.sigma : 2,
+    backbone: String(model.backbone ?? 'unknown'), weights: null,
+  };
+}
+
+/**
  * Loads a model for evaluation or prediction from a run directory (uses `best/`), a `best/`
- * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`).
+ * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`), with its preprocessing.
  */
 export async function loadSavedModel(dir: string): Promise<SavedModel> {
-  const candidates: [string, string, (j: Record<string, unknown>) => Record<string, unknown>][] = [
-    [dir, path.join(dir, 'meta.json'), (j) => j.config as Record<string, unknown>],
-    [path.join(dir, 'best'), path.join(dir, 'best', 'meta.json'), (j) => j.config as Record<string, unknown>],
-    [path.join(dir, 'model'), path.join(dir, 'state.json'), (j) => j.config as Record<string, unknown>],
+  const candidates: [string, string][] = [
+    [dir, path.join(dir, 'meta.json')],
+    [path.join(dir, 'best'), path.join(dir, 'best', 'meta.json')],
+    [path.join(dir, 'model'), path.join(dir, 'state.json')],
   ];
-  for (const [modelDir, metaFile, pick] of candidates) {
+  for (const [modelDir, metaFile] of candidates) {
     if (existsSync(path.join(modelDir, 'model.json')) && existsSync(metaFile)) {
-      const config = pick(JSON.parse(await fsp.readFile(metaFile, 'utf8')) as Record<string, unknown>);
-      return { model: await loadModel(modelDir), config, dir: modelDir };
+      const config = (JSON.parse(await fsp.readFile(metaFile, 'utf8')) as { config: Record<string, unknown> }).config;
+      const preprocessor = await readPreprocessor(modelDir, config);
+      return { model: await loadModel(modelDir), config, preprocessor, dir: modelDir };
     }
   }
   throw new Error(`Error in loadSavedModel: ${dir} must be a run directory, its best/ directory or a checkpoint directory (model.json + meta.json or state.json), but none was found.`);
 }
 
-function imageSettings(config: Record<string, unknown>): { size: number; margin: number; minAge: number } {
-  const model = (config.model ?? {}) as ModelConfig;
-  return { size: model.imageSize ?? 224, margin: typeof config.margin === 'number' ? config.margin : 0, minAge: typeof config.minAge === 'number' ? config.minAge : 0 };
+/** The loader settings of a saved model's preprocessing. */
+function imageOptionsOf(p: Preprocessor): { size: number; margin: number; crop: WholeImageCrop; normalization: Normalization } {
+  return { size: p.size, margin: p.margin, crop: p.crop, normalization: { colorOrder: p.colorOrder, mean: p.mean, std: p.std } };
 }
 
 /** Evaluates a saved model on samples: MAE, CA(3/5/7) (and gender/ethnicity accuracy for multi-task). */
 export async function evaluateSaved(saved: SavedModel, samples: AgeSample[], options: { batchSize?: number; flipTTA?: boolean; runDir: string }): Promise<EvalResult> {
-  const { size, margin, minAge } = imageSettings(saved.config);
-  const loader = new DataLoader(samples, { size, margin, batchSize: options.batchSize ?? 64 });
-  const trainer = new Trainer(saved.model, { runDir: options.runDir, minAge, flipTTA: options.flipTTA ?? false, progress: false });
+  const loader = new DataLoader(samples, { ...imageOptionsOf(saved.preprocessor), batchSize: options.batchSize ?? 64 });
+  const trainer = new Trainer(saved.model, { runDir: options.runDir, minAge: saved.preprocessor.minAge, sigma: saved.preprocessor.sigma, flipTTA: options.flipTTA ?? false, progress: false });
   return trainer.evaluate(loader);
 }
 
@@ -403,10 +622,11 @@ export interface Prediction {
 
 /** Predicts the age distribution of one (aligned, cropped) face image. */
 export async function predictImage(saved: SavedModel, imagePath: string, topK = 5): Promise<Prediction> {
-  const { size, minAge } = imageSettings(saved.config);
-  const img = await loadImage({ path: path.resolve(imagePath), age: 0, source: { file: imagePath, line: 0 } }, { size });
+  const { size, minAge } = saved.preprocessor;
+  const options = imageOptionsOf(saved.preprocessor);
+  const img = await loadImage({ path: path.resolve(imagePath), age: 0, source: { file: imagePath, line: 0 } }, options);
   const x = new Float32Array(size * size * 3);
-  normalizeInto(img, x, 0);
+  normalizeInto(img, x, 0, options.normalization);
   const outs = tf.tidy(() => {
     const out = saved.model.predict(tf.tensor4d(x, [1, size, size, 3])) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(out) ? out : [out];

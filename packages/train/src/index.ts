@@ -48,8 +48,14 @@ export {
   loadImage,
   normalizeInto,
   writeImageGrid,
+  wholeImageBox,
+  batchLabels,
   IMAGENET_MEAN,
   IMAGENET_STD,
+  IMAGENET_NORMALIZATION,
+  type Normalization,
+  type WholeImageCrop,
+  type BatchSource,
   type Batch,
   type DataLoaderOptions,
   type ImageOptions,
@@ -75,7 +81,19 @@ export {
   type TrainingState,
   type NamedTensor,
 } from './checkpoint';
-export { Trainer, type TrainerOptions, type EvalResult, type FitResult, type LossName, type BestBy } from './trainer';
+export {
+  Trainer,
+  PREPROCESSOR_JSON,
+  type TrainerOptions,
+  type EvalResult,
+  type FitResult,
+  type LossName,
+  type BestBy,
+  type ScheduleName,
+  type ParameterGroup,
+} from './trainer';
+export { FeatureCache, type FeatureCacheOptions } from './feature_cache';
+export { readDataset, type DatasetFormat } from './datasets';
 export { createProgress, type ProgressReporter, type ProgressPayload } from './progress';
 export {
   metricsCsv,
@@ -92,6 +110,7 @@ export {
 export { generateSyntheticMegaAge, syntheticFaceSvg, type SyntheticOptions, type SyntheticDataset } from './synthetic';
 export {
   buildModel,
+  buildAgeModel,
   withSeededRandom,
   runExperiment,
   setupBackend,
@@ -101,11 +120,14 @@ export {
   evaluateSaved,
   predictImage,
   type ModelConfig,
+  type AgeModel,
+  type Preprocessor,
   type ExperimentOptions,
   type ExperimentReport,
   type SavedModel,
   type Prediction,
 } from './experiment';
+export { transferPresets, type TransferPresetName } from './presets';
 export { runExampleCli, noteSkipped, noteDuplicates, type ExampleSpec, type ExampleData, type Preset, type CliValues } from './cli';
 export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
 export { boxProblem } from './rowchecks';

@@ -3,6 +3,7 @@
  * crop of its `box`, resize, augmentation, ImageNet normalisation, seeded shuffling, and batching
  * with prefetch (sharp decodes on libuv worker threads while the model trains on the main thread).
  */
+import type { Preprocessing } from '@ldl/backbones';
 import { type Box, cropResize, decodeImage, expandBox, type RgbImage, rotateExpand } from '@ldl/face-prep';
 import sharp from 'sharp';
 import { type AugmentConfig, type AugmentParams, applyAugment, sampleAugmentParams } from './augment';
@@ -14,6 +15,20 @@ export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0
 /** ImageNet channel standard deviations (RGB, on the 0..1 scale). */
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
 
+/** Channel order and `(pixel / 255 − mean) / std` of a network input (a weight set's, see `PretrainedCfg`). */
+export type Normalization = Pick<Preprocessing, 'colorOrder' | 'mean' | 'std'>;
+
+/** ImageNet normalisation (timm's default): RGB, {@link IMAGENET_MEAN}, {@link IMAGENET_STD}. */
+export const IMAGENET_NORMALIZATION: Normalization = { colorOrder: 'rgb', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+
+/**
+ * How a whole image (a sample without a face box) is fitted to the square input: `'stretch'` resizes it
+ * whole (the paper's pipeline); `'square-center'` and `'square-bottom'` crop the largest square (side
+ * `min(W, H)`) centred, or centred horizontally and touching the bottom edge — on eye-aligned portrait
+ * crops such as All-Age-Faces' this keeps the eyes at about a third of the height, close to a dlib face chip.
+ */
+export type WholeImageCrop = 'stretch' | 'square-center' | 'square-bottom';
+
 /** How a sample becomes a network input. */
 export interface ImageOptions {
   /** Output side length in pixels (square). @default 224 */
@@ -22,6 +37,17 @@ export interface ImageOptions {
   margin?: number;
   /** Rotate by the sample's `deg` (aligned CSV) before cropping. @default true */
   rotate?: boolean;
+  /** Fitting of images without a face box. @default 'stretch' */
+  crop?: WholeImageCrop;
+}
+
+/** The box of `crop` in a `width × height` image. */
+export function wholeImageBox(width: number, height: number, crop: WholeImageCrop): Box {
+  if (crop === 'stretch') return [0, 0, width, height];
+  const side = Math.min(width, height);
+  const x1 = Math.floor((width - side) / 2);
+  const y1 = crop === 'square-bottom' ? height - side : Math.floor((height - side) / 2);
+  return [x1, y1, x1 + side, y1 + side];
 }
 
 /**
@@ -31,10 +57,10 @@ export interface ImageOptions {
  * without a box is resized whole. Errors name the image and the list/CSV line it came from.
  */
 export async function loadImage(sample: AgeSample, options: ImageOptions = {}): Promise<RgbImage> {
-  const { size = 224, margin = 0, rotate = true } = options;
+  const { size = 224, margin = 0, rotate = true, crop = 'stretch' } = options;
   try {
     let image = await decodeImage(sample.path);
-    let box: Box = [0, 0, image.width, image.height];
+    let box: Box = wholeImageBox(image.width, image.height, crop);
     if (sample.box) {
       if (rotate && sample.deg) image = await rotateExpand(image, sample.deg);
       box = expandBox(sample.box, margin, image);
@@ -47,29 +73,28 @@ export async function loadImage(sample: AgeSample, options: ImageOptions = {}): 
 }
 
 /**
- * Writes `(pixel/255 − mean)/std` of an RGB image into `out` at `offset` (NHWC float layout).
+ * Writes `(pixel/255 − mean)/std` of an RGB image into `out` at `offset` (NHWC float layout), channels in
+ * `normalization.colorOrder` (BGR for Caffe/Keras weights).
  */
-export function normalizeInto(
-  image: RgbImage,
-  out: Float32Array,
-  offset: number,
-  mean: readonly number[] = IMAGENET_MEAN,
-  std: readonly number[] = IMAGENET_STD,
-): void {
+export function normalizeInto(image: RgbImage, out: Float32Array, offset: number, normalization: Normalization = IMAGENET_NORMALIZATION): void {
   const { data } = image;
+  const { mean, std } = normalization;
+  const [r, g, b] = normalization.colorOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   for (let i = 0; i < data.length; i += 3) {
-    out[offset + i] = (data[i] / 255 - mean[0]) / std[0];
-    out[offset + i + 1] = (data[i + 1] / 255 - mean[1]) / std[1];
-    out[offset + i + 2] = (data[i + 2] / 255 - mean[2]) / std[2];
+    out[offset + i + r] = (data[i] / 255 - mean[r]) / std[r];
+    out[offset + i + g] = (data[i + 1] / 255 - mean[g]) / std[g];
+    out[offset + i + b] = (data[i + 2] / 255 - mean[b]) / std[b];
   }
 }
 
-/** One batch, ready for `tf.tensor4d(images, shape)`. */
+/** One batch, ready for `tf.tensor(images, shape)`. */
 export interface Batch {
-  /** Normalised pixels, NHWC. */
+  /** Normalised pixels, NHWC (or cached features of them, see `FeatureCache`). */
   images: Float32Array;
-  /** `[n, size, size, 3]`. */
-  shape: [number, number, number, number];
+  /** `[n, size, size, 3]` (or `[n, …feature shape]`). */
+  shape: number[];
+  /** Cached features of the mirrored images, same layout (for flip test-time augmentation). */
+  flipped?: Float32Array;
   /** Age labels. */
   ages: number[];
   /** Gender labels (0 male, 1 female) when every sample has one. */
@@ -78,6 +103,24 @@ export interface Batch {
   ethnicities?: number[];
   /** The samples, in batch order. */
   samples: AgeSample[];
+}
+
+/** The labels of a batch of samples: ages, and genders / ethnicities when every sample has one. */
+export function batchLabels(samples: AgeSample[]): Pick<Batch, 'ages' | 'genders' | 'ethnicities' | 'samples'> {
+  const labels: Pick<Batch, 'ages' | 'genders' | 'ethnicities' | 'samples'> = { ages: samples.map((x) => x.age), samples };
+  if (samples.every((x) => x.gender !== undefined)) labels.genders = samples.map((x) => x.gender ?? 0);
+  if (samples.every((x) => x.ethnicity !== undefined)) labels.ethnicities = samples.map((x) => x.ethnicity ?? 0);
+  return labels;
+}
+
+/** What the trainer reads batches from: a {@link DataLoader} of images, or cached features (`FeatureCache`). */
+export interface BatchSource {
+  /** The samples, in their original order. */
+  readonly samples: readonly AgeSample[];
+  /** Batches per epoch. */
+  readonly numBatches: number;
+  /** The batches of one epoch (shuffling and augmentation drawn from `rng`). */
+  epoch(rng?: Rng): AsyncGenerator<Batch>;
 }
 
 /** Options of {@link DataLoader}. */
@@ -94,6 +137,8 @@ export interface DataLoaderOptions extends ImageOptions {
   cache?: boolean;
   /** Drop a last, smaller batch. @default false */
   dropLast?: boolean;
+  /** Input normalisation (the backbone's weights'). @default IMAGENET_NORMALIZATION */
+  normalization?: Normalization;
 }
 
 interface PlannedItem {
@@ -108,7 +153,7 @@ interface PlannedItem {
  * parameters from the RNG synchronously when called, so the RNG state before the call fully
  * determines the epoch no matter how decoding interleaves.
  */
-export class DataLoader {
+export class DataLoader implements BatchSource {
   /** The samples, in their original order. */
   readonly samples: readonly AgeSample[];
   private readonly opts: Required<Omit<DataLoaderOptions, 'augment'>> & { augment: AugmentConfig | false };
@@ -125,6 +170,8 @@ export class DataLoader {
       size: 224,
       margin: 0,
       rotate: true,
+      crop: 'stretch',
+      normalization: IMAGENET_NORMALIZATION,
       shuffle: false,
       augment: false,
       prefetch: 2,
@@ -176,12 +223,9 @@ export class DataLoader {
     const s = this.opts.size;
     const per = s * s * 3;
     const out = new Float32Array(items.length * per);
-    images.forEach((img, k) => normalizeInto(img, out, k * per));
+    images.forEach((img, k) => normalizeInto(img, out, k * per, this.opts.normalization));
     const samples = items.map((it) => this.samples[it.index]);
-    const batch: Batch = { images: out, shape: [items.length, s, s, 3], ages: samples.map((x) => x.age), samples };
-    if (samples.every((x) => x.gender !== undefined)) batch.genders = samples.map((x) => x.gender ?? 0);
-    if (samples.every((x) => x.ethnicity !== undefined)) batch.ethnicities = samples.map((x) => x.ethnicity ?? 0);
-    return batch;
+    return { images: out, shape: [items.length, s, s, 3], ...batchLabels(samples) };
   }
 
   /**

