@@ -17,6 +17,7 @@ import {
   type CliValues,
   type ExampleSpec,
   generateSyntheticMegaAge,
+  noteDuplicates,
   noteSkipped,
   type Preset,
   type ReaderOptions,
@@ -51,7 +52,11 @@ async function resolveData(values: CliValues): Promise<{ root: string; synthetic
 
 async function readSplit(root: string, split: 'train' | 'test', values: CliValues, reader: ReaderOptions): Promise<ReadResult> {
   const csv = values[`${split}-csv`];
-  return csv ? readAlignedCsv(String(csv), { ...reader, imageRoot: root }) : readMegaAge(root, split, reader);
+  if (!csv) return readMegaAge(root, split, reader);
+  // A faces.csv straight from `ldl-face-prep align` has no ages: they come from the split's own lists,
+  // joined by photo name (the images themselves are checked through the CSV's rows).
+  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
+  return readAlignedCsv(String(csv), { ...reader, imageRoot: root, labels });
 }
 
 /**
@@ -111,7 +116,7 @@ const spec: ExampleSpec = {
   flags: {
     data: { type: 'string', description: 'data root in the MegaAge-Asian layout (list/, train/, test/)' },
     synthetic: { type: 'boolean', description: 'use the generated synthetic data set even if real data exists' },
-    'train-csv': { type: 'string', description: "aligned CSV for train (photo,age,deg,box1..box4; photo relative to --data)" },
+    'train-csv': { type: 'string', description: "aligned CSV for train: photo,age,deg,box1..box4, or the faces.csv of ldl-face-prep align (ages joined from list/train_*.txt); photos relative to --data" },
     'test-csv': { type: 'string', description: 'aligned CSV for test' },
     split: { type: 'string', description: 'eval: train or test (default test)' },
   },
@@ -121,7 +126,7 @@ const spec: ExampleSpec = {
     return {
       train: train.samples,
       test: test.samples,
-      notes: [data.note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped)],
+      notes: [data.note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
       title: data.synthetic ? 'MegaAge-Asian example on SYNTHETIC faces' : `MegaAge-Asian example on ${path.basename(data.root)}`,
     };
   },
@@ -130,7 +135,7 @@ const spec: ExampleSpec = {
     const split = values.split === 'train' ? 'train' : 'test';
     const r = await readSplit(data.root, split, values, reader);
     const samples: AgeSample[] = r.samples;
-    return { samples, notes: [data.note, `split: ${split}`, ...noteSkipped(split, r.skipped)] };
+    return { samples, notes: [data.note, `split: ${split}`, ...noteSkipped(split, r.skipped), ...noteDuplicates(split, r.duplicates, reader.duplicates)] };
   },
 };
 

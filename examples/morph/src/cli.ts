@@ -17,6 +17,7 @@ import {
   type CliValues,
   type CsvReaderOptions,
   type ExampleSpec,
+  noteDuplicates,
   noteSkipped,
   type ReaderOptions,
   readAlignedCsv,
@@ -46,13 +47,21 @@ async function readAll(values: CliValues, reader: ReaderOptions) {
       race: (values['race-col'] as string | undefined) ?? 'race',
     },
   };
-  const result = values.aligned ? await readAlignedCsv(csv, options) : await readMorphCsv(csv, options);
+  // --faces: the faces.csv of `ldl-face-prep align` (no ages); labels come from --csv, joined by photo name.
+  const faces = values.faces ? path.resolve(String(values.faces)) : undefined;
+  const labels = async () => (await readMorphCsv(csv, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
+  const result = faces
+    ? await readAlignedCsv(faces, { ...options, columns: undefined, labels }) // faces.csv's own column names
+    : values.aligned
+      ? await readAlignedCsv(csv, options)
+      : await readMorphCsv(csv, options);
   const seed = Number(values['split-seed'] ?? 0);
   if (!Number.isInteger(seed)) throw new Error(`Error in --split-seed: must be an integer, but got ${JSON.stringify(values['split-seed'])}.`);
   const split = splitSamples(result.samples, seed, 0.2);
   const notes = [
-    `data: ${csv}${csv === SHARED_CSV ? ' (UTKFace standing in for MORPH)' : ''}; ${result.samples.length} rows, 80/20 split with --split-seed ${seed}`,
+    `data: ${csv}${csv === SHARED_CSV ? ' (UTKFace standing in for MORPH)' : ''}${faces ? `, boxes from ${faces}` : ''}; ${result.samples.length} rows, 80/20 split with --split-seed ${seed}`,
     ...noteSkipped('csv', result.skipped),
+    ...noteDuplicates('csv', result.duplicates, reader.duplicates),
   ];
   return { csv, split, notes };
 }
@@ -88,6 +97,7 @@ const spec: ExampleSpec = {
   flags: {
     csv: { type: 'string', description: 'MORPH-style CSV (default ../shared/datasets/utkface/utkface.csv)' },
     'image-root': { type: 'string', description: "directory photo paths are relative to (default: the CSV's)" },
+    faces: { type: 'string', description: 'faces.csv of ldl-face-prep align (photo,deg,box…,status): crops by its boxes, ages from --csv joined by photo name' },
     aligned: { type: 'boolean', description: 'the CSV is the aligned one (photo,age,deg,box1..box4,gender,race)' },
     'split-seed': { type: 'string', description: 'seed of the 80/20 train/test split (default 0)' },
     'multi-task': { type: 'boolean', description: 'age + gender + ethnicity model (multiTaskAgeModel + multiTaskLoss)' },

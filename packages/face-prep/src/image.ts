@@ -42,15 +42,24 @@ export interface RotateExpandOptions {
 }
 
 /**
- * Decodes an image file or buffer to 8-bit RGB (grey and alpha images are converted; EXIF
- * orientation is NOT applied, as in PIL's `Image.open`). Truncated or corrupt files are errors.
+ * How strictly {@link decodeImage} decodes: libvips' `failOn: 'error'`. A file that libvips can only
+ * partly decode (truncated, corrupt scan) is an error; a file that decodes completely but makes libjpeg
+ * warn (e.g. "3 extraneous bytes before marker", which PIL also accepts) is usable. Every path that
+ * reads photos — the readers' up-front check, the training loader, eval, predict, `ldl-face-prep`
+ * align and crop — decodes through {@link decodeImage}, so a file is usable everywhere or nowhere.
+ */
+export const DECODE_FAIL_ON = 'error' as const;
+
+/**
+ * Decodes an image file or buffer to 8-bit RGB: grey and alpha images are converted, and the EXIF
+ * Orientation tag is applied (auto-orient: a photo stored sideways with Orientation 6 comes out
+ * upright, as every viewer shows it). Truncated or corrupt files are errors ({@link DECODE_FAIL_ON}).
  *
  * @throws {UnreadableImageError} when the input cannot be decoded completely.
  */
 export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
-  const source = typeof input === 'string' ? input : '<buffer>';
-  try {
-    const { data, info } = await sharp(input, { failOn: 'warning' })
+  return withOwnError(input, async () => {
+    const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -59,8 +68,68 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
       throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-  } catch (err) {
-    throw new UnreadableImageError(source, err);
+  });
+}
+
+/**
+ * Width and height of an image as {@link decodeImage} returns it (EXIF orientation applied), read from
+ * the header only: fast, but a file whose header is fine and whose data is corrupt passes.
+ *
+ * @throws {UnreadableImageError} when the header cannot be read or has no size.
+ */
+export async function readImageSize(input: string | Uint8Array): Promise<{ width: number; height: number }> {
+  return withOwnError(input, async () => {
+    const meta = await sharp(input, { failOn: DECODE_FAIL_ON }).metadata();
+    const { width, height } = meta.autoOrient ?? meta;
+    if (!width || !height) throw new Error('the header has no width and height');
+    return { width, height };
+  });
+}
+
+// libvips keeps one error buffer for all threads, so the message of a read that fails while other
+// reads run may be another file's (seen: a truncated file reported with a neighbour's "extraneous
+// bytes" warning). A failed read is therefore repeated alone, once the reads in flight have finished,
+// and its own error is reported (or, if it succeeds alone, its result returned).
+let inFlight = 0;
+const idle: (() => void)[] = [];
+let exclusive: Promise<void> | null = null;
+
+async function shared<T>(read: () => Promise<T>): Promise<T> {
+  while (exclusive) await exclusive;
+  inFlight++;
+  try {
+    return await read();
+  } finally {
+    inFlight--;
+    if (inFlight === 0) for (const wake of idle.splice(0)) wake();
+  }
+}
+
+async function alone<T>(read: () => Promise<T>): Promise<T> {
+  while (exclusive) await exclusive;
+  let release = () => undefined as void;
+  exclusive = new Promise<void>((r) => {
+    release = r;
+  });
+  try {
+    if (inFlight > 0) await new Promise<void>((r) => idle.push(r));
+    return await read();
+  } finally {
+    exclusive = null;
+    release();
+  }
+}
+
+async function withOwnError<T>(input: string | Uint8Array, read: () => Promise<T>): Promise<T> {
+  const source = typeof input === 'string' ? input : '<buffer>';
+  try {
+    return await shared(read);
+  } catch {
+    try {
+      return await alone(read);
+    } catch (err) {
+      throw new UnreadableImageError(source, err);
+    }
   }
 }
 

@@ -25,9 +25,11 @@ export {
   type Interpolator,
   type RgbImage,
   type RotateExpandOptions,
+  DECODE_FAIL_ON,
   UnreadableImageError,
   cropResize,
   decodeImage,
+  readImageSize,
   rotateExpand,
   toSharp,
 } from './image';

@@ -4,12 +4,15 @@
  * every setting. An example supplies only its data loading and defaults ({@link ExampleSpec}).
  */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultWasmThreads, MAX_WASM_THREADS } from './backend';
 import { type ExperimentOptions, evaluateSaved, loadSavedModel, type ModelConfig, predictImage, runExperiment, setupBackend } from './experiment';
 import { readDataset } from './datasets';
-import { type AgeSample, describeSkipped, type ReaderOptions, splitSamples } from './readers';
+import { DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
+import { recordFailure, teeWarnings } from './failure';
+import { type AgeSample, describeSkipped, type ReaderOptions, splitSamples, type VerifyImages } from './readers';
 import type { LossName } from './trainer';
 
 /** Values of the parsed command line (flag name → string/boolean). */
@@ -96,7 +99,8 @@ const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: st
   'val-fraction': { type: 'string', description: 'fraction of train held out for validation (0: validate on test)' },
   'flip-tta': { type: 'boolean', description: 'average with the mirrored image when evaluating' },
   'skip-bad': { type: 'boolean', description: 'skip bad rows (reported with a count) instead of stopping' },
-  'verify-images': { type: 'string', description: 'none | exists | header (default) | decode' },
+  'verify-images': { type: 'string', description: 'decode (default: every image decoded up front by the one decoder training uses) | header | exists | none' },
+  duplicates: { type: 'string', description: 'rows showing the same image (path listed again, byte-identical file): keep (default) | merge (mean age) | drop (all but the first); always reported' },
   'save-samples': { type: 'boolean', description: 'write samples.png, a grid of augmented inputs' },
   checkpoint: { type: 'string', description: 'eval/predict: run dir, best/ dir or checkpoint dir' },
   top: { type: 'string', description: 'predict: how many ages of the distribution to print' },
@@ -128,6 +132,19 @@ function wasmThreads(values: CliValues): number | undefined {
   return n;
 }
 
+function verifyImages(values: CliValues): VerifyImages {
+  const v = values['verify-images'] ?? 'decode';
+  const allowed: VerifyImages[] = ['decode', 'header', 'exists', 'none'];
+  if (!allowed.includes(v as VerifyImages)) throw new Error(`Error in --verify-images: --verify-images must be one of ${allowed.join(', ')}, but got ${JSON.stringify(v)}.`);
+  return v as VerifyImages;
+}
+
+function duplicatePolicy(values: CliValues): DuplicatePolicy {
+  const v = values.duplicates ?? 'keep';
+  if (!DUPLICATE_POLICIES.includes(v as DuplicatePolicy)) throw new Error(`Error in --duplicates: --duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(v)}.`);
+  return v as DuplicatePolicy;
+}
+
 function usage(spec: ExampleSpec, flags: Record<string, { description: string }>): string {
   return [
     `usage: tsx src/cli.ts <train|eval|predict> [flags]`,
@@ -156,124 +173,160 @@ export async function runExampleCli(spec: ExampleSpec, argv: string[]): Promise<
   }
   const reader: ReaderOptions = {
     skipBad: Boolean(values['skip-bad']),
-    verifyImages: (values['verify-images'] as ReaderOptions['verifyImages']) ?? 'header',
+    verifyImages: verifyImages(values),
+    duplicates: duplicatePolicy(values),
   };
   const presetName = (values.preset as string | undefined) ?? 'paper';
   const base = spec.presets[presetName];
   if (!base) throw new Error(`Error in --preset: preset must be one of ${Object.keys(spec.presets).join(', ')}, but got ${JSON.stringify(presetName)}.`);
   const preset = spec.adjust ? spec.adjust(base, values) : base;
   const threads = wasmThreads(values);
-  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
   if (command === 'train') {
-    const data = await spec.loadData(values, reader);
-    const fromFlags = (values['extra-train'] as string[] | undefined) ?? [];
-    const extras: ExtraTrain[] = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...fromFlags];
-    const valFraction = pick(num(values, 'val-fraction'), preset.valFraction) ?? 0.1;
-    const splitSeed = preset.splitSeed ?? 0;
-    // Validation comes from the example's own training data, not from the extra sets: the best epoch is the best on this task.
-    let val: AgeSample[] | undefined;
-    if (extras.length > 0 && valFraction > 0) {
-      const split = splitSamples(data.train, splitSeed, valFraction);
-      data.train = split.train;
-      val = split.test;
-      data.notes.push(`validation: ${(valFraction * 100).toFixed(0)} % of the example's training list (seed ${splitSeed}), before extra data is added; the test set is used only for the final report`);
-    }
-    for (const extra of extras) {
-      const spec = typeof extra === 'string' ? extra : extra.path;
-      const fromFlag = typeof extra === 'string' && fromFlags.includes(extra);
-      if (!fromFlag && !existsSync(spec.replace(/:[A-Za-z0-9_-]+$/, ''))) {
-        data.notes.push(`extra training data ${spec} (preset) not found: skipped`);
-        continue;
-      }
-      // A preset's extra data is read with --skip-bad (UTKFace has ages above 100): the skipped rows are counted in the notes.
-      const r = await readDataset(spec, fromFlag ? reader : { ...reader, skipBad: true });
-      const part = typeof extra === 'string' ? null : extra.trainPartOf;
-      const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
-      data.train = [...data.train, ...samples];
-      data.notes.push(
-        `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
-          (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
-        ...noteSkipped(path.basename(r.path), r.skipped),
-      );
-    }
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
     const runDir = path.resolve((values['run-dir'] as string | undefined) ?? path.join(spec.repoRoot, 'runs', `${spec.name}-${presetName}-${stamp}`));
-    const pretrainedWeights = values['pretrained-weights'] as string | undefined;
-    const model: ModelConfig = {
-      ...preset.model,
-      ...(pretrainedWeights !== undefined ? { pretrained: pretrainedWeights === 'none' ? false : pretrainedWeights === 'default' ? true : pretrainedWeights } : {}),
-      ...(values['head-features'] ? { headFeatures: String(values['head-features']).split(',').map((f) => f.trim()) } : {}),
-      ...(values.freeze ? { freeze: String(values.freeze) } : {}),
-      ...(values['backbone-lr-scale'] ? { backboneLrScale: num(values, 'backbone-lr-scale') } : {}),
-      ...(values['cache-features'] ? { cacheFeatures: true } : {}),
-      ...(values['no-cache-features'] ? { cacheFeatures: false } : {}),
-      ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
-      ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
-      ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
-      ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
-    };
-    await runExperiment({
-      ...preset,
-      title: `${data.title} — preset ${presetName}`,
-      runDir,
-      train: data.train,
-      test: data.test,
-      ...(val ? { val } : {}),
-      model,
-      pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
-      epochs: pick(num(values, 'epochs'), preset.epochs),
-      batchSize: pick(num(values, 'batch-size'), preset.batchSize),
-      accumulationSteps: pick(num(values, 'accumulation-steps'), preset.accumulationSteps),
-      learningRate: pick(num(values, 'lr'), preset.learningRate),
-      stepSize: pick(num(values, 'step-size'), preset.stepSize),
-      gamma: pick(num(values, 'gamma'), preset.gamma),
-      schedule: pick(values.schedule as ExperimentOptions['schedule'], preset.schedule),
-      warmupEpochs: pick(num(values, 'warmup-epochs'), preset.warmupEpochs),
-      crop: pick(values.crop as ExperimentOptions['crop'], preset.crop),
-      featureCacheDir: values['feature-cache-dir'] ? path.resolve(String(values['feature-cache-dir'])) : preset.featureCacheDir,
-      sigma: pick(num(values, 'sigma'), preset.sigma),
-      lambda: pick(num(values, 'lambda'), preset.lambda),
-      loss: pick(values.loss as LossName | undefined, preset.loss),
-      margin: pick(num(values, 'margin'), preset.margin),
-      augment: values['no-augment'] ? false : pick(preset.augment, {}),
-      seed: pick(num(values, 'seed'), preset.seed),
-      valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
-      backend: values.backend as string | undefined,
-      wasmThreads: threads,
-      fastKernels: !values['no-fast-kernels'],
-      saveSamples: Boolean(values['save-samples']),
-      resume: Boolean(values.resume),
-      flipTTA: Boolean(values['flip-tta']) || preset.flipTTA,
-      notes: data.notes,
-    });
+    // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
+    // and a failed run leaves report.json with status 'failed' and the reason.
+    await mkdir(runDir, { recursive: true });
+    const restoreWarn = teeWarnings(runDir);
+    try {
+      await train(spec, values, runDir, reader, presetName, preset, threads);
+    } catch (e) {
+      await recordFailure(runDir, e);
+      throw e;
+    } finally {
+      restoreWarn();
+    }
     return 0;
   }
   if (command === 'eval' || command === 'predict') {
-    const checkpoint = values.checkpoint as string | undefined;
-    if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
-    const log = (l: string) => console.log(l);
-    await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log, { wasmThreads: threads });
-    const saved = await loadSavedModel(path.resolve(checkpoint));
-    log(`model: ${saved.dir}`);
-    if (command === 'eval') {
-      const { samples, notes } = await spec.loadEvalData(values, reader);
-      notes.forEach((n) => log(n));
-      const runDir = path.dirname(saved.dir);
-      const r = await evaluateSaved(saved, samples, { runDir, flipTTA: Boolean(values['flip-tta']) });
-      const m = r.metrics;
-      log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
-      if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
-      return 0;
-    }
-    const image = rest[0];
-    if (!image) throw new Error('Error in predict: IMAGE is required: predict --checkpoint DIR IMAGE.');
-    const p = await predictImage(saved, image, num(values, 'top') ?? 5);
-    console.log(`${image}: age ${p.age.toFixed(1)}`);
-    console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
-    if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
-    return 0;
+    return evalOrPredict(command, values, rest, spec, reader, threads);
   }
   throw new Error(`Error in command: command must be train, eval or predict, but got ${JSON.stringify(command)}.`);
+}
+
+async function train(spec: ExampleSpec, values: CliValues, runDir: string, reader: ReaderOptions, presetName: string, preset: Preset, threads: number | undefined): Promise<void> {
+  const pick = <T>(v: T | undefined, d: T | undefined) => (v === undefined ? d : v);
+  const data = await spec.loadData(values, reader);
+  const fromFlags = (values['extra-train'] as string[] | undefined) ?? [];
+  const extras: ExtraTrain[] = values['no-extra-train'] ? [] : [...(preset.extraTrain ?? []), ...fromFlags];
+  const valFraction = pick(num(values, 'val-fraction'), preset.valFraction) ?? 0.1;
+  const splitSeed = preset.splitSeed ?? 0;
+  // Validation comes from the example's own training data, not from the extra sets: the best epoch is the best on this task.
+  let val: AgeSample[] | undefined;
+  if (extras.length > 0 && valFraction > 0) {
+    const split = splitSamples(data.train, splitSeed, valFraction);
+    data.train = split.train;
+    val = split.test;
+    data.notes.push(`validation: ${(valFraction * 100).toFixed(0)} % of the example's training list (seed ${splitSeed}), before extra data is added; the test set is used only for the final report`);
+  }
+  for (const extra of extras) {
+    const source = typeof extra === 'string' ? extra : extra.path;
+    const fromFlag = typeof extra === 'string' && fromFlags.includes(extra);
+    if (!fromFlag && !existsSync(source.replace(/:[A-Za-z0-9_-]+$/, ''))) {
+      data.notes.push(`extra training data ${source} (preset) not found: skipped`);
+      continue;
+    }
+    // A preset's extra data is read with --skip-bad (UTKFace has ages above 100): the skipped rows are counted in the notes.
+    const r = await readDataset(source, fromFlag ? reader : { ...reader, skipBad: true });
+    const part = typeof extra === 'string' ? null : extra.trainPartOf;
+    const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
+    data.train = [...data.train, ...samples];
+    data.notes.push(
+      `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
+        (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
+      ...noteSkipped(path.basename(r.path), r.skipped),
+    );
+  }
+  const leaked = sharedImages(data.train, data.test);
+  if (leaked.length > 0) {
+    data.notes.push(
+      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path or byte-identical), so test figures are optimistic; first: ${leaked
+        .slice(0, 3)
+        .map((s) => `${s.path} (${s.source.file}${s.source.line ? ` line ${s.source.line}` : ''})`)
+        .join(', ')}`,
+    );
+  }
+  const pretrainedWeights = values['pretrained-weights'] as string | undefined;
+  const model: ModelConfig = {
+    ...preset.model,
+    ...(pretrainedWeights !== undefined ? { pretrained: pretrainedWeights === 'none' ? false : pretrainedWeights === 'default' ? true : pretrainedWeights } : {}),
+    ...(values['head-features'] ? { headFeatures: String(values['head-features']).split(',').map((f) => f.trim()) } : {}),
+    ...(values.freeze ? { freeze: String(values.freeze) } : {}),
+    ...(values['backbone-lr-scale'] ? { backboneLrScale: num(values, 'backbone-lr-scale') } : {}),
+    ...(values['cache-features'] ? { cacheFeatures: true } : {}),
+    ...(values['no-cache-features'] ? { cacheFeatures: false } : {}),
+    ...(values.backbone ? { backbone: values.backbone as ModelConfig['backbone'] } : {}),
+    ...(values['width-scale'] ? { widthScale: num(values, 'width-scale') } : {}),
+    ...(values['depth-scale'] ? { depthScale: num(values, 'depth-scale') } : {}),
+    ...(values['image-size'] ? { imageSize: num(values, 'image-size') } : {}),
+  };
+  await runExperiment({
+    ...preset,
+    title: `${data.title} — preset ${presetName}`,
+    runDir,
+    train: data.train,
+    test: data.test,
+    ...(val ? { val } : {}),
+    model,
+    pretrained: pick(values.pretrained as string | undefined, preset.pretrained),
+    epochs: pick(num(values, 'epochs'), preset.epochs),
+    batchSize: pick(num(values, 'batch-size'), preset.batchSize),
+    accumulationSteps: pick(num(values, 'accumulation-steps'), preset.accumulationSteps),
+    learningRate: pick(num(values, 'lr'), preset.learningRate),
+    stepSize: pick(num(values, 'step-size'), preset.stepSize),
+    gamma: pick(num(values, 'gamma'), preset.gamma),
+    schedule: pick(values.schedule as ExperimentOptions['schedule'], preset.schedule),
+    warmupEpochs: pick(num(values, 'warmup-epochs'), preset.warmupEpochs),
+    crop: pick(values.crop as ExperimentOptions['crop'], preset.crop),
+    featureCacheDir: values['feature-cache-dir'] ? path.resolve(String(values['feature-cache-dir'])) : preset.featureCacheDir,
+    sigma: pick(num(values, 'sigma'), preset.sigma),
+    lambda: pick(num(values, 'lambda'), preset.lambda),
+    loss: pick(values.loss as LossName | undefined, preset.loss),
+    margin: pick(num(values, 'margin'), preset.margin),
+    augment: values['no-augment'] ? false : pick(preset.augment, {}),
+    seed: pick(num(values, 'seed'), preset.seed),
+    valFraction: pick(num(values, 'val-fraction'), preset.valFraction),
+    backend: values.backend as string | undefined,
+    wasmThreads: threads,
+    fastKernels: !values['no-fast-kernels'],
+    saveSamples: Boolean(values['save-samples']),
+    resume: Boolean(values.resume),
+    flipTTA: Boolean(values['flip-tta']) || preset.flipTTA,
+    notes: data.notes,
+  });
+}
+
+async function evalOrPredict(command: 'eval' | 'predict', values: CliValues, rest: string[], spec: ExampleSpec, reader: ReaderOptions, threads: number | undefined): Promise<number> {
+  const checkpoint = values.checkpoint as string | undefined;
+  if (!checkpoint) throw new Error(`Error in ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
+  const log = (l: string) => console.log(l);
+  await setupBackend(values.backend as string | undefined, !values['no-fast-kernels'], log, { wasmThreads: threads });
+  const saved = await loadSavedModel(path.resolve(checkpoint));
+  log(`model: ${saved.dir}`);
+  if (command === 'eval') {
+    const { samples, notes } = await spec.loadEvalData(values, reader);
+    notes.forEach((n) => log(n));
+    const runDir = path.dirname(saved.dir);
+    const r = await evaluateSaved(saved, samples, { runDir, flipTTA: Boolean(values['flip-tta']) });
+    const m = r.metrics;
+    log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+    if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
+    return 0;
+  }
+  const image = rest[0];
+  if (!image) throw new Error('Error in predict: IMAGE is required: predict --checkpoint DIR IMAGE.');
+  const p = await predictImage(saved, image, num(values, 'top') ?? 5);
+  console.log(`${image}: age ${p.age.toFixed(1)}`);
+  console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
+  if (p.female !== undefined) console.log(`P(female) ${(100 * p.female).toFixed(1)} %, ethnicity probabilities ${p.ethnicity?.map((x) => x.toFixed(2)).join(' ')}`);
+  return 0;
+}
+
+/** A note on the duplicates a reader found (count, first few, conflicting labels), or none. */
+export function noteDuplicates(label: string, groups: readonly DuplicateGroup[], policy: DuplicatePolicy = 'keep'): string[] {
+  if (groups.length === 0) return [];
+  const action = { keep: 'all rows kept', merge: 'each merged into one row with the mean age', drop: 'all but the first row dropped' }[policy];
+  return [`WARNING ${label}: ${describeDuplicates(groups, 3).replace(/:\n/, `; ${action} (--duplicates ${policy}); kept on one side of every split:\n`).replace(/\n {2}/g, '\n    ')}`];
 }
 
 /** Logs skipped rows of a reader result into `notes` (and returns the notes). */

@@ -27,6 +27,7 @@ import { layers as tfl, model as functionalModel, type LayersModel, type Symboli
 import type { AugmentConfig } from './augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
 import { FeatureCache } from './feature_cache';
+import { recordFailure } from './failure';
 import { type BatchSource, DataLoader, IMAGENET_NORMALIZATION, loadImage, type Normalization, normalizeInto, type WholeImageCrop, writeImageGrid } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
@@ -275,6 +276,8 @@ export interface Preprocessor extends Normalization {
 
 /** Test metrics with the baseline, as written to `report.json`. */
 export interface ExperimentReport {
+  /** `'completed'` (a failed run's `report.json` is a `FailedReport` with `status: 'failed'`). */
+  status: 'completed';
   /** Run title. */
   title: string;
   /** Backend that ran (`selectBackend`). */
@@ -377,8 +380,21 @@ function reportMarkdown(r: ExperimentReport): string {
   ].join('\n');
 }
 
-/** Trains, evaluates the best model on the test set, and writes the report. */
+/**
+ * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
+ * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
+ * and rethrown.
+ */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  try {
+    return await runExperimentUnrecorded(options);
+  } catch (e) {
+    await recordFailure(options.runDir, e, { title: options.title });
+    throw e;
+  }
+}
+
+async function runExperimentUnrecorded(options: ExperimentOptions): Promise<ExperimentReport> {
   const t0 = Date.now();
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
@@ -497,6 +513,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
   const report: ExperimentReport = {
+    status: 'completed',
     title: o.title,
     backend: backend.name,
     backendDetail: backend.attempts.find((a) => a.ok)?.reason ?? '',

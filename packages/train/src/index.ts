@@ -128,4 +128,24 @@ export {
   type Prediction,
 } from './experiment';
 export { transferPresets, type TransferPresetName } from './presets';
-export { runExampleCli, noteSkipped, type ExampleSpec, type ExampleData, type Preset, type ExtraTrain, type CliValues } from './cli';
+export { runExampleCli, noteSkipped, noteDuplicates, type ExampleSpec, type ExampleData, type Preset, type ExtraTrain, type CliValues } from './cli';
+export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
+export { boxProblem } from './rowchecks';
+export {
+  TrainingDivergedError,
+  NonFinitePredictionError,
+  DivergenceGuard,
+  DEFAULT_MAX_LOSS_RATIO,
+  DIVERGED_FILE,
+} from './divergence';
+export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './failure';
+export {
+  findDuplicates,
+  applyDuplicatePolicy,
+  describeDuplicates,
+  duplicateKey,
+  sharedImages,
+  DUPLICATE_POLICIES,
+  type DuplicateGroup,
+  type DuplicatePolicy,
+} from './duplicates';

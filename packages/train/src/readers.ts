@@ -3,11 +3,14 @@
  * names, and the paper's aligned CSV. Every reader validates each row and either stops at the first
  * bad one with an error naming the file and line, or (with `skipBad`) skips it and reports it.
  */
-import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Box } from '@ldl/face-prep';
-import sharp from 'sharp';
+import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { parseCsv } from './csv';
+import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
+import { pairParallelLists } from './lists';
+import { boxProblem } from './rowchecks';
 import { Rng } from './prng';
 
 /** A face box `[x1, y1, x2, y2]` in pixels (the type of @ldl/face-prep). */
@@ -37,6 +40,8 @@ export interface AgeSample {
   box?: Box;
   /** Origin of the label. */
   source: SampleSource;
+  /** SHA-256 (hex) of the image file, taken by the reader's up-front check (finds byte-identical copies). */
+  contentHash?: string;
 }
 
 /** A row that was skipped because of `skipBad`. */
@@ -51,6 +56,8 @@ export interface ReadResult {
   samples: AgeSample[];
   /** Rows skipped with `skipBad: true` (empty otherwise: a bad row throws). */
   skipped: BadRow[];
+  /** Paths listed more than once and byte-identical images, as found before the `duplicates` policy was applied. */
+  duplicates: DuplicateGroup[];
 }
 
 /** How thoroughly readers check that image files are usable. */
@@ -65,11 +72,24 @@ export interface ReaderOptions {
   /** Largest valid age. @default 100 */
   maxAge?: number;
   /**
-   * Image check per row: `'exists'` (stat), `'header'` (sharp reads the header: catches non-images and
-   * garbage files), `'decode'` (full decode: also catches truncated files; slow), `'none'`.
-   * @default 'header'
+   * Image check per row, done when the rows are read so that no run stops late: `'decode'` decodes
+   * every image with `decodeImage` of @ldl/face-prep, the one decoder the loader, eval, predict and
+   * face-prep use (so a file that passes is usable everywhere); `'header'` reads only the header
+   * (fast, but a truncated file passes and stops the run when the loader reaches it); `'exists'`
+   * (stat); `'none'`. Except with `'none'`, a sample's face box is also checked against the image size
+   * (after its rotation by `deg`): a box partly outside is clamped as the loader does, one that lies
+   * entirely outside (or is empty after clamping) is a bad row.
+   * @default 'decode'
    */
   verifyImages?: VerifyImages;
+  /**
+   * Rows that show the same image (a path listed again, or a byte-identical file, found by SHA-256 with
+   * `verifyImages` `'decode'` or `'header'`): `'keep'` every row, `'merge'` each group into its first row
+   * with the mean age, or `'drop'` all but the first row. Always reported in `duplicates`; seeded splits
+   * keep a group on one side whatever the policy.
+   * @default 'keep'
+   */
+  duplicates?: DuplicatePolicy;
 }
 
 /** Error thrown for a bad row; carries the file and line. */
@@ -102,13 +122,16 @@ class RowCollector {
     this.skipped.push({ file, line, reason });
   }
 
-  async finish(verify: VerifyImages, emptyFile: string): Promise<ReadResult> {
+  async finish(verify: VerifyImages, emptyFile: string, policy: DuplicatePolicy = 'keep'): Promise<ReadResult> {
+    if (!DUPLICATE_POLICIES.includes(policy)) {
+      throw new Error(`Error in ${this.fn}: duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(policy)}.`);
+    }
     const checked = await verifyAll(this.samples, verify);
     const samples: AgeSample[] = [];
-    checked.forEach((problem, i) => {
+    checked.forEach((check, i) => {
       const s = this.samples[i];
-      if (problem === null) samples.push(s);
-      else this.bad(s.source.file, s.source.line, problem);
+      if (check.problem !== null) this.bad(s.source.file, s.source.line, check.problem);
+      else samples.push(check.hash ? { ...s, contentHash: check.hash } : s);
     });
     if (samples.length === 0) {
       throw new Error(
@@ -116,39 +139,49 @@ class RowCollector {
           (this.skipped.length ? ` (${this.skipped.length} bad rows skipped).` : '.'),
       );
     }
-    return { samples, skipped: this.skipped };
+    const duplicates = findDuplicates(samples);
+    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates };
   }
 }
 
-async function verifyOne(file: string, verify: VerifyImages): Promise<string | null> {
-  if (verify === 'none') return null;
+/** What the up-front image check found: a reason the row is bad, or the image's size (when read). */
+type ImageCheck = { problem: string } | { problem: null; hash?: string };
+
+async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<ImageCheck> {
+  const file = sample.path;
+  if (verify === 'none') return { problem: null };
   try {
     const stat = await fsp.stat(file);
-    if (!stat.isFile()) return `image ${file} is not a file`;
+    if (!stat.isFile()) return { problem: `image ${file} is not a file` };
   } catch {
-    return `image ${file} does not exist`;
+    return { problem: `image ${file} does not exist` };
   }
-  if (verify === 'exists') return null;
+  if (verify === 'exists' && !sample.box) return { problem: null };
+  let size: { width: number; height: number };
+  let hash: string | undefined;
   try {
-    if (verify === 'header') {
-      const meta = await sharp(file).metadata();
-      if (!meta.width || !meta.height) return `image ${file} has no size in its header`;
-    } else {
-      await sharp(file, { failOn: 'truncated' }).raw().toBuffer();
-    }
-    return null;
+    const bytes = verify === 'exists' ? null : await fsp.readFile(file);
+    hash = bytes ? createHash('sha256').update(bytes).digest('hex') : undefined;
+    const input = bytes ?? file;
+    size = verify === 'decode' ? await decodeImage(input) : await readImageSize(input);
   } catch (e) {
-    return `image ${file} cannot be decoded (${(e as Error).message.split('\n')[0]})`;
+    const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+    return { problem: `image ${file} cannot be decoded (${cause.split('\n')[0]})` };
   }
+  if (sample.box) {
+    const problem = boxProblem(sample.box, sample.deg ?? 0, size);
+    if (problem) return { problem };
+  }
+  return { problem: null, hash };
 }
 
-async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<(string | null)[]> {
-  const out: (string | null)[] = new Array(samples.length).fill(null);
+async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<ImageCheck[]> {
+  const out: ImageCheck[] = new Array(samples.length);
   let next = 0;
   const worker = async () => {
     while (next < samples.length) {
       const i = next++;
-      out[i] = await verifyOne(samples[i].path, verify);
+      out[i] = await verifyOne(samples[i], verify);
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, samples.length) }, worker));
@@ -186,12 +219,6 @@ export function parseRace(text: string, classes: readonly string[]): number | st
   return `race must be one of ${classes.join('/')}, but got ${JSON.stringify(text)}`;
 }
 
-function readLines(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  return lines;
-}
-
 async function readText(fn: string, file: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8');
@@ -202,44 +229,33 @@ async function readText(fn: string, file: string): Promise<string> {
 
 /**
  * Reads a MegaAge-Asian style split: `root/list/{split}_name.txt` and `root/list/{split}_age.txt`
- * (one entry a line, same order) with images in `root/{split}/NAME`.
- * Lines beyond the shorter list are bad rows (named by file and line).
+ * (one entry a line, same order) with images in `root/{split}/NAME`. Lists of different lengths are an
+ * error even with `skipBad` (the pairing by line would shift labels; see `pairParallelLists`); a line
+ * blank or a comment (`#`) in one list only is a bad row, in both lists it is ignored.
  */
 export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readMegaAge';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
   const nameFile = path.resolve(root, 'list', `${split}_name.txt`);
   const ageFile = path.resolve(root, 'list', `${split}_age.txt`);
-  const names = readLines(await readText(fn, nameFile));
-  const ages = readLines(await readText(fn, ageFile));
-  if (names.length === 0) {
+  const lines = pairParallelLists(fn, nameFile, await readText(fn, nameFile), ageFile, await readText(fn, ageFile));
+  if (lines.length === 0) {
     throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
   }
   const rows = new RowCollector(fn, skipBad);
-  const n = Math.max(names.length, ages.length);
-  for (let i = 0; i < n; i++) {
-    const line = i + 1;
-    if (i >= ages.length) {
-      rows.bad(ageFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
-      continue;
-    }
-    if (i >= names.length) {
-      rows.bad(nameFile, line, `the lists must have the same length, but ${nameFile} has ${names.length} lines and ${ageFile} has ${ages.length}`);
-      continue;
-    }
-    const name = names[i].trim();
+  for (const { line, a: name, b: ageText } of lines) {
     if (name === '') {
-      rows.bad(nameFile, line, 'image name must not be empty');
+      rows.bad(nameFile, line, `image name must not be blank (or a comment) where ${ageFile} line ${line} has ${JSON.stringify(ageText)}`);
       continue;
     }
-    const age = parseAge(ages[i], minAge, maxAge);
+    const age = parseAge(ageText, minAge, maxAge);
     if (typeof age === 'string') {
       rows.bad(ageFile, line, age);
       continue;
     }
     rows.samples.push({ path: path.resolve(root, split, name), age, source: { file: nameFile, line } });
   }
-  return rows.finish(verifyImages, nameFile);
+  return rows.finish(verifyImages, nameFile, options.duplicates);
 }
 
 /** Column names of a MORPH-style CSV. */
@@ -262,6 +278,34 @@ export interface CsvReaderOptions extends ReaderOptions {
   imageRoot?: string;
   /** Race classes, in label-index order (MORPH: `['B','W','A','H','O']`). @default UTKFACE_RACES */
   raceClasses?: readonly string[];
+  /**
+   * Labels for a CSV without an age column, such as the `faces.csv` that `ldl-face-prep align` writes
+   * (`photo,deg,box…,status`): the data set's own labelled samples (e.g. `readMegaAge(root, split)`),
+   * or a function that reads them (called only when the CSV has no age column). A row takes the age,
+   * gender and race of the sample whose path is the row's photo resolved against `imageRoot`, or else of
+   * the only sample with the same file name (whose image is used when the resolved photo does not
+   * exist: align ran on the split's folder); a row without one is a bad row.
+   */
+  labels?: readonly AgeSample[] | (() => Promise<readonly AgeSample[]>);
+}
+
+/** Looks labelled samples up by absolute path, then by a file name that only one of them has. */
+function labelLookup(labels: readonly AgeSample[]): (file: string) => AgeSample | undefined {
+  const byPath = new Map(labels.map((s) => [path.resolve(s.path), s]));
+  const byName = new Map<string, AgeSample | null>();
+  for (const s of labels) {
+    const name = path.basename(s.path);
+    byName.set(name, byName.has(name) ? null : s);
+  }
+  return (file) => byPath.get(file) ?? byName.get(path.basename(file)) ?? undefined;
+}
+
+/** The CSV a user has, in words, for error messages. */
+function describeCsvFormat(file: string, header: readonly string[]): string {
+  if (['deg', 'box1', 'status'].every((c) => header.includes(c))) {
+    return `${file} is the faces.csv of ldl-face-prep align (${header.join(',')}), which has no age column`;
+  }
+  return `${file} has no age column (columns ${header.join(',')})`;
 }
 
 /** Labels encoded in a MORPH Album2 file name such as `306916_01M45.JPG`. */
@@ -311,7 +355,7 @@ async function readLabelledCsv(
   options: CsvReaderOptions,
   extras?: (values: Record<string, string>) => CsvRowExtras | string,
 ): Promise<ReadResult> {
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header', raceClasses = UTKFACE_RACES } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
   const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
   const file = path.resolve(csvFile);
   const root = path.resolve(options.imageRoot ?? path.dirname(file));
@@ -325,6 +369,15 @@ async function readLabelledCsv(
   const hasAge = header.includes(cols.age);
   const hasGender = header.includes(cols.gender);
   const hasRace = header.includes(cols.race);
+  const hasStatus = header.includes('status');
+  const labels = hasAge || !options.labels ? null : labelLookup(typeof options.labels === 'function' ? await options.labels() : options.labels);
+  if (!hasAge && !labels && hasStatus) {
+    throw new Error(
+      `Error in ${fn}: ${describeCsvFormat(file, header)}; ages must come from the data set's own labels joined by photo name ` +
+        `(the examples do this: the MegaAge lists list/{split}_name.txt + {split}_age.txt; in code, pass { labels } to ${fn}) ` +
+        `or from an age column added to the CSV.`,
+    );
+  }
   const rows = new RowCollector(fn, skipBad);
   for (const rec of records) {
     const v = rec.values;
@@ -337,17 +390,31 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${cols.photo} must not be empty`);
       continue;
     }
-    const album2 = hasAge && hasGender ? null : parseAlbum2Name(photo);
-    if (!hasAge && !album2) {
-      rows.bad(file, rec.line, `without an ${JSON.stringify(cols.age)} column the photo name must be a MORPH Album2 name like 306916_01M45.JPG, but got ${JSON.stringify(photo)}`);
+    if (hasStatus && v.status !== 'ok') {
+      rows.bad(file, rec.line, `status must be ok (a face aligned by ldl-face-prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
     }
-    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : parseAge(String(album2?.age), minAge, maxAge);
+    const photoPath = path.resolve(root, photo);
+    const label = labels ? labels(photoPath) : undefined;
+    if (labels && !label) {
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one named ${path.basename(photo)})`);
+      continue;
+    }
+    const album2 = hasAge && hasGender ? null : label ? null : parseAlbum2Name(photo);
+    if (!hasAge && !label && !album2) {
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}: without it the photo name must be a MORPH Album2 name like 306916_01M45.JPG (age and gender in the name), but got ${JSON.stringify(photo)}`);
+      continue;
+    }
+    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : label ? label.age : parseAge(String(album2?.age), minAge, maxAge);
     if (typeof age === 'string') {
       rows.bad(file, rec.line, age);
       continue;
     }
-    const sample: AgeSample = { path: path.resolve(root, photo), age, source: { file, line: rec.line } };
+    // A photo joined by its file name (align ran on the split's own folder) is the labelled image.
+    const imagePath = label && label.path !== photoPath && !existsSync(photoPath) ? label.path : photoPath;
+    const sample: AgeSample = { path: imagePath, age, source: { file, line: rec.line } };
+    if (label && !hasGender && label.gender !== undefined) sample.gender = label.gender;
+    if (label && !hasRace && label.ethnicity !== undefined) sample.ethnicity = label.ethnicity;
     if (hasGender || album2) {
       const gender = hasGender ? parseGender(v[cols.gender]) : (album2?.gender ?? 0);
       if (typeof gender === 'string') {
@@ -374,7 +441,7 @@ async function readLabelledCsv(
     }
     rows.samples.push(sample);
   }
-  return rows.finish(verifyImages, file);
+  return rows.finish(verifyImages, file, options.duplicates);
 }
 
 /**
@@ -386,8 +453,11 @@ export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): P
 }
 
 /**
- * Reads the paper's aligned CSV as written by `ldl-face-prep align`: `photo,age,deg,box1,box2,box3,box4`
- * with optional `gender,race`. `deg` is the rotation and `box1..4` the face box in the rotated frame.
+ * Reads the paper's aligned CSV (`photo,age,deg,box1,box2,box3,box4` with optional `gender,race`) or
+ * the `faces.csv` that `ldl-face-prep align` writes (`photo,deg,box1..box4,eyes…,status`, no ages: give
+ * `labels`, the data set's own labels, joined by photo name; rows whose status is not `ok` are bad
+ * rows). `deg` is the rotation and `box1..4` the face box in the rotated frame; both are checked
+ * against the image when the rows are read (see {@link ReaderOptions.verifyImages}).
  */
 export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
   return readLabelledCsv('readAlignedCsv', csvFile, options, (v) => {
@@ -409,7 +479,7 @@ export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}):
  */
 export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readUtkFaceDir';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'header' } = options;
+  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
   const root = path.resolve(dir);
   let names: string[];
   try {
@@ -432,7 +502,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
     }
     rows.samples.push({ path: file, age, gender: label.gender, ethnicity: label.race, source: { file, line: 0 } });
   }
-  return rows.finish(verifyImages, root);
+  return rows.finish(verifyImages, root, options.duplicates);
 }
 
 /** Formats skipped rows for a log: a count and the first few, with file and line. */
@@ -444,16 +514,31 @@ export function describeSkipped(skipped: readonly BadRow[], max = 5): string {
 }
 
 /**
- * Seeded random split (the MORPH protocol's 80/20): returns disjoint `train` and `test` lists.
- * @param testFraction fraction of samples in `test`. @default 0.2
+ * Seeded random split (the MORPH protocol's 80/20): returns disjoint `train` and `test` lists. It is a
+ * group split: samples that show the same image (the same path, or byte-identical files: see
+ * `duplicateKey`) always land on the same side. Without duplicates it equals a plain seeded split.
+ * @param testFraction fraction of samples in `test` (whole groups are moved, so it can be exceeded by a group). @default 0.2
  */
 export function splitSamples<T>(samples: readonly T[], seed: number, testFraction = 0.2): { train: T[]; test: T[] } {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new Error(`Error in splitSamples: testFraction must be in (0, 1), but got ${testFraction}.`);
   }
+  const keyOf = (s: T, i: number) => {
+    const x = s as Partial<AgeSample>;
+    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash }) : `#${i}`;
+  };
+  const groups = new Map<string, number[]>();
+  samples.forEach((s, i) => {
+    const k = keyOf(s, i);
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
   const order = new Rng(seed).shuffle(Array.from({ length: samples.length }, (_, i) => i));
   const nTest = Math.round(samples.length * testFraction);
-  const testSet = new Set(order.slice(0, nTest));
+  const testSet = new Set<number>();
+  for (const i of order) {
+    if (testSet.size >= nTest) break;
+    if (!testSet.has(i)) for (const j of groups.get(keyOf(samples[i], i)) ?? [i]) testSet.add(j);
+  }
   return {
     train: samples.filter((_, i) => !testSet.has(i)),
     test: samples.filter((_, i) => testSet.has(i)),

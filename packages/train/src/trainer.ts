@@ -21,6 +21,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
+import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
 import type { Batch, BatchSource } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
@@ -99,6 +100,13 @@ export interface TrainerOptions {
   progress?: ProgressReporter | false;
   /** Log sink for one line per epoch and notices. @default console.log */
   log?: (line: string) => void;
+  /**
+   * A training loss above this many times the run's first one (or a non-finite loss, or non-finite
+   * predictions in validation) stops training with a {@link TrainingDivergedError}; the last
+   * checkpoint is kept, and a resume of a diverged run may lower `learningRate`.
+   * @default 1000
+   */
+  maxLossRatio?: number;
   /** Called after every optimizer step (it may throw, e.g. to simulate an interruption in tests). */
   onStep?: (info: { epoch: number; step: number; stepInEpoch: number; loss: number }) => void;
 }
@@ -183,6 +191,7 @@ export class Trainer {
       resume: false,
       keepCheckpoints: 2,
       flipTTA: false,
+      maxLossRatio: DEFAULT_MAX_LOSS_RATIO,
       log: (l: string) => console.log(l),
       ...definedOnly(options),
     };
@@ -328,6 +337,8 @@ export class Trainer {
       });
       const [l, p, g, e] = await Promise.all([lossT.data(), predT.data(), gT.data(), eT.data()]);
       tf.dispose([lossT, predT, gT, eT]);
+      const bad = p.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new NonFinitePredictionError('Trainer.evaluate', p[bad], batch.samples[bad].path);
       lossSum += l[0] * batch.ages.length;
       metrics.update(p, batch.ages);
       predictions.push(...p);
@@ -372,7 +383,8 @@ export class Trainer {
     if (this.o.resume) {
       const ckpt = await latestCheckpoint(runDir);
       if (!ckpt) throw new Error(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
-      const differing = RESUME_KEYS.filter((k) => JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]));
+      const diverged = await readDiverged(runDir); // a diverged run may continue with a lower learning rate
+      const differing = RESUME_KEYS.filter((k) => !(diverged && k === 'learningRate') && JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]));
       if (differing.length > 0) {
         throw new Error(
           `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
@@ -383,8 +395,19 @@ export class Trainer {
       ({ history, best, step } = ckpt.state);
       startEpoch = ckpt.state.epoch;
       log(`resumed from ${ckpt.dir}: ${startEpoch} epoch(s) done, ${step} steps; restarting at epoch ${startEpoch + 1}`);
+      if (diverged) {
+        log(`the run had diverged at learning rate ${diverged.learningRate}; continuing at ${this.o.learningRate}`);
+        await clearDiverged(runDir);
+      }
     }
     const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const guard = new DivergenceGuard(this.o.maxLossRatio);
+    const diverged = async (epoch: number, stepInEpoch: number, loss: number, detail: string, lr: number) => {
+      const error = new TrainingDivergedError(epoch, stepInEpoch, loss, detail, lr, (await latestCheckpoint(runDir))?.dir ?? null);
+      await markDiverged(runDir, error, lr);
+      optimizer?.dispose(); // its moments are not finite either; the run stops here
+      return error;
+    };
     const k = this.o.accumulationSteps;
     for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
       // Logged: the rate of the epoch's last step (the epoch's rate under StepLR without warm-up).
@@ -420,8 +443,10 @@ export class Trainer {
           x.dispose();
           const lossValue = (await value.data())[0];
           value.dispose();
-          if (!Number.isFinite(lossValue)) {
-            throw new Error(`Error in Trainer.fit: loss must be finite, but got ${lossValue} at epoch ${epoch}, step ${stepInEpoch + 1}.`);
+          const divergence = guard.check(lossValue);
+          if (divergence !== null) {
+            tf.dispose(Object.values(grads));
+            throw await diverged(epoch, stepInEpoch + 1, lossValue, divergence, lr);
           }
           lossSum += lossValue * batch.ages.length;
           seen += batch.ages.length;
@@ -441,7 +466,10 @@ export class Trainer {
         if (acc) tf.dispose(Object.values(acc as tf.NamedTensorMap));
       }
       const trainSeconds = (Date.now() - t0) / 1000;
-      const ev = await this.evaluate(val);
+      const ev = await this.evaluate(val).catch(async (e: unknown) => {
+        if (!(e instanceof NonFinitePredictionError)) throw e;
+        throw await diverged(epoch, stepInEpoch, lossSum / seen, `validation: ${e.message.replace(/^Error in \S+: /, '')}`, lr);
+      });
       const record: EpochRecord = {
         epoch,
         lr,
@@ -472,6 +500,7 @@ export class Trainer {
           ` | ${record.imagesPerSecond.toFixed(1)} img/s, ${record.seconds.toFixed(0)} s${improved ? ' | best' : ''}`,
       );
     }
+    (optimizer as tf.AdamOptimizer | null)?.dispose(); // its state is in the last checkpoint
     if (!best) throw new Error(`Error in Trainer.fit: epochs must be more than the ${startEpoch} already done, but got ${epochs}.`);
     return { history, best: { epoch: best.epoch, metric: bestBy, value: best.value }, bestDir: path.join(runDir, 'best'), steps: step };
   }

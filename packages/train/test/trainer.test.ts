@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend';
 import { latestCheckpoint } from '../src/checkpoint';
 import { buildModel, withSeededRandom } from '../src/experiment';
-import { DataLoader } from '../src/pipeline';
+import { type Batch, DataLoader } from '../src/pipeline';
+import type { Rng } from '../src/prng';
 import { readMegaAge } from '../src/readers';
 import type { EpochRecord } from '../src/report';
 import { generateSyntheticMegaAge } from '../src/synthetic';
@@ -72,6 +73,52 @@ describe('Trainer', () => {
     expect(existsSync(path.join(runDir, 'curves.png'))).toBe(true);
     expect(existsSync(path.join(runDir, 'best', 'model.json'))).toBe(true);
     expect(JSON.parse(readFileSync(path.join(runDir, 'best', 'meta.json'), 'utf8')).epoch).toBe(b.best.epoch);
+  });
+
+  // Shared case "--lr 1e8": divergence is one clear error, not a late AgeMetrics error.
+  it('stops a diverging run with the epoch, step, loss and advice, and without a checkpoint to name', async () => {
+    const runDir = path.join(tempDir(), 'div');
+    const t = trainer(runDir, { learningRate: 1e8, epochs: 2 });
+    const err = (await t.fit(data.train, data.val).catch((e: unknown) => e)) as Error;
+    t.model.dispose();
+    expect(err.name).toBe('TrainingDivergedError');
+    expect(err.message).toMatch(/^Error in Trainer\.fit: training diverged at epoch 1, step \d+ \(loss [^)]+\): lower --lr \(learning rate 100000000; try 10000000\)\./);
+    expect(err.message).toContain('No epoch finished');
+    expect(err.message).not.toContain('AgeMetrics');
+  });
+
+  it('keeps the last good checkpoint when the loss turns NaN mid-run, and resumes from it with a lower learning rate', async () => {
+    // A loader whose second epoch feeds NaN pixels in its second batch: the loss becomes NaN there.
+    class PoisonedLoader extends DataLoader {
+      calls = 0;
+      override epoch(rng?: Rng): AsyncGenerator<Batch> {
+        const inner = super.epoch(rng);
+        const poison = ++this.calls === 2;
+        return (async function* () {
+          let i = 0;
+          for await (const b of inner) {
+            if (poison && ++i === 2) b.images.fill(Number.NaN);
+            yield b;
+          }
+        })();
+      }
+    }
+    const train = new PoisonedLoader(data.train.samples, { size: 32, batchSize: 8, shuffle: true, augment: {}, cache: true });
+    const runDir = path.join(tempDir(), 'nan');
+    const logs: string[] = [];
+    const [first, refused, resumed] = [trainer(runDir), trainer(runDir, { resume: true, sigma: 3 }), trainer(runDir, { resume: true, learningRate: 1e-4, log: (l) => logs.push(l) })];
+    const err = (await first.fit(train, data.val).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/training diverged at epoch 2, step 2 \(loss NaN\): lower --lr/);
+    expect(err.message).toContain(`The last good checkpoint, ${path.join(runDir, 'checkpoints', 'epoch-0001')}, is kept`);
+    expect((await latestCheckpoint(runDir))?.state.epoch).toBe(1);
+    expect(readdirSync(runDir)).toContain('diverged.json');
+    // another setting than the learning rate is still refused; a lower learning rate continues
+    await expect(refused.fit(data.train, data.val)).rejects.toThrow(/sigma \(checkpoint 2, now 3\) differ/);
+    const r = await resumed.fit(data.train, data.val);
+    for (const t of [first, refused, resumed]) t.model.dispose();
+    expect(r.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(logs.join('\n')).toContain('the run had diverged at learning rate 0.001; continuing at 0.0001');
+    expect(readdirSync(runDir)).not.toContain('diverged.json');
   });
 
   it('refuses to resume without a checkpoint or with other settings', async () => {
