@@ -50,6 +50,10 @@ export interface ModelConfig {
    * names (`'layer3'`, globally average-pooled), concatenated. @default ['pool']
    */
   headFeatures?: string[];
+  /** Units of a hidden ReLU layer (with dropout `headDropout`) before the age layer; 0 for a linear head. @default 0 */
+  headHidden?: number;
+  /** Dropout rate before the age layer (after the hidden layer, if any). @default 0 */
+  headDropout?: number;
   /** Freeze the backbone up to and including this stage or layer (`'layer3'`); `'none'` trains everything. @default 'none' */
   freeze?: string;
   /** Learning-rate multiplier of the unfrozen backbone layers (the head trains at the learning rate). @default 1 */
@@ -114,7 +118,7 @@ export interface AgeModel {
  */
 export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise<AgeModel> {
   const fn = 'buildAgeModel';
-  const { backbone = 'seresnext50_32x4d', imageSize = 224, numClasses = 101, pretrained = false, headFeatures = ['pool'], freeze = 'none' } = config;
+  const { backbone = 'seresnext50_32x4d', imageSize = 224, numClasses = 101, pretrained = false, headFeatures = ['pool'], headHidden = 0, headDropout = 0, freeze = 'none' } = config;
   let model: LayersModel;
   let pretrainedCfg: PretrainedCfg | null = null;
   let backboneLayers: string[];
@@ -133,8 +137,10 @@ export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise
           ? (trunk.outputs[0] as SymbolicTensor)
           : (tfl.globalAveragePooling2d({ name: `${f}_pool` }).apply(featureLayer(trunk, f).output as SymbolicTensor) as SymbolicTensor),
       );
-      const joined = feats.length > 1 ? (tfl.concatenate({ name: 'head_concat' }).apply(feats) as SymbolicTensor) : feats[0]!;
-      const age = tfl.dense({ units: numClasses, name: 'age' }).apply(joined) as SymbolicTensor;
+      let y = feats.length > 1 ? (tfl.concatenate({ name: 'head_concat' }).apply(feats) as SymbolicTensor) : feats[0]!;
+      if (headHidden > 0) y = tfl.dense({ units: headHidden, activation: 'relu', name: 'head_hidden' }).apply(y) as SymbolicTensor;
+      if (headDropout > 0) y = tfl.dropout({ rate: headDropout, name: 'head_dropout' }).apply(y) as SymbolicTensor;
+      const age = tfl.dense({ units: numClasses, name: 'age' }).apply(y) as SymbolicTensor;
       return functionalModel({ inputs: trunk.inputs, outputs: age, name: `${backbone}_age` });
     });
   }
@@ -403,7 +409,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
-    pretrained: false, headFeatures: ['pool'], freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
+    pretrained: false, headFeatures: ['pool'], headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
   };
   if (modelConfig.cacheFeatures && modelConfig.freeze === 'none') {
     throw new Error(`Error in runExperiment: model.cacheFeatures needs model.freeze (the cached part must be frozen), but got freeze 'none'.`);
