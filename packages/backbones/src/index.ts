@@ -81,3 +81,4 @@ export {
   type Preprocessing,
   type ColorOrder,
 } from './pretrained.js';
+export { ResizeBilinear, type ResizeBilinearArgs } from './layers/resize.js';

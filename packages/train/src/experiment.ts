@@ -17,6 +17,7 @@ import {
   multiTaskAgeModel,
   type PretrainedCfg,
   readSafetensors,
+  ResizeBilinear,
   RESNET_VARIANTS,
   splitModel,
 } from '@ldl/backbones';
@@ -50,6 +51,13 @@ export interface ModelConfig {
    * names (`'layer3'`, globally average-pooled), concatenated. @default ['pool']
    */
   headFeatures?: string[];
+  /**
+   * More pretrained backbones whose pooled features join the head's (an ensemble of feature extractors, e.g.
+   * face-api's age-trained `agegender_tinyxception` beside the face-recognition net): each runs on the input
+   * resized to its `imageSize` (bilinear) and must expect the same normalisation as `backbone`'s weights.
+   * Freeze the model at `head_concat` to train only the head. @default []
+   */
+  extraBackbones?: { backbone: ModelName; pretrained: boolean | string; imageSize: number }[];
   /** Units of a hidden ReLU layer (with dropout `headDropout`) before the age layer; 0 for a linear head. @default 0 */
   headHidden?: number;
   /** Dropout rate before the age layer (after the hidden layer, if any). @default 0 */
@@ -118,7 +126,11 @@ export interface AgeModel {
  */
 export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise<AgeModel> {
   const fn = 'buildAgeModel';
-  const { backbone = 'seresnext50_32x4d', imageSize = 224, numClasses = 101, pretrained = false, headFeatures = ['pool'], headHidden = 0, headDropout = 0, freeze = 'none' } = config;
+  const {
+    backbone = 'seresnext50_32x4d', imageSize = 224, numClasses = 101, pretrained = false, headFeatures = ['pool'], headHidden = 0, headDropout = 0, freeze = 'none',
+    extraBackbones = [],
+  } = config;
+  if (extraBackbones.length > 0 && !pretrained) throw new Error(`Error in ${fn}: extraBackbones need a pretrained backbone, but got pretrained false.`);
   let model: LayersModel;
   let pretrainedCfg: PretrainedCfg | null = null;
   let backboneLayers: string[];
@@ -131,12 +143,29 @@ export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise
     const trunk = await createModel(backbone, { pretrained, includeTop: false, inputShape: [imageSize, imageSize, 3] });
     pretrainedCfg = trunk.pretrainedCfg;
     backboneLayers = trunk.layers.map((l) => l.name);
+    const extras: LayersModel[] = [];
+    for (const extra of extraBackbones) {
+      const net = await createModel(extra.backbone, { pretrained: extra.pretrained, includeTop: false, inputShape: [extra.imageSize, extra.imageSize, 3] });
+      const a = net.pretrainedCfg!;
+      const b = pretrainedCfg!;
+      if (a.colorOrder !== b.colorOrder || a.mean.some((v, i) => v !== b.mean[i]) || a.std.some((v, i) => v !== b.std[i])) {
+        throw new Error(`Error in ${fn}: extraBackbones '${extra.backbone}' must expect the normalisation of '${backbone}' (${b.colorOrder}, mean ${b.mean}, std ${b.std}), but its weights expect ${a.colorOrder}, mean ${a.mean}, std ${a.std}.`);
+      }
+      extras.push(net);
+      backboneLayers.push(net.name);
+    }
     model = withSeededRandom(seed, () => {
       const feats = headFeatures.map((f) =>
         f === 'pool'
           ? (trunk.outputs[0] as SymbolicTensor)
           : (tfl.globalAveragePooling2d({ name: `${f}_pool` }).apply(featureLayer(trunk, f).output as SymbolicTensor) as SymbolicTensor),
       );
+      extras.forEach((net, i) => {
+        const side = extraBackbones[i]!.imageSize;
+        const x = trunk.inputs[0] as SymbolicTensor;
+        const sized = side === imageSize ? x : (new ResizeBilinear({ height: side, width: side, name: `${net.name}_resize` }).apply(x) as SymbolicTensor);
+        feats.push(net.apply(sized) as SymbolicTensor);
+      });
       let y = feats.length > 1 ? (tfl.concatenate({ name: 'head_concat' }).apply(feats) as SymbolicTensor) : feats[0]!;
       if (headHidden > 0) y = tfl.dense({ units: headHidden, activation: 'relu', name: 'head_hidden' }).apply(y) as SymbolicTensor;
       if (headDropout > 0) y = tfl.dropout({ rate: headDropout, name: 'head_dropout' }).apply(y) as SymbolicTensor;
@@ -409,7 +438,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
-    pretrained: false, headFeatures: ['pool'], headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
+    pretrained: false, headFeatures: ['pool'], extraBackbones: [], headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
   };
   if (modelConfig.cacheFeatures && modelConfig.freeze === 'none') {
     throw new Error(`Error in runExperiment: model.cacheFeatures needs model.freeze (the cached part must be frozen), but got freeze 'none'.`);

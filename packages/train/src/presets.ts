@@ -6,7 +6,7 @@
 import type { ExtraTrain, Preset } from './cli';
 
 /** Names of the presets {@link transferPresets} returns. */
-export type TransferPresetName = 'finetune' | 'finetune-head' | 'imagenet-resnet50';
+export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' | 'imagenet-resnet50';
 
 /**
  * The transfer-learning presets, each adding `extraTrain` (datasets that `readDataset` reads; missing ones
@@ -15,6 +15,8 @@ export type TransferPresetName = 'finetune' | 'finetune-head' | 'imagenet-resnet
  *   cached with mirrors; layer4 (lr ×0.03) + an age head on pooled layer3 + layer4 features; Adam 1e-3,
  *   cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA.
  * - `finetune-head`: the same backbone entirely frozen (cached pooled features), only the head trains; 15 epochs.
+ * - `ensemble-head`: `finetune-head` plus face-api.js's age-trained AgeGenderNet features (TinyXception at 112 px,
+ *   512 pooled) in the head: two frozen feature extractors, one LDL head.
  * - `imagenet-resnet50`: the paper's ResNet-50 from Keras' ImageNet weights (Caffe preprocessing) at 112 px,
  *   frozen, head on pooled layer3 + layer4 — what ImageNet pretraining alone buys at a CPU-affordable size.
  */
@@ -38,6 +40,15 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
       ...common,
       description: `finetune's backbone entirely frozen: only the age head trains, on cached pooled layer3 + layer4 features of each image and its mirror; 15 epochs${withExtra}`,
       model: { ...faceNet, freeze: 'head_concat' },
+      crop: 'square-bottom',
+      epochs: 15,
+    },
+    'ensemble-head': {
+      ...common,
+      description:
+        "finetune-head plus face-api.js's age-trained AgeGenderNet (TinyXception, the input resized to 112 px): both backbones frozen, " +
+        `one age head on pooled layer3 + layer4 + AgeGenderNet features of each image and its mirror; 15 epochs${withExtra}`,
+      model: { ...faceNet, freeze: 'head_concat', extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: 'faceapi', imageSize: 112 }] },
       crop: 'square-bottom',
       epochs: 15,
     },

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { splitModel } from '@ldl/backbones';
+import { loadModel, saveModel, splitModel } from '@ldl/backbones';
+import * as tf from '@tensorflow/tfjs-core';
 import { enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend';
@@ -55,6 +56,27 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     // The head: pooled layer3 (128) + pooled layer4 (256) → 101.
     expect(built.model.getLayer('age').getWeights()[0]!.shape).toEqual([384, 101]);
     built.model.dispose();
+  }, 120_000);
+
+  it('extraBackbones: face-api\'s age-gender net on the resized input joins the head, and the whole model saves and loads', async () => {
+    const { model } = await buildAgeModel({
+      backbone: 'facerec_resnet34', pretrained: true, imageSize: 120, headFeatures: ['pool'], freeze: 'head_concat',
+      extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: true, imageSize: 112 }],
+    });
+    expect(model.getLayer('age').getWeights()[0]!.shape).toEqual([256 + 512, 101]);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['age/kernel', 'age/bias']);
+    const dir = tempDir();
+    await saveModel(model, dir);
+    const back = await loadModel(dir);
+    const x = tf.randomUniform([1, 120, 120, 3], -0.5, 0.5, 'float32', 2);
+    const [a, b] = [model.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor];
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-5);
+    await expect(
+      buildAgeModel({ backbone: 'resnet50', pretrained: true, imageSize: 112, extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: true, imageSize: 112 }] }),
+    ).rejects.toThrow(/extraBackbones 'agegender_tinyxception' must expect the normalisation of 'resnet50'/);
+    tf.dispose([x, a, b]);
+    model.dispose();
+    back.dispose();
   }, 120_000);
 
   it('trained on cached features, the suffix is the whole model: flip-TTA predictions agree, and the head moves while a backbone at lr ×0 does not', async () => {
