@@ -487,7 +487,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   log(
     `model: ${modelConfig.backbone}${modelConfig.multiTask ? ' multi-task' : ''}` +
       (built.pretrainedCfg
-        ? ` pretrained ${built.pretrainedCfg.architecture}.${built.pretrainedCfg.tag} (npm ${built.pretrainedCfg.package}), head on ${modelConfig.headFeatures.join(' + ')}`
+        ? ` pretrained ${built.pretrainedCfg.architecture}.${built.pretrainedCfg.tag} (npm ${built.pretrainedCfg.package}), head on ${[...modelConfig.headFeatures, ...modelConfig.extraBackbones.map((e) => `${e.backbone} (${e.imageSize} px)`)].join(' + ')}`
         : `, width ×${modelConfig.widthScale}, depth ×${modelConfig.depthScale}`) +
       `, ${model.countParams().toLocaleString('en-US')} parameters, ${trainable.toLocaleString('en-US')} trainable` +
       (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
