@@ -33,3 +33,23 @@ export {
   type CumulativeAccuracyOptions,
   type DecadeMae,
 } from './metrics';
+export {
+  canberra,
+  chebyshev,
+  clark,
+  cosine,
+  euclidean,
+  fidelity,
+  intersection,
+  jensenShannon,
+  kullbackLeibler,
+  ldlMeasures,
+  sorensen,
+  squaredChi2,
+  LDL_EPSILON,
+  LDL_MEASURE_HIGHER_IS_BETTER,
+  STANDARD_LDL_MEASURES,
+  type DistributionsLike,
+  type LdlMeasureName,
+  type LdlMeasures,
+} from './measures';
