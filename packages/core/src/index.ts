@@ -53,3 +53,14 @@ export {
   type LdlMeasureName,
   type LdlMeasures,
 } from './measures';
+export {
+  argmaxLabel,
+  expectedLabel,
+  gaussianDistribution,
+  normalizeDistribution,
+  smoothLabels,
+  type DistributionInput,
+  type GaussianDistributionOptions,
+  type LabelDecodeOptions,
+  type NormalizeDistributionOptions,
+} from './distributions';
