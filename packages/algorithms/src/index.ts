@@ -21,6 +21,7 @@ export type { LdlEstimator } from './estimator';
 export { minimizeLbfgs, type Evaluation, type LbfgsOptions, type LbfgsResult } from './lbfgs';
 export { SaBfgs, type SaBfgsArgs } from './sa-bfgs';
 export { AaKnn, type AaKnnArgs } from './aa-knn';
+export { DeepLdl, type DeepLdlArgs } from './deep-ldl';
 export {
   crossValidate,
   kFoldIndices,
