@@ -162,8 +162,16 @@ export function parseLdlJson(text: string, source = 'JSON', options: LdlDatasetO
  */
 export async function readLdlDataset(path: string, options: LdlCsvOptions = {}): Promise<LdlDataset> {
   const ext = extname(path).toLowerCase();
-  if (ext === '.mat') return parseLdlMat(await readFile(path), path, options);
-  if (ext === '.csv') return parseLdlCsv(await readFile(path, 'utf8'), path, options);
-  if (ext === '.json') return parseLdlJson(await readFile(path, 'utf8'), path, options);
-  throw new Error(`Error in readLdlDataset: ${path}: unknown extension '${ext}'; use .mat, .csv or .json.`);
+  if (ext !== '.mat' && ext !== '.csv' && ext !== '.json') {
+    throw new Error(`Error in readLdlDataset: ${path}: unknown extension '${ext}'; use .mat, .csv or .json.`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new Error(`Error in readLdlDataset: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`);
+  }
+  if (ext === '.mat') return parseLdlMat(bytes, path, options);
+  const text = new TextDecoder().decode(bytes);
+  return ext === '.csv' ? parseLdlCsv(text, path, options) : parseLdlJson(text, path, options);
 }

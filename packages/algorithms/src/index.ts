@@ -29,3 +29,4 @@ export {
   type CrossValidationResult,
   type FoldResult,
 } from './cv';
+export { ALGORITHMS, formatMeasure, formatTable, runLdlCv, UsageError, USAGE } from './cli';
