@@ -259,7 +259,7 @@ export class Trainer {
   }
 
   private runConfig(): Record<string, unknown> {
-    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, preprocessor: _p, config, ...rest } = this.o;
+    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, preprocessor: _p, exportModel: _e, config, ...rest } = this.o as typeof this.o & Pick<TrainerOptions, 'exportModel'>;
     return { ...rest, multiTask: this.multiTask, numClasses: this.numClasses, ...config };
   }
 

@@ -102,6 +102,10 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     // best/ holds the whole model (image input), not the suffix.
     const best = JSON.parse(readFileSync(path.join(runDir, 'best', 'model.json'), 'utf8')) as { modelTopology: { config: { layers: { name: string }[] } } };
     expect(best.modelTopology.config.layers.map((l) => l.name)).toContain('conv32_down');
+    // The run config in meta.json is the settings, not the exported model.
+    const meta = JSON.parse(readFileSync(path.join(runDir, 'best', 'meta.json'), 'utf8')) as { config: Record<string, unknown> };
+    expect(meta.config.exportModel).toBeUndefined();
+    expect(meta.config.parameterGroups).toEqual([{ name: 'backbone', layers: backboneLayers, lrScale: 0 }]);
     model.dispose();
   }, 240_000);
 
