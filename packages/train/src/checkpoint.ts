@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { loadModel, saveModel } from '@ldl/backbones';
+import { loadModel, loadWeightMap, namedWeights, saveModel } from '@ldl/backbones';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { RngState } from './prng';
@@ -102,7 +102,7 @@ export async function latestCheckpoint(runDir: string): Promise<{ dir: string; s
 
 /**
  * Restores a checkpoint into an existing model (same architecture) and returns a fresh Adam with the
- * saved moments. Copies weights with `model.setWeights`, so `model` keeps its identity.
+ * saved moments. Copies weights by name (`loadWeightMap`), so `model` keeps its identity.
  */
 export async function restoreCheckpoint(
   dir: string,
@@ -110,11 +110,11 @@ export async function restoreCheckpoint(
   makeOptimizer: () => tf.AdamOptimizer,
 ): Promise<tf.AdamOptimizer> {
   const saved = await loadModel(path.join(dir, 'model'));
-  const weights = saved.getWeights();
-  if (weights.length !== model.weights.length) {
-    throw new Error(`Error in restoreCheckpoint: ${dir} must hold a model with ${model.weights.length} weights, but it has ${weights.length}.`);
+  if (saved.weights.length !== model.weights.length) {
+    throw new Error(`Error in restoreCheckpoint: ${dir} must hold a model with ${model.weights.length} weights, but it has ${saved.weights.length}.`);
   }
-  model.setWeights(weights);
+  // By name: a model with nested backbones reloads its weights in another order.
+  loadWeightMap(model, namedWeights(saved));
   saved.dispose();
   const optimizer = makeOptimizer();
   const state = await loadTensors(dir, 'optimizer');

@@ -13,6 +13,8 @@ import {
   featureLayer,
   importPyTorchWeights,
   loadModel,
+  loadWeightMap,
+  namedWeights,
   type ModelName,
   multiTaskAgeModel,
   type PretrainedCfg,
@@ -389,6 +391,8 @@ function reportMarkdown(r: ExperimentReport): string {
     `- backend: **${r.backend}** (${r.backendDetail})`,
     `- wall time: ${(r.wallSeconds / 60).toFixed(1)} min, ${r.epochsRun} epochs; best epoch ${r.best.epoch} by ${r.best.metric} = ${fmt(r.best.value, 3)} (validation)`,
     `- samples: train ${r.counts.train}, validation ${r.counts.val}, test ${r.counts.test}`,
+    `- training throughput: ${fmt(r.throughput.imagesPerSecond, 1)} img/s, ${fmt(r.throughput.secondsPerEpoch, 0)} s per epoch (validation included)` +
+      (r.throughput.featureCacheSeconds ? `; feature cache ${fmt(r.throughput.featureCacheSeconds / 60, 1)} min` : ''),
     ...r.notes.map((n) => `- ${n}`),
     '',
     '## Test set',
@@ -540,7 +544,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   });
   const fit = await trainer.fit(trainSource, valSource);
   const best = await loadModel(fit.bestDir);
-  model.setWeights(best.getWeights());
+  loadWeightMap(model, namedWeights(best)); // by name: a model with nested backbones reloads its weights in another order
   best.dispose();
   // The test set always goes through the whole model on images, as eval/predict will.
   const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTTA: o.flipTTA, progress: false, log });

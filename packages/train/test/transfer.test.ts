@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel, saveModel, splitModel } from '@ldl/backbones';
+import { loadModel, loadWeightMap, namedWeights, saveModel, splitModel } from '@ldl/backbones';
 import * as tf from '@tensorflow/tfjs-core';
 import { enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,8 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     const x = tf.randomUniform([1, 120, 120, 3], -0.5, 0.5, 'float32', 2);
     const [a, b] = [model.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor];
     expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-5);
+    // The reloaded model lists the nested backbone's weights elsewhere: copying goes by name.
+    expect(loadWeightMap(model, namedWeights(back)).loaded).toHaveLength(model.weights.length);
     await expect(
       buildAgeModel({ backbone: 'resnet50', pretrained: true, imageSize: 112, extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: true, imageSize: 112 }] }),
     ).rejects.toThrow(/extraBackbones 'agegender_tinyxception' must expect the normalisation of 'resnet50'/);

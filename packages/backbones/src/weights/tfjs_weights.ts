@@ -115,3 +115,18 @@ export function loadWeightMap(model: LayersModel, source: NamedTensorMap, option
   for (const [variable, t] of writes) variable.write(t);
   return report;
 }
+
+/**
+ * A model's weights by `originalName` (`layer/param`), for {@link loadWeightMap}: copying weights between two
+ * builds of one architecture by name rather than by position (a reloaded model with nested models lists
+ * its weights in another order).
+ * @throws Error when two weights share a name.
+ */
+export function namedWeights(model: LayersModel): NamedTensorMap {
+  const out: NamedTensorMap = {};
+  for (const w of model.weights) {
+    if (w.originalName in out) throw new Error(`Error in namedWeights: weight names of '${model.name}' must be unique, but '${w.originalName}' appears twice.`);
+    out[w.originalName] = w.read();
+  }
+  return out;
+}
