@@ -60,8 +60,8 @@ async function readSplit(root: string, split: 'train' | 'test', values: CliValue
 }
 
 /**
- * `pnpm start`'s choice: the best preset that trains in under 20 minutes here (finetune-head, about 10 minutes on
- * two cores), or small — on synthetic faces, or from random weights — when the data or the weights are absent.
+ * `pnpm start`'s choice: the best preset that trains in under 20 minutes here (finetune-head on AAF alone), or
+ * small — on synthetic faces, or from random weights — when the data or the weights are absent.
  */
 function startPreset(values: CliValues): Preset {
   const presets = spec.presets;
@@ -75,9 +75,10 @@ function startPreset(values: CliValues): Preset {
     console.log(`preset start: ${(e as Error).message.replace(/^Error in \w+: /, '')}`);
   }
   const chosen = data && weights ? 'finetune-head' : 'small';
-  console.log(`preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights)` : ''}`);
+  console.log(`preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights)` : ' on this dataset alone'}`);
   const base = presets[chosen]!;
-  return chosen === 'small' ? spec.adjust!(base, { ...values, preset: 'small' }) : base;
+  // finetune-head without the extra UTKFace data: a frozen backbone's head fits AAF alone better, and in half the time.
+  return chosen === 'small' ? spec.adjust!(base, { ...values, preset: 'small' }) : { ...base, extraTrain: [] };
 }
 
 const spec: ExampleSpec = {
@@ -103,7 +104,7 @@ const spec: ExampleSpec = {
     },
     ...transferPresets([SHARED_UTKFACE]),
     start: {
-      description: "what `pnpm start` runs: finetune-head where the All-Age-Faces data and @vladmandic/face-api's weights are present, else small",
+      description: "what `pnpm start` runs: finetune-head on the dataset alone where the All-Age-Faces data and @vladmandic/face-api's weights are present, else small",
       model: {},
     },
   },
