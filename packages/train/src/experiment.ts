@@ -530,8 +530,10 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
       `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
-        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ${featureCacheSeconds.toFixed(0)} s ` +
-        `(${((train.length * 2 + val.length * (o.flipTTA ? 2 : 1)) / featureCacheSeconds).toFixed(1)} img/s)`,
+        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
+        (trainCache.fromFile && valCache.fromFile
+          ? 'read from the store'
+          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTTA ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
     );
     trainSource = trainCache;
     valSource = valCache;
