@@ -61,13 +61,13 @@ export interface ExampleSpec {
 }
 
 const COMMON_FLAGS: Record<string, { type: 'string' | 'boolean'; description: string; multiple?: boolean }> = {
-  preset: { type: 'string', description: 'paper (default) or small' },
+  preset: { type: 'string', description: 'paper (default) or another of the presets listed above' },
   'run-dir': { type: 'string', description: 'output directory (default runs/<example>-<preset>-<time>)' },
   resume: { type: 'boolean', description: 'continue the run in --run-dir from its latest checkpoint' },
   backend: { type: 'string', description: 'tensorflow | webgpu | wasm | cpu (default: first that loads)' },
   'wasm-threads': { type: 'string', description: `wasm backend threads, 1..${MAX_WASM_THREADS} (default: the CPUs, here ${defaultWasmThreads()}; 1: single-threaded build)` },
   'no-fast-kernels': { type: 'boolean', description: 'do not register @ldl/kernels gradients' },
-  backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | vgg16bn | facerec_resnet34' },
+  backbone: { type: 'string', description: 'seresnext50_32x4d | resnext50_32x4d | resnet50 | resnet34 | resnet18 | vgg16bn | facerec_resnet34' },
   'pretrained-weights': { type: 'string', description: "start from a pretrained weight set: 'default' or a tag (faceapi, keras_imagenet); 'none' for random init" },
   'head-features': { type: 'string', description: "features the age head pools, comma-separated (default pool; e.g. layer3,pool)" },
   'head-hidden': { type: 'string', description: 'units of a hidden ReLU layer in the age head (0: linear head)' },
