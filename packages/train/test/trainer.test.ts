@@ -48,10 +48,13 @@ describe('Trainer', () => {
     expect(a.history).toHaveLength(3);
     expect(a.steps).toBe(9);
 
+    // A random step inside epoch 2 (3 steps: after step 1 or 2), printed so that a failure can be replayed.
+    const killAt = 1 + Math.floor(Math.random() * 2);
+    console.log(`trainer resume test: interrupting epoch 2 after step ${killAt} of 3`);
     const runDir = path.join(tempDir(), 'cut');
     const interrupted = trainer(runDir, {
       onStep: ({ epoch, stepInEpoch }) => {
-        if (epoch === 2 && stepInEpoch === 2) throw new Error('simulated kill');
+        if (epoch === 2 && stepInEpoch === killAt) throw new Error('simulated kill');
       },
     });
     await expect(interrupted.fit(data.train, data.val)).rejects.toThrow('simulated kill');
