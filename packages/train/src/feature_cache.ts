@@ -69,6 +69,7 @@ export interface FeatureCacheOptions {
  * ```
  */
 export class FeatureCache implements BatchSource {
+  /** The samples, in the loader's order. */
   readonly samples: readonly AgeSample[];
   /** Shape of one sample's features. */
   readonly featureShape: number[];
