@@ -12,7 +12,7 @@ export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' 
  * The transfer-learning presets, each adding `extraTrain` (datasets that `readDataset` reads; missing ones
  * are skipped with a note) to the example's own training data:
  * - `finetune`: face-recognition ResNet at 150 px on bottom-aligned square crops; layers 1–3 frozen and
- *   cached with mirrors; layer4 (lr ×0.03) + an age head on pooled layer3 + layer4 features; Adam 1e-3,
+ *   cached with mirrors; layer4 (lr ×0.03) + an age head (batch-normalised input) on pooled layer3 + layer4 features; Adam 1e-3,
  *   cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA.
  * - `finetune-head`: the same backbone entirely frozen (cached pooled features), only the head (batch-normalised
  *   input, `headNorm`) trains; 15 epochs.
@@ -31,9 +31,9 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
       ...common,
       description:
         "transfer learning: dlib's face-recognition ResNet with face-api.js's weights (npm @vladmandic/face-api), 150 px bottom-aligned square crops; " +
-        'layers 1-3 frozen and run once per image and mirror (cached), layer4 (lr x0.03) + an age head on pooled layer3 + layer4 features; ' +
+        'layers 1-3 frozen and run once per image and mirror (cached), layer4 (lr x0.03) + an age head (batch-normalised input) on pooled layer3 + layer4 features; ' +
         `Adam 1e-3 cosine with 0.5 epoch warm-up, batch 64, 8 epochs, flip TTA${withExtra}`,
-      model: { ...faceNet, freeze: 'layer3', backboneLrScale: 0.03 },
+      model: { ...faceNet, freeze: 'layer3', backboneLrScale: 0.03, headNorm: true },
       crop: 'square-bottom',
       epochs: 8,
     },
