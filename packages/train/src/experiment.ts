@@ -185,12 +185,10 @@ export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise
   const frozenLayers: string[] = [];
   if (freeze !== 'none') {
     const { prefix } = splitModel(model, freeze);
-    for (const layer of prefix.layers) {
-      const own = model.layers.find((l) => l === layer);
-      if (own && own.weights.length > 0) {
-        own.trainable = false;
-        frozenLayers.push(own.name);
-      }
+    // The prefix shares the model's layer objects (splitModel).
+    for (const layer of prefix.layers.filter((l) => l.weights.length > 0)) {
+      layer.trainable = false;
+      frozenLayers.push(layer.name);
     }
   }
   const normalization: Normalization = pretrainedCfg ? { colorOrder: pretrainedCfg.colorOrder, mean: pretrainedCfg.mean, std: pretrainedCfg.std } : IMAGENET_NORMALIZATION;
