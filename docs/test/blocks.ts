@@ -10,7 +10,7 @@
  * | `<!-- continues -->` + ` ```ts ` | the block continues the `ts` block before it (prose may stand between them): both are one module, run once at the first one |
  * | `<!-- run -->` + ` ```sh ` | runs it with `bash -euo pipefail` from the repository root; it must exit with 0 (only cheap, harmless commands: `--help`) |
  * | `<!-- file: NAME -->` + any block | writes the block to NAME in the guide's working directory; a later `ts` block must name NAME |
- * | `<!-- output -->` + any block | every non-blank line of it must appear in what the block run before it printed (`console.log` of a `ts` module, stdout of a `sh` block) |
+ * | `<!-- output -->` + any block | every non-blank line of it must appear in what the block run before it printed (`console.log` of a `ts` module, stdout of a `sh` block); `…` stands for any text within a line |
  * | `<!-- not-run: REASON -->` + any block | not run; REASON (at least 3 words) says why |
  *
  * Any other block (a shell block without `run` or `not-run`, another language without a comment, an indented
