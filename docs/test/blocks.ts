@@ -138,23 +138,28 @@ export function blockPath(block: CodeBlock): string {
   return path.join(DOCTEST_DIR, block.guide.replace(/\.md$/, ''), `line-${String(start).padStart(4, '0')}.ts`);
 }
 
+/** Reads the blocks of one guide (a file name in `docs/`). */
+export function guideBlocks(guide: string): CodeBlock[] {
+  return extractBlocks(readFileSync(path.join(DOCS_DIR, guide), 'utf8'), guide);
+}
+
 /**
- * Writes every TypeScript block of every guide to {@link DOCTEST_DIR} (emptied first), a block and the
- * blocks that continue it as one module, and returns all blocks of all guides.
+ * Writes the TypeScript modules of one guide's blocks to `docs/.doctest/<guide>/` (emptied first): a block
+ * and the blocks that continue it are one module.
  */
-export function writeTsBlocks(): CodeBlock[] {
-  rmSync(DOCTEST_DIR, { recursive: true, force: true });
-  const all = guideFiles().flatMap((guide) => extractBlocks(readFileSync(path.join(DOCS_DIR, guide), 'utf8'), guide));
+export function writeTsModules(blocks: readonly CodeBlock[]): void {
   const modules = new Map<string, string[]>();
-  for (const block of all.filter((b) => b.action.kind === 'ts' || b.action.kind === 'continues')) {
+  for (const block of blocks.filter((b) => b.action.kind === 'ts' || b.action.kind === 'continues')) {
     const file = blockPath(block);
     const parts = modules.get(file) ?? [`// written by docs/test/blocks.ts from docs/${block.guide}: edit the guide, not this file`];
     parts.push(`// ${block.guide} line ${block.line}`, block.code);
     modules.set(file, parts);
   }
+  for (const guide of new Set(blocks.map((b) => b.guide))) {
+    rmSync(path.join(DOCTEST_DIR, guide.replace(/\.md$/, '')), { recursive: true, force: true });
+  }
   for (const [file, parts] of modules) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, parts.join('\n'));
   }
-  return all;
 }

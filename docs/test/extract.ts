@@ -1,5 +1,8 @@
 // Writes the guides' TypeScript blocks to docs/.doctest/ for `tsc` (the `typecheck` script of @ldl/docs).
-import { writeTsBlocks } from './blocks';
+import { rmSync } from 'node:fs';
+import { DOCTEST_DIR, guideBlocks, guideFiles, writeTsModules } from './blocks';
 
-const blocks = writeTsBlocks();
-console.log(`docs: ${blocks.filter((b) => b.action.kind === 'ts').length} TypeScript blocks written for the type check`);
+rmSync(DOCTEST_DIR, { recursive: true, force: true });
+const blocks = guideFiles().flatMap(guideBlocks);
+writeTsModules(blocks);
+console.log(`docs: ${blocks.filter((b) => b.action.kind === 'ts').length} TypeScript modules written for the type check`);

@@ -1,55 +1,20 @@
-// Runs every code block of the guides in docs/*.md, in order, one guide after the other (see blocks.ts for
-// what each kind of block does). A block that throws, exits non-zero or prints something other than the
-// output shown under it fails its test, named by guide and line.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// Checks across the guides; each guide's blocks run in <guide>.test.ts (see run-guide.ts).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { format } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { blockPath, type CodeBlock, REPO_ROOT, writeTsBlocks } from './blocks';
+import { guideBlocks, guideFiles } from './blocks';
 
-const blocks = writeTsBlocks();
-const guides = [...new Set(blocks.map((b) => b.guide))];
-
-/** Imports a TypeScript block in `cwd` and returns what it printed with `console.log`. */
-async function runTs(block: CodeBlock, cwd: string): Promise<string> {
-  const printed: string[] = [];
-  const log = console.log;
-  const home = process.cwd();
-  console.log = (...args: unknown[]) => {
-    printed.push(format(...args));
-    log(...args);
-  };
-  process.chdir(cwd);
-  try {
-    await import(/* @vite-ignore */ pathToFileURL(blockPath(block)).href);
-  } catch (err) {
-    throw new Error(`${block.guide}:${block.line}: the TypeScript block threw: ${(err as Error).stack ?? String(err)}`, { cause: err });
-  } finally {
-    console.log = log;
-    process.chdir(home);
-  }
-  return printed.join('\n');
-}
-
-/** Runs a shell block from the repository root and returns its standard output. */
-function runSh(block: CodeBlock): string {
-  try {
-    return execFileSync('bash', ['-euo', 'pipefail', '-c', block.code], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { status?: number; stderr?: string; stdout?: string };
-    throw new Error(`${block.guide}:${block.line}: the shell block exited with ${e.status}:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
-  }
-}
-
-/** A line of an output block as a pattern: the text itself, where `…` stands for any text within one line. */
-function outputLinePattern(line: string): RegExp {
-  return new RegExp(line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^\\n]*'));
-}
+const blocks = guideFiles().flatMap(guideBlocks);
 
 describe('the guides', () => {
+  it('each have a test file that runs their blocks (where they have any)', () => {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const withBlocks = guideFiles().filter((g) => guideBlocks(g).length > 0);
+    const missing = withBlocks.filter((g) => !existsSync(path.join(here, g.replace(/\.md$/, '.test.ts'))));
+    expect(missing, 'guides without docs/test/<guide>.test.ts (two lines: import testGuide and call it)').toEqual([]);
+  });
+
   it('have code blocks, and every file a guide writes is read by a later TypeScript block', () => {
     expect(blocks.filter((b) => b.action.kind === 'ts').length).toBeGreaterThan(10);
     for (const [i, block] of blocks.entries()) {
@@ -60,44 +25,3 @@ describe('the guides', () => {
     }
   });
 });
-
-for (const guide of guides) {
-  describe(guide, () => {
-    const cwd = mkdtempSync(path.join(os.tmpdir(), `ldl-docs-${guide.replace(/\.md$/, '')}-`));
-    let lastOutput: string | null = null;
-    const modules = new Map<number, Error | null>(); // first line of a TypeScript module → how its run ended
-    for (const block of blocks.filter((b) => b.guide === guide)) {
-      const { action } = block;
-      const title = `line ${block.line}: ${block.lang || 'block'}`;
-      if (action.kind === 'not-run') {
-        it.skip(`${title}, not run: ${action.reason}`, () => undefined);
-        continue;
-      }
-      const detail = action.kind === 'file' ? ` ${action.name}` : action.kind === 'continues' ? ` line ${action.start}, run with it` : '';
-      it(`${title} (${action.kind}${detail})`, async () => {
-        if (action.kind === 'file') {
-          const file = path.join(cwd, action.name);
-          mkdirSync(path.dirname(file), { recursive: true });
-          writeFileSync(file, block.code);
-          lastOutput = null;
-        } else if (action.kind === 'ts') {
-          modules.set(block.line, new Error(`${guide}:${block.line}: the module did not finish`));
-          lastOutput = await runTs(block, cwd);
-          modules.set(block.line, null);
-        } else if (action.kind === 'continues') {
-          // Ran as part of the module that starts at action.start; lastOutput is that module's output.
-          expect(modules.get(action.start), `${guide}:${block.line}: continues the module at line ${action.start}, which failed`).toBeNull();
-        } else if (action.kind === 'sh') {
-          lastOutput = runSh(block);
-        } else {
-          expect(lastOutput, `${guide}:${block.line}: an output block must follow a ts or sh block`).not.toBeNull();
-          const missing = block.code
-            .split('\n')
-            .map((l) => l.trim())
-            .filter((l) => l && !outputLinePattern(l).test(lastOutput!));
-          expect(missing, `${guide}:${block.line}: lines of the output block that the block before it did not print; it printed:\n${lastOutput}`).toEqual([]);
-        }
-      }, 60_000);
-    }
-  });
-}
