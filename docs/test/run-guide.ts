@@ -3,7 +3,7 @@
 // guide and line. Each guide has its own test file (`<guide>.test.ts`), so each runs in a fresh process:
 // nothing one guide imports or registers (a tfjs backend, kernels) can make another one's blocks pass.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,12 +24,31 @@ async function runTs(block: CodeBlock, cwd: string): Promise<string> {
   try {
     await import(/* @vite-ignore */ pathToFileURL(blockPath(block)).href);
   } catch (err) {
-    throw new Error(`${block.guide}:${block.line}: the TypeScript block threw: ${(err as Error).stack ?? String(err)}`, { cause: err });
+    const stack = (err as Error).stack ?? String(err);
+    throw new Error(`${guideLineOf(block, stack)}: the TypeScript block threw: ${stack}`, { cause: err });
   } finally {
     console.log = log;
     process.chdir(home);
   }
   return printed.join('\n');
+}
+
+/**
+ * Where in the guide an error of `block`'s module arose: the stack's first line in the module file mapped back
+ * through the `// <guide> line <n>` markers that `writeTsModules` puts before each block's code; the module's
+ * first block if the stack does not name the module.
+ */
+function guideLineOf(block: CodeBlock, stack: string): string {
+  const file = blockPath(block);
+  const at = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(stack);
+  if (!at) return `${block.guide}:${block.line}`;
+  const moduleLine = Number(at[1]);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = Math.min(moduleLine, lines.length) - 1; i >= 0; i--) {
+    const marker = /^\/\/ \S+ line (\d+)$/.exec(lines[i]!);
+    if (marker) return `${block.guide}:${Number(marker[1]) + (moduleLine - (i + 1))}`;
+  }
+  return `${block.guide}:${block.line}`;
 }
 
 /** Runs a shell block from the repository root and returns its standard output. */
@@ -81,7 +100,7 @@ export function testGuide(guide: string): void {
           lastOutput = null;
           lastOutput = runSh(block);
         } else {
-          expect(lastOutput, `${guide}:${block.line}: an output block must follow a ts or sh block`).not.toBeNull();
+          expect(lastOutput, `${guide}:${block.line}: an output block must follow a ts or sh block that ran without error`).not.toBeNull();
           const missing = block.code
             .split('\n')
             .map((l) => l.trim())
