@@ -1,9 +1,9 @@
 // Checks across the guides; each guide's blocks run in <guide>.test.ts (see run-guide.ts).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { guideBlocks, guideFiles } from './blocks';
+import { DOCS_DIR, guideBlocks, guideFiles, REPO_ROOT } from './blocks';
 
 const blocks = guideFiles().flatMap(guideBlocks);
 
@@ -23,5 +23,13 @@ describe('the guides', () => {
       const readers = blocks.slice(i + 1).filter((b) => b.guide === block.guide && (b.action.kind === 'ts' || b.action.kind === 'continues') && b.code.includes(name));
       expect(readers, `${block.guide}:${block.line}: no later TypeScript block names ${name}`).not.toHaveLength(0);
     }
+  });
+
+  it('are all in the site: typedoc renders docs/Guides.md, whose frontmatter children list every other guide', () => {
+    const typedoc = JSON.parse(readFileSync(path.join(REPO_ROOT, 'typedoc.json'), 'utf8')) as { projectDocuments?: string[] };
+    expect(typedoc.projectDocuments).toEqual(['docs/Guides.md']);
+    const frontmatter = /^---\n([\s\S]*?)\n---\n/.exec(readFileSync(path.join(DOCS_DIR, 'Guides.md'), 'utf8'))?.[1] ?? '';
+    const children = [...frontmatter.matchAll(/^ {2}[^:\n]+: (\S+\.md)$/gm)].map((m) => m[1]);
+    expect(children.slice().sort()).toEqual(guideFiles().filter((g) => g !== 'README.md' && g !== 'Guides.md'));
   });
 });
