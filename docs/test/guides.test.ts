@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { DOCS_DIR, guideBlocks, guideFiles, REPO_ROOT } from './blocks';
 
@@ -31,5 +32,22 @@ describe('the guides', () => {
     const frontmatter = /^---\n([\s\S]*?)\n---\n/.exec(readFileSync(path.join(DOCS_DIR, 'Guides.md'), 'utf8'))?.[1] ?? '';
     const children = [...frontmatter.matchAll(/^ {2}[^:\n]+: (\S+\.md)$/gm)].map((m) => m[1]);
     expect(children.slice().sort()).toEqual(guideFiles().filter((g) => g !== 'README.md' && g !== 'Guides.md'));
+  });
+
+  it('link only to files that exist', () => {
+    const md = new MarkdownIt({ html: true });
+    const broken: string[] = [];
+    for (const guide of guideFiles()) {
+      const walk = (tokens: ReturnType<typeof md.parse>): void => {
+        for (const t of tokens) {
+          const href = t.type === 'link_open' ? t.attrGet('href') : null;
+          const target = href?.split('#')[0];
+          if (target && !/^[a-z]+:/i.test(target) && !existsSync(path.resolve(DOCS_DIR, target))) broken.push(`${guide}: ${href}`);
+          if (t.children) walk(t.children);
+        }
+      };
+      walk(md.parse(readFileSync(path.join(DOCS_DIR, guide), 'utf8'), {}));
+    }
+    expect(broken).toEqual([]);
   });
 });
