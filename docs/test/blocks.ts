@@ -6,7 +6,7 @@
  *
  * | block | what the test does |
  * |---|---|
- * | ` ```ts ` | writes it to `docs/.doctest/<guide>/line-<n>.ts` and imports it (an ES module, top-level `await` allowed), in the guide's own temporary working directory; it must not throw |
+ * | ` ```ts ` | writes it to `docs/.doctest/test/<guide>/line-<n>.ts` and imports it (an ES module, top-level `await` allowed), in the guide's own temporary working directory; it must not throw |
  * | `<!-- continues -->` + ` ```ts ` | the block continues the `ts` block before it (prose may stand between them): both are one module, run once at the first one |
  * | `<!-- run -->` + ` ```sh ` | runs it with `bash -euo pipefail` from the repository root; it must exit with 0 (only cheap, harmless commands: `--help`) |
  * | `<!-- file: NAME -->` + any block | writes the block to NAME in the guide's working directory; a later `ts` block must name NAME |
@@ -25,7 +25,7 @@ import MarkdownIt from 'markdown-it';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The folder of the guides. */
 export const DOCS_DIR = path.join(REPO_ROOT, 'docs');
-/** Where the TypeScript blocks are written to be imported and type-checked (git-ignored). */
+/** Where the TypeScript blocks are written (git-ignored): `test/` for the tests to import, `typecheck/` for `tsc`. */
 export const DOCTEST_DIR = path.join(DOCS_DIR, '.doctest');
 
 /** What the test does with a block (see the module comment). */
@@ -132,10 +132,10 @@ export function extractBlocks(markdown: string, guide: string): CodeBlock[] {
   return blocks;
 }
 
-/** The module a TypeScript block is part of (named by the line of its first block). */
-export function blockPath(block: CodeBlock): string {
+/** The module a TypeScript block is part of (named by the line of its first block), under `root`. */
+export function blockPath(block: CodeBlock, root = path.join(DOCTEST_DIR, 'test')): string {
   const start = block.action.kind === 'continues' ? block.action.start : block.line;
-  return path.join(DOCTEST_DIR, block.guide.replace(/\.md$/, ''), `line-${String(start).padStart(4, '0')}.ts`);
+  return path.join(root, block.guide.replace(/\.md$/, ''), `line-${String(start).padStart(4, '0')}.ts`);
 }
 
 /** Reads the blocks of one guide (a file name in `docs/`). */
@@ -144,19 +144,19 @@ export function guideBlocks(guide: string): CodeBlock[] {
 }
 
 /**
- * Writes the TypeScript modules of one guide's blocks to `docs/.doctest/<guide>/` (emptied first): a block
- * and the blocks that continue it are one module.
+ * Writes the TypeScript modules of the given blocks to `root/<guide>/` (each guide's folder emptied first): a
+ * block and the blocks that continue it are one module.
  */
-export function writeTsModules(blocks: readonly CodeBlock[]): void {
+export function writeTsModules(blocks: readonly CodeBlock[], root = path.join(DOCTEST_DIR, 'test')): void {
   const modules = new Map<string, string[]>();
   for (const block of blocks.filter((b) => b.action.kind === 'ts' || b.action.kind === 'continues')) {
-    const file = blockPath(block);
+    const file = blockPath(block, root);
     const parts = modules.get(file) ?? [`// written by docs/test/blocks.ts from docs/${block.guide}: edit the guide, not this file`];
     parts.push(`// ${block.guide} line ${block.line}`, block.code);
     modules.set(file, parts);
   }
   for (const guide of new Set(blocks.map((b) => b.guide))) {
-    rmSync(path.join(DOCTEST_DIR, guide.replace(/\.md$/, '')), { recursive: true, force: true });
+    rmSync(path.join(root, guide.replace(/\.md$/, '')), { recursive: true, force: true });
   }
   for (const [file, parts] of modules) {
     mkdirSync(path.dirname(file), { recursive: true });
