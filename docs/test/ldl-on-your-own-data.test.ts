@@ -1,0 +1,3 @@
+import { testGuide } from './run-guide';
+
+testGuide('ldl-on-your-own-data.md');

@@ -1,0 +1,3 @@
+import { testGuide } from './run-guide';
+
+testGuide('losses-in-your-own-model.md');
