@@ -89,30 +89,24 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
     .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts));
 
-  // The two commands below have their own parsers: everything after the command name is theirs.
-  program
-    .command('prep')
-    .description("face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin (ldl prep --help)")
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      const { main } = await import('@ldl/face-prep');
-      program.setOptionValue('exitCode', await main(args));
-    });
-
-  program
-    .command('cv')
-    .description('k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      const { runLdlCv } = await import('@ldl/algorithms');
-      program.setOptionValue('exitCode', await runLdlCv(args));
-    });
+  // prep and cv have their own parsers (and --help): everything after the command name is theirs.
+  const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>
+    program
+      .command(name)
+      .description(description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(async (args: string[]) => {
+        program.setOptionValue('exitCode', await run(args));
+      });
+  passThrough('prep', "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin (ldl prep --help)", async (args) =>
+    (await import('@ldl/face-prep')).main(args),
+  );
+  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
+    (await import('@ldl/algorithms')).runLdlCv(args),
+  );
 
   return program;
 }
