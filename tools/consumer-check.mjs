@@ -106,6 +106,15 @@ tf.setBackend('cpu').then(async () => {
   console.log(trained.trim().split('\n').slice(-3).join('\n'));
   const config = JSON.parse(readFileSync(join(app, 'run', 'config.json'), 'utf8'));
   if (config.preset !== 'small' || config.epochs !== 1) throw new Error(`consumer-check: run/config.json is not the resolved settings: ${JSON.stringify(config)}`);
+  // The saved preprocessing, read through the browser-safe subpath the demo uses.
+  writeFileSync(join(app, 'preprocessor.mjs'), `
+import { readFileSync } from 'node:fs';
+import { parsePreprocessorConfig } from '@ldl/train/preprocessor';
+const p = parsePreprocessorConfig(JSON.parse(readFileSync('run/best/preprocessor.json', 'utf8')), 'run/best/preprocessor.json');
+if (p.inputSize !== 32 || p.numClasses !== 101) throw new Error('preprocessor.json: unexpected ' + JSON.stringify(p));
+console.log('preprocessor.json ok:', p.inputSize, 'px,', p.colorOrder, ', heads', p.heads.join(','));
+`);
+  run('node', ['preprocessor.mjs'], app);
   const predicted = ldl('predict', '--checkpoint', 'run', join('runs', 'synthetic-megaage', 'test', 'test_00000.jpg'), '--backend', 'wasm', '--wasm-threads', '1');
   if (!/test_00000\.jpg: age \d+\.\d\ntop of the distribution: /.test(predicted)) throw new Error(`consumer-check: ldl predict printed no age:\n${predicted}`);
   console.log(predicted.trim());
