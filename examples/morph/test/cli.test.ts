@@ -53,6 +53,11 @@ describe('morph example CLI', () => {
     const ev = cli('eval', '--checkpoint', runDir, ...data(), '--skip-bad', '--split-seed', '5', '--backend', 'wasm');
     expect(ev.code, ev.out).toBe(0);
     expect(ev.out).toContain(`eval on 12 images: MAE ${report.test.mae.toFixed(3)}`);
+    // predict names the classes of the extra heads, as preprocessor.json records them
+    const image = path.join(path.dirname(csv), 'syn/train/train_00000.jpg');
+    const p = cli('predict', '--checkpoint', runDir, image, '--backend', 'wasm');
+    expect(p.code, p.out).toBe(0);
+    expect(p.out).toMatch(/gender: male \d+\.\d %, female \d+\.\d %; ethnicity: B \d+\.\d %, W \d+\.\d %, A \d+\.\d %, H \d+\.\d %, O \d+\.\d %/);
   });
 });
 
