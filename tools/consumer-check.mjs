@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Consumer check: proves `npm install @ldl/core` (and the other published packages) works outside the workspace.
 // Builds every package, `pnpm pack`s it, installs the tarballs into a scratch project in the OS temp dir with npm,
-// then imports each package from ESM and from CJS and computes an LDL loss on the cpu backend.
+// then imports each package from ESM and from CJS and computes an LDL loss on the cpu backend, and runs the installed
+// `ldl` command: --help, a tiny training on synthetic faces, and a prediction with the model it saved.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'algorithms', 'backbones', 'face-prep', 'kernels', 'train'];
+const packages = ['core', 'algorithms', 'backbones', 'face-prep', 'kernels', 'train', 'cli'];
 const run = (cmd, args, cwd) => {
   console.log(`$ ${cmd} ${args.join(' ')}   (in ${cwd})`);
   execFileSync(cmd, args, { cwd, stdio: 'inherit' });
@@ -88,6 +89,35 @@ tf.setBackend('cpu').then(async () => {
   writeFileSync(join(app, 'check.cjs'), cjs);
   run('node', ['check.mjs'], app);
   run('node', ['check.cjs'], app);
+
+  // The published command, from node_modules/.bin as `npm install @ldl/cli` leaves it.
+  const ldl = (...args) => {
+    console.log(`$ ldl ${args.join(' ')}   (in ${app})`);
+    return execFileSync(join(app, 'node_modules', '.bin', 'ldl'), args, { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  };
+  const help = ldl('--help');
+  for (const command of ['train', 'eval', 'predict', 'preprocessor', 'prep', 'cv']) {
+    if (!help.includes(`  ${command} `)) throw new Error(`consumer-check: 'ldl --help' does not list ${command}:\n${help}`);
+  }
+  console.log(help);
+  // Tiny and fast: 32 px, 1/16 of the channels, one epoch on the generated synthetic faces, one wasm thread.
+  const tiny = ['--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm', '--wasm-threads', '1', '--runs-dir', 'runs'];
+  const trained = ldl('train', '--preset', 'small', '--synthetic', '--epochs', '1', '--run-dir', 'run', ...tiny);
+  console.log(trained.trim().split('\n').slice(-3).join('\n'));
+  const config = JSON.parse(readFileSync(join(app, 'run', 'config.json'), 'utf8'));
+  if (config.preset !== 'small' || config.epochs !== 1) throw new Error(`consumer-check: run/config.json is not the resolved settings: ${JSON.stringify(config)}`);
+  // The saved preprocessing, read through the browser-safe subpath the demo uses.
+  writeFileSync(join(app, 'preprocessor.mjs'), `
+import { readFileSync } from 'node:fs';
+import { parsePreprocessorConfig } from '@ldl/train/preprocessor';
+const p = parsePreprocessorConfig(JSON.parse(readFileSync('run/best/preprocessor.json', 'utf8')), 'run/best/preprocessor.json');
+if (p.inputSize !== 32 || p.numClasses !== 101) throw new Error('preprocessor.json: unexpected ' + JSON.stringify(p));
+console.log('preprocessor.json ok:', p.inputSize, 'px,', p.colorOrder, ', heads', p.heads.join(','));
+`);
+  run('node', ['preprocessor.mjs'], app);
+  const predicted = ldl('predict', '--checkpoint', 'run', join('runs', 'synthetic-megaage', 'test', 'test_00000.jpg'), '--backend', 'wasm', '--wasm-threads', '1');
+  if (!/test_00000\.jpg: age \d+\.\d\ntop of the distribution: /.test(predicted)) throw new Error(`consumer-check: ldl predict printed no age:\n${predicted}`);
+  console.log(predicted.trim());
   console.log('consumer-check: passed');
 } finally {
   if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // preprocessor: PreprocessorConfig and its validator without Node imports, for browser bundles (@ldl/train/preprocessor).
+  entry: ['src/index.ts', 'src/preprocessor.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

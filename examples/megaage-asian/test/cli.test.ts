@@ -9,9 +9,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+/** `ldl` from its sources, as the example's package scripts run it. */
+const ldl = ['--tsconfig', path.join(repoRoot, 'packages/cli/tsconfig.json'), path.join(repoRoot, 'packages/cli/src/bin.ts')];
 
-function cli(...args: string[]) {
-  const r = spawnSync(tsx, ['src/cli.ts', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+/** `ldl <command> --config ldl.json …` in the example's folder (its package scripts). */
+function cli(command: string, ...args: string[]) {
+  const r = spawnSync(tsx, [...ldl, command, '--config', 'ldl.json', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -20,22 +23,22 @@ const tiny = ['--preset', 'small', '--synthetic', '--image-size', '32', '--width
 
 describe('megaage-asian example CLI', () => {
   it('prints usage with the presets', () => {
-    const r = cli('--help');
+    const r = cli('train', '--help');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('presets: paper (SE-ResNeXt-50 32x4d, 224 px, batch 128, 80 epochs');
+    expect(r.out).toMatch(/ {2}paper {14}SE-ResNeXt-50 32x4d, 224 px, batch 128, 80 epochs/);
     expect(r.out).toContain('--save-samples');
-    expect(r.out).toContain('--wasm-threads           wasm backend threads, 1..8 (default: the CPUs, here ');
+    expect(r.out).toMatch(/--wasm-threads <value> +wasm backend threads, 1\.\.8/);
   });
 
   it('rejects an unknown preset and a missing checkpoint clearly', () => {
     const bad = cli('train', '--preset', 'huge');
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('Error in --preset: preset must be one of paper, small, finetune, finetune-head, ensemble-head, imagenet-resnet50, start, but got "huge".');
-    expect(cli('eval').out).toContain('Error in eval: --checkpoint DIR is required');
-    const threads = cli('train', '--wasm-threads', '0');
+    expect(cli('eval').out).toContain('Error in ldl eval: --checkpoint DIR is required');
+    const threads = cli('train', '--synthetic', '--wasm-threads', '0');
     expect(threads.code).toBe(1);
     expect(threads.out).toContain('Error in --wasm-threads: --wasm-threads must be an integer in 1..8, but got "0".');
-    expect(cli('train', '--backend', 'cpu', '--wasm-threads', '2').out).toContain(
+    expect(cli('train', '--synthetic', '--backend', 'cpu', '--wasm-threads', '2').out).toContain(
       'Error in --wasm-threads: --wasm-threads needs the wasm backend (or automatic choice), but got --backend "cpu".',
     );
   });
@@ -55,6 +58,8 @@ describe('megaage-asian example CLI', () => {
     const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { epochsRun: number; test: { mae: number }; baseline: { mae: number } };
     expect(report.epochsRun).toBe(2);
     expect(Number.isFinite(report.test.mae)).toBe(true);
+    // The resolved settings: a config file that repeats the run (the example's margin and metric for small).
+    expect(JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'))).toMatchObject({ preset: 'small', name: 'megaage-asian', margin: 0.4, bestBy: 'ca3', imageSize: 32, epochs: 2, synthetic: true });
     const ev = cli('eval', '--checkpoint', runDir, '--synthetic', '--backend', 'wasm');
     expect(ev.code, ev.out).toBe(0);
     expect(ev.out).toMatch(new RegExp(`eval on 200 images: MAE ${report.test.mae.toFixed(3)}`));

@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+/** `ldl` from its sources, as the example's package scripts run it. */
+const ldl = ['--tsconfig', path.join(repoRoot, 'packages/cli/tsconfig.json'), path.join(repoRoot, 'packages/cli/src/bin.ts')];
 const AAF_RAW = path.resolve(repoRoot, '../shared/datasets/aaf-raw');
 const present = existsSync(path.join(AAF_RAW, 'landmarks.csv'));
 
@@ -26,20 +28,20 @@ describe.skipIf(!present)('ldl-face-prep align → train (8 real photos)', () =>
     const photos = readFileSync(path.join(AAF_RAW, 'landmarks.csv'), 'utf8').trim().split('\n').slice(1, 9).map((l) => l.split(',')[0]);
     writeFileSync(path.join(dir, 'list.txt'), photos.join('\n') + '\n');
     const faces = path.join(dir, 'faces.csv');
-    const align = run(path.join(repoRoot, 'packages/face-prep'), 'src/bin.ts', 'align', '--images', path.join(AAF_RAW, 'images'), '--list', path.join(dir, 'list.txt'), '--out', faces, '--workers', '1');
+    const align = run(path.resolve(here, '..'), ...ldl, 'prep', 'align', '--images', path.join(AAF_RAW, 'images'), '--list', path.join(dir, 'list.txt'), '--out', faces, '--workers', '1');
     expect(align.code, align.out).toBe(0);
     expect(readFileSync(faces, 'utf8').split('\n')[0]).toBe('photo,deg,box1,box2,box3,box4,left_eye_x,left_eye_y,right_eye_x,right_eye_y,status');
     const runDir = path.join(dir, 'run');
-    const labels = ['--csv', path.join(AAF_RAW, 'landmarks.csv'), '--photo-col', 'file', '--image-root', path.join(AAF_RAW, 'images')];
+    const labels = ['--data', path.join(AAF_RAW, 'landmarks.csv'), '--photo-col', 'file', '--image-root', path.join(AAF_RAW, 'images')];
     const tiny = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm', '--wasm-threads', '1', '--epochs', '1', '--batch-size', '4'];
-    const train = run(path.resolve(here, '..'), 'src/cli.ts', 'train', '--faces', faces, ...labels, '--run-dir', runDir, ...tiny);
+    const train = run(path.resolve(here, '..'), ...ldl, 'train', '--config', 'ldl.json', '--faces', faces, ...labels, '--run-dir', runDir, ...tiny);
     expect(train.code, train.out).toBe(0);
     expect(train.out).toContain(`boxes from ${faces}; 8 rows`);
     const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { status: string; counts: { train: number; val: number; test: number } };
     expect(report.status).toBe('completed');
     expect(report.counts.train + report.counts.val + report.counts.test).toBe(8);
     // without the labels the error speaks of the file the user has
-    const noLabels = run(path.resolve(here, '..'), 'src/cli.ts', 'train', '--csv', faces, '--aligned', '--run-dir', path.join(dir, 'r2'), ...tiny);
+    const noLabels = run(path.resolve(here, '..'), ...ldl, 'train', '--config', 'ldl.json', '--data', faces, '--aligned', '--run-dir', path.join(dir, 'r2'), ...tiny);
     expect(noLabels.code).toBe(1);
     expect(noLabels.out).toContain(`${faces} is the faces.csv of ldl-face-prep align`);
     expect(noLabels.out).not.toContain('Album2');

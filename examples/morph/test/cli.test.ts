@@ -9,9 +9,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+/** `ldl` from its sources, as the example's package scripts run it. */
+const ldl = ['--tsconfig', path.join(repoRoot, 'packages/cli/tsconfig.json'), path.join(repoRoot, 'packages/cli/src/bin.ts')];
 
-function cli(...args: string[]) {
-  const r = spawnSync(tsx, ['src/cli.ts', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
+/** `ldl <command> --config ldl.json …` in the example's folder (its package scripts). */
+function cli(command: string, ...args: string[]) {
+  const r = spawnSync(tsx, [...ldl, command, '--config', 'ldl.json', ...args], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -28,7 +31,7 @@ beforeAll(async () => {
 });
 
 const tiny = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm', '--epochs', '1'];
-const data = () => ['--csv', csv, '--photo-col', 'file', '--gender-col', 'sex', '--race-classes', 'B,W,A,H,O'];
+const data = () => ['--data', csv, '--photo-col', 'file', '--gender-col', 'sex', '--race-classes', 'B,W,A,H,O'];
 
 describe('morph example CLI', () => {
   it('stops at a bad row naming file and line unless --skip-bad', () => {
@@ -50,6 +53,11 @@ describe('morph example CLI', () => {
     const ev = cli('eval', '--checkpoint', runDir, ...data(), '--skip-bad', '--split-seed', '5', '--backend', 'wasm');
     expect(ev.code, ev.out).toBe(0);
     expect(ev.out).toContain(`eval on 12 images: MAE ${report.test.mae.toFixed(3)}`);
+    // predict names the classes of the extra heads, as preprocessor.json records them
+    const image = path.join(path.dirname(csv), 'syn/train/train_00000.jpg');
+    const p = cli('predict', '--checkpoint', runDir, image, '--backend', 'wasm');
+    expect(p.code, p.out).toBe(0);
+    expect(p.out).toMatch(/gender: male \d+\.\d %, female \d+\.\d %; ethnicity: B \d+\.\d %, W \d+\.\d %, A \d+\.\d %, H \d+\.\d %, O \d+\.\d %/);
   });
 });
 
@@ -58,7 +66,7 @@ describe('kill -9 and --resume', () => {
   // and multi-threaded runs repeat bit for bit.
   it('gives the same metrics as the uninterrupted seeded run (wasm backend on 2 threads, separate processes)', { timeout: 180_000 }, async () => {
     const base = mkdtempSync(path.join(os.tmpdir(), 'ldl-kill-'));
-    const args = (runDir: string) => ['src/cli.ts', 'train', '--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm',
+    const args = (runDir: string) => [...ldl, 'train', '--config', 'ldl.json', '--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'wasm',
       '--wasm-threads', '2', '--epochs', '3', '--batch-size', '8', ...data(), '--skip-bad', '--run-dir', runDir];
     const full = path.join(base, 'full');
     const a = spawnSync(tsx, args(full), { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });

@@ -74,12 +74,17 @@ describe('importPyTorchWeights', () => {
     const state = stateDictOf(tiny());
     delete state['layer1.0.conv2.weight'];
     state['layer9.0.conv1.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
-    const report = importPyTorchWeights(tiny(), state);
+    const target = tiny();
+    const before = target.getWeights().map((w) => w.dataSync().slice());
+    // Strict by default (PyTorch's load_state_dict), listing both kinds of key; nothing is written.
+    expect(() => importPyTorchWeights(target, state)).toThrow(
+      `Error in importPyTorchWeights: the state dict must match model '${target.name}' (strict), but got missing [layer1.0.conv2.weight] and unexpected [layer9.0.conv1.weight]; pass { strict: false } to load only the matching tensors.`,
+    );
+    expect(target.getWeights().map((w) => w.dataSync())).toEqual(before);
+    const report = importPyTorchWeights(target, state, { strict: false });
     expect(report.missing).toEqual(['layer1.0.conv2.weight']);
     expect(report.unexpected).toEqual(['layer9.0.conv1.weight']);
-    expect(() => importPyTorchWeights(tiny(), state, { strict: true })).toThrow(
-      'Error in importPyTorchWeights: the state dict must match the model (strict), but got missing [layer1.0.conv2.weight] and unexpected [layer9.0.conv1.weight].',
-    );
+    expect(report.loaded).toContain('layer1.0.conv1.weight');
   });
 
   it('keeps the classifier when the class count differs, and rejects other shape mismatches', () => {

@@ -36,7 +36,8 @@ import { Rng } from './prng';
 import { definedOnly } from './util';
 import { type AgeSample, splitSamples } from './readers';
 import { errorByAge, errorByAgeSvg, writeFileAtomic, writeSvgPng } from './report';
-import { type BestBy, type EvalResult, type LossName, PREPROCESSOR_JSON, type ScheduleName, Trainer } from './trainer';
+import { GENDER_CLASSES, parsePreprocessorConfig, PREPROCESSOR_FORMAT, PREPROCESSOR_JSON, PREPROCESSOR_VERSION, type PreprocessorConfig } from './preprocessor';
+import { type BestBy, type EvalResult, type LossName, type ScheduleName, Trainer } from './trainer';
 
 /** Architecture of an age model. */
 export interface ModelConfig {
@@ -231,6 +232,14 @@ export interface ExperimentOptions {
   model?: ModelConfig;
   /** PyTorch safetensors state dict (timm names) to initialise the backbone from. */
   pretrained?: string;
+  /**
+   * Load `pretrained` as PyTorch's `load_state_dict(strict=True)` does: any model weight missing from the state
+   * dict, or any state-dict tensor matching no weight, stops the run (both listed). `false` loads the matching
+   * tensors and logs the rest. A classifier whose class count differs is skipped either way. @default true
+   */
+  pretrainedStrict?: boolean;
+  /** Multi-task models: the ethnicity classes in output order (their count sets `model.numEthnicities`); written to `preprocessor.json`. */
+  ethnicityClasses?: string[];
   /** Margin ratio around the face box (aligned CSV only). @default 0 */
   margin?: number;
   /** Paper augmentation (`{}`), custom settings, or `false`. @default {} */
@@ -287,33 +296,6 @@ export interface ExperimentOptions {
   flipTTA?: boolean;
   /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
   notes?: string[];
-}
-
-/**
- * How a photo becomes the input of a trained model, saved beside its weights as `preprocessor.json`
- * (transformers.js' preprocessor config): crop, size, normalisation, and the label set it predicts.
- */
-export interface Preprocessor extends Normalization {
-  /** File format tag. */
-  format: 'ldl-preprocessor';
-  /** Format version. */
-  version: 1;
-  /** Input side, pixels. */
-  size: number;
-  /** Fitting of images without a face box. */
-  crop: WholeImageCrop;
-  /** Margin ratio around a face box. */
-  margin: number;
-  /** Age of class 0. */
-  minAge: number;
-  /** Age classes (ages `minAge … minAge + numClasses − 1`). */
-  numClasses: number;
-  /** Label σ used in training. */
-  sigma: number;
-  /** Backbone name. */
-  backbone: string;
-  /** Pretrained weight set the backbone started from (`architecture.tag`), or `null`. */
-  weights: string | null;
 }
 
 /** Test metrics with the baseline, as written to `report.json`. */
@@ -443,12 +425,20 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
     learningRate: 1e-3, stepSize: 20, gamma: 0.2, schedule: 'step' as ScheduleName, warmupEpochs: 0, minLearningRate: 0, crop: 'stretch' as WholeImageCrop, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
-    saveSamples: false, resume: false, flipTTA: false, notes: [], ...definedOnly(options),
+    saveSamples: false, resume: false, flipTTA: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
     pretrained: false, headFeatures: ['pool'], extraBackbones: [], headNorm: false, headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
   };
+  if (modelConfig.multiTask) {
+    const classes = o.ethnicityClasses;
+    if (!classes || classes.length < 2) throw new Error(`Error in runExperiment: ethnicityClasses must name the ethnicity classes of a multi-task model (at least 2), but got ${JSON.stringify(classes)}.`);
+    if (options.model?.numEthnicities !== undefined && options.model.numEthnicities !== classes.length) {
+      throw new Error(`Error in runExperiment: model.numEthnicities must equal the ${classes.length} ethnicityClasses, but got ${options.model.numEthnicities}.`);
+    }
+    modelConfig.numEthnicities = classes.length;
+  }
   if (modelConfig.cacheFeatures && modelConfig.freeze === 'none') {
     throw new Error(`Error in runExperiment: model.cacheFeatures needs model.freeze (the cached part must be frozen), but got freeze 'none'.`);
   }
@@ -502,11 +492,18 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
       (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
   );
   if (o.pretrained) {
-    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm' });
-    log(`pretrained ${o.pretrained}: loaded ${report.loaded.length}, missing ${report.missing.length}, unexpected ${report.unexpected.length}`);
+    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm', strict: o.pretrainedStrict });
+    const list = (xs: string[]) => (xs.length ? `: ${xs.slice(0, 8).join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}` : '');
+    log(
+      `pretrained ${o.pretrained}${o.pretrainedStrict ? '' : ' (not strict)'}: loaded ${report.loaded.length}, missing ${report.missing.length}${list(report.missing)}, ` +
+        `unexpected ${report.unexpected.length}${list(report.unexpected)}${report.skippedClassifier ? '; classifier skipped (another class count)' : ''}`,
+    );
   }
-  const preprocessing: Preprocessor = {
-    format: 'ldl-preprocessor', version: 1, size, crop: o.crop, margin: o.margin, ...built.normalization, minAge: 0, numClasses: modelConfig.numClasses, sigma: o.sigma,
+  const multi = modelConfig.multiTask;
+  const preprocessing: PreprocessorConfig = {
+    format: PREPROCESSOR_FORMAT, version: PREPROCESSOR_VERSION, inputSize: size, colorOrder: built.normalization.colorOrder, mean: [...built.normalization.mean], std: [...built.normalization.std],
+    crop: o.crop, margin: o.margin, heads: multi ? ['age', 'gender', 'ethnicity'] : ['age'], minAge: 0, numClasses: modelConfig.numClasses, sigma: o.sigma,
+    genderClasses: multi ? [...GENDER_CLASSES] : null, ethnicityClasses: multi ? [...o.ethnicityClasses!] : null,
     backbone: modelConfig.backbone, weights: built.pretrainedCfg ? `${built.pretrainedCfg.architecture}.${built.pretrainedCfg.tag}` : null,
   };
   const config: Record<string, unknown> = {
@@ -527,8 +524,8 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
     const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
     await fsp.mkdir(cacheDir, { recursive: true });
-    const { sigma: _s, numClasses: _n, minAge: _m, ...input } = preprocessing;
-    const key = { input, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
+    const { inputSize, colorOrder, mean, std, crop, margin, backbone, weights } = preprocessing;
+    const key = { input: { inputSize, colorOrder, mean, std, crop, margin, backbone, weights }, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
     const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
     const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
@@ -595,56 +592,80 @@ export interface SavedModel {
   model: LayersModel;
   /** The run config stored with it (`meta.json` or the checkpoint's `state.json`). */
   config: Record<string, unknown>;
-  /** How to make its inputs (`preprocessor.json`, or the run config of runs saved before that file existed). */
-  preprocessor: Preprocessor;
+  /** How to make its inputs and read its outputs: its `preprocessor.json`. */
+  preprocessor: PreprocessorConfig;
   /** Directory the model was read from. */
   dir: string;
 }
 
-/**
- * The preprocessing of a saved model: its `preprocessor.json`; for runs saved before that file, the run
- * config's `preprocessing`, or its explicit `model.imageSize` with ImageNet normalisation (what those runs
- * used). Nothing is guessed.
- * @throws Error when neither says the input size.
- */
-async function readPreprocessor(modelDir: string, config: Record<string, unknown>): Promise<Preprocessor> {
-  const file = path.join(modelDir, PREPROCESSOR_JSON);
-  if (existsSync(file)) return JSON.parse(await fsp.readFile(file, 'utf8')) as Preprocessor;
-  if (config.preprocessing) return config.preprocessing as Preprocessor;
-  const model = (config.model ?? {}) as ModelConfig;
-  if (typeof model.imageSize !== 'number') {
-    throw new Error(`Error in loadSavedModel: ${modelDir} must have ${PREPROCESSOR_JSON} or a run config with model.imageSize, but has neither.`);
-  }
-  return {
-    format: 'ldl-preprocessor', version: 1, size: model.imageSize, crop: 'stretch', margin: typeof config.margin === 'number' ? config.margin : 0, ...IMAGENET_NORMALIZATION,
-    minAge: typeof config.minAge === 'number' ? config.minAge : 0, numClasses: model.numClasses ?? 101, sigma: typeof config.sigma === 'number' ? config.sigma : 2,
-    backbone: String(model.backbone ?? 'unknown'), weights: null,
-  };
-}
+/** What to run for a model folder that lacks a valid `preprocessor.json` (runs saved before the file, or before version 2). */
+export const REGENERATE_PREPROCESSOR = "write it from the run's recorded settings with 'ldl preprocessor --upgrade DIR'";
 
 /**
- * Loads a model for evaluation or prediction from a run directory (uses `best/`), a `best/`
- * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`), with its preprocessing.
+ * Reads and checks `preprocessor.json` in a model folder (see {@link parsePreprocessorConfig}).
+ * @throws Error naming the file when it is absent, not JSON or invalid; never falls back to a default.
  */
-export async function loadSavedModel(dir: string): Promise<SavedModel> {
+export async function readPreprocessorConfig(modelDir: string): Promise<PreprocessorConfig> {
+  const file = path.join(modelDir, PREPROCESSOR_JSON);
+  if (!existsSync(file)) {
+    throw new Error(
+      `Error in readPreprocessorConfig: ${modelDir} must hold ${PREPROCESSOR_JSON} (input size, colour order, mean/std, crop, label set) beside its model.json, but it has none; ` +
+        `eval and predict never guess it: ${REGENERATE_PREPROCESSOR}.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`Error in readPreprocessorConfig: ${file} must be JSON, but it does not parse (${(e as Error).message}).`);
+  }
+  return parsePreprocessorConfig(json, file);
+}
+
+/** A model folder (`model.json`) and the run config beside it, found in a run directory, its `best/` or a checkpoint directory. */
+export async function findSavedModel(dir: string): Promise<{ modelDir: string; config: Record<string, unknown> }> {
   const candidates: [string, string][] = [
     [dir, path.join(dir, 'meta.json')],
     [path.join(dir, 'best'), path.join(dir, 'best', 'meta.json')],
     [path.join(dir, 'model'), path.join(dir, 'state.json')],
+    [dir, path.join(path.dirname(dir), 'state.json')],
   ];
   for (const [modelDir, metaFile] of candidates) {
     if (existsSync(path.join(modelDir, 'model.json')) && existsSync(metaFile)) {
-      const config = (JSON.parse(await fsp.readFile(metaFile, 'utf8')) as { config: Record<string, unknown> }).config;
-      const preprocessor = await readPreprocessor(modelDir, config);
-      return { model: await loadModel(modelDir), config, preprocessor, dir: modelDir };
+      return { modelDir, config: (JSON.parse(await fsp.readFile(metaFile, 'utf8')) as { config: Record<string, unknown> }).config };
     }
   }
   throw new Error(`Error in loadSavedModel: ${dir} must be a run directory, its best/ directory or a checkpoint directory (model.json + meta.json or state.json), but none was found.`);
 }
 
+/**
+ * Loads a model for evaluation or prediction from a run directory (uses `best/`), a `best/`
+ * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`), with its `preprocessor.json`.
+ * @throws Error when no model is found, or its `preprocessor.json` is absent or invalid ({@link readPreprocessorConfig}),
+ * or the model's input or outputs disagree with it.
+ */
+export async function loadSavedModel(dir: string): Promise<SavedModel> {
+  const { modelDir, config } = await findSavedModel(dir);
+  const preprocessor = await readPreprocessorConfig(modelDir);
+  const model = await loadModel(modelDir);
+  const file = path.join(modelDir, PREPROCESSOR_JSON);
+  const input = model.inputs[0]!.shape;
+  if (input[1] !== preprocessor.inputSize || input[2] !== preprocessor.inputSize) {
+    model.dispose();
+    throw new Error(`Error in loadSavedModel: ${file}: inputSize must match the model's input [${input.slice(1).join(', ')}], but got ${preprocessor.inputSize}.`);
+  }
+  const units = model.outputs.map((o) => o.shape[1]);
+  const expected = [preprocessor.numClasses, ...(preprocessor.genderClasses ? [preprocessor.genderClasses.length] : []), ...(preprocessor.ethnicityClasses ? [preprocessor.ethnicityClasses.length] : [])];
+  if (JSON.stringify(units) !== JSON.stringify(expected)) {
+    model.dispose();
+    throw new Error(`Error in loadSavedModel: ${file}: heads ${JSON.stringify(preprocessor.heads)} with ${expected.join(', ')} classes must match the model's outputs, but the model has ${units.join(', ')}.`);
+  }
+  return { model, config, preprocessor, dir: modelDir };
+}
+
 /** The loader settings of a saved model's preprocessing. */
-function imageOptionsOf(p: Preprocessor): { size: number; margin: number; crop: WholeImageCrop; normalization: Normalization } {
-  return { size: p.size, margin: p.margin, crop: p.crop, normalization: { colorOrder: p.colorOrder, mean: p.mean, std: p.std } };
+function imageOptionsOf(p: PreprocessorConfig): { size: number; margin: number; crop: WholeImageCrop; normalization: Normalization } {
+  return { size: p.inputSize, margin: p.margin, crop: p.crop, normalization: { colorOrder: p.colorOrder, mean: p.mean, std: p.std } };
 }
 
 /** Evaluates a saved model on samples: MAE, CA(3/5/7) (and gender/ethnicity accuracy for multi-task). */
@@ -660,15 +681,15 @@ export interface Prediction {
   age: number;
   /** The most probable ages with their probabilities, descending. */
   top: { age: number; p: number }[];
-  /** Multi-task only: P(female). */
-  female?: number;
-  /** Multi-task only: ethnicity probabilities. */
-  ethnicity?: number[];
+  /** Multi-task only: the gender head's probabilities by class (`preprocessor.genderClasses`). */
+  gender?: { label: string; p: number }[];
+  /** Multi-task only: the ethnicity head's probabilities by class (`preprocessor.ethnicityClasses`). */
+  ethnicity?: { label: string; p: number }[];
 }
 
 /** Predicts the age distribution of one (aligned, cropped) face image. */
 export async function predictImage(saved: SavedModel, imagePath: string, topK = 5): Promise<Prediction> {
-  const { size, minAge } = saved.preprocessor;
+  const { inputSize: size, minAge, genderClasses, ethnicityClasses } = saved.preprocessor;
   const options = imageOptionsOf(saved.preprocessor);
   const img = await loadImage({ path: path.resolve(imagePath), age: 0, source: { file: imagePath, line: 0 } }, options);
   const x = new Float32Array(size * size * 3);
@@ -682,9 +703,56 @@ export async function predictImage(saved: SavedModel, imagePath: string, topK = 
   tf.dispose(outs);
   const top = Array.from(probs, (p, k) => ({ age: k + minAge, p })).sort((a, b) => b.p - a.p).slice(0, topK);
   const result: Prediction = { age: age[0], top };
-  if (heads.length === 2) {
-    result.female = heads[0][1];
-    result.ethnicity = Array.from(heads[1]);
+  if (genderClasses && ethnicityClasses) {
+    result.gender = genderClasses.map((label, i) => ({ label, p: heads[0]![i]! }));
+    result.ethnicity = ethnicityClasses.map((label, i) => ({ label, p: heads[1]![i]! }));
   }
   return result;
+}
+
+/**
+ * Writes a version-2 `preprocessor.json` for a model saved before it existed, from what its run recorded
+ * exactly: a version-1 `preprocessor.json`, or the `preprocessing` of the run config in `meta.json` /
+ * `state.json` (every run since @ldl 0.1 with pretrained backbones); the heads come from the model's outputs.
+ * Nothing is guessed: a run that recorded neither is refused.
+ * @param dir A run directory, its `best/` or a checkpoint directory.
+ * @param options.ethnicityClasses Class names of a multi-task model's ethnicity head (version 1 did not record them).
+ * @returns The file written.
+ * @throws Error when the run recorded no preprocessing, or a multi-task model lacks `ethnicityClasses`.
+ */
+export async function upgradePreprocessor(dir: string, options: { ethnicityClasses?: string[] } = {}): Promise<{ file: string; config: PreprocessorConfig }> {
+  const fn = 'upgradePreprocessor';
+  const { modelDir, config } = await findSavedModel(dir);
+  const file = path.join(modelDir, PREPROCESSOR_JSON);
+  const old = existsSync(file) ? (JSON.parse(await fsp.readFile(file, 'utf8')) as Record<string, unknown>) : (config.preprocessing as Record<string, unknown> | undefined);
+  if (old?.version === PREPROCESSOR_VERSION) {
+    // Already version 2: in the file (checked only), or in the run config of a folder whose file was lost.
+    const current = parsePreprocessorConfig(old, existsSync(file) ? file : `the run config of ${modelDir}`);
+    if (!existsSync(file)) await writeFileAtomic(file, JSON.stringify(current, null, 2));
+    return { file, config: current };
+  }
+  if (!old || old.format !== PREPROCESSOR_FORMAT || old.version !== 1) {
+    throw new Error(
+      `Error in ${fn}: ${modelDir} must have a version-1 ${PREPROCESSOR_JSON} or a run config with 'preprocessing' (its run recorded how it made its inputs), but has neither; ` +
+        'retrain it, or write the file by hand (fields: see PreprocessorConfig).',
+    );
+  }
+  const model = await loadModel(modelDir);
+  const outputs = model.outputs.map((o) => o.shape[1] as number);
+  model.dispose();
+  const multi = outputs.length === 3;
+  const classes = options.ethnicityClasses;
+  if (multi && (!classes || classes.length !== outputs[2])) {
+    throw new Error(`Error in ${fn}: ethnicityClasses must name the ${outputs[2]} ethnicity classes of this multi-task model (version 1 did not record them), but got ${JSON.stringify(classes)}.`);
+  }
+  const next = parsePreprocessorConfig(
+    {
+      format: PREPROCESSOR_FORMAT, version: PREPROCESSOR_VERSION, inputSize: old.size, colorOrder: old.colorOrder, mean: old.mean, std: old.std, crop: old.crop, margin: old.margin,
+      heads: multi ? ['age', 'gender', 'ethnicity'] : ['age'], minAge: old.minAge, numClasses: old.numClasses, sigma: old.sigma,
+      genderClasses: multi ? [...GENDER_CLASSES] : null, ethnicityClasses: multi ? classes : null, backbone: old.backbone, weights: old.weights,
+    },
+    file,
+  );
+  await writeFileAtomic(file, JSON.stringify(next, null, 2));
+  return { file, config: next };
 }

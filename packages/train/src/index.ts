@@ -83,7 +83,6 @@ export {
 } from './checkpoint';
 export {
   Trainer,
-  PREPROCESSOR_JSON,
   type TrainerOptions,
   type EvalResult,
   type FitResult,
@@ -93,7 +92,18 @@ export {
   type ParameterGroup,
 } from './trainer';
 export { FeatureCache, type FeatureCacheOptions } from './feature_cache';
-export { readDataset, type DatasetFormat } from './datasets';
+export {
+  readDataset,
+  loadTrainTestData,
+  loadEvalData,
+  addExtraTrain,
+  noteSkipped,
+  noteDuplicates,
+  DATASET_FORMATS,
+  type DatasetFormat,
+  type DataOptions,
+  type RunData,
+} from './datasets';
 export { createProgress, type ProgressReporter, type ProgressPayload } from './progress';
 export {
   metricsCsv,
@@ -121,14 +131,26 @@ export {
   predictImage,
   type ModelConfig,
   type AgeModel,
-  type Preprocessor,
+  readPreprocessorConfig,
+  findSavedModel,
+  upgradePreprocessor,
+  REGENERATE_PREPROCESSOR,
   type ExperimentOptions,
   type ExperimentReport,
   type SavedModel,
   type Prediction,
 } from './experiment';
-export { transferPresets, type TransferPresetName } from './presets';
-export { runExampleCli, noteSkipped, noteDuplicates, type ExampleSpec, type ExampleData, type Preset, type ExtraTrain, type CliValues } from './cli';
+export {
+  parsePreprocessorConfig,
+  PREPROCESSOR_JSON,
+  PREPROCESSOR_FORMAT,
+  PREPROCESSOR_VERSION,
+  CROP_KINDS,
+  HEAD_NAMES,
+  GENDER_CLASSES,
+  type PreprocessorConfig,
+} from './preprocessor';
+export { PRESETS, transferPresets, type Preset, type PresetName, type ExtraTrain, type TransferPresetName } from './presets';
 export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
 export { boxProblem } from './rowchecks';
 export {

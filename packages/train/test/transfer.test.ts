@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backend';
-import { buildAgeModel, type ExperimentReport, evaluateSaved, loadSavedModel, predictImage, type Preprocessor, runExperiment } from '../src/experiment';
+import type { PreprocessorConfig } from '../src/preprocessor';
+import { buildAgeModel, type ExperimentReport, evaluateSaved, loadSavedModel, predictImage, runExperiment } from '../src/experiment';
 import { FeatureCache } from '../src/feature_cache';
 import { DataLoader, normalizeInto, wholeImageBox } from '../src/pipeline';
 import { type AgeSample, readMegaAge } from '../src/readers';
@@ -121,8 +122,10 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     const json = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as ExperimentReport;
     expect(json.throughput.featureCacheSeconds).toBeGreaterThan(0);
     expect(json.throughput.imagesPerSecond).toBeGreaterThan(0);
-    const pre = JSON.parse(readFileSync(path.join(runDir, 'best', 'preprocessor.json'), 'utf8')) as Preprocessor;
-    expect(pre).toMatchObject({ format: 'ldl-preprocessor', size: 112, crop: 'square-bottom', colorOrder: 'rgb', weights: 'facerec_resnet34.faceapi', numClasses: 101 });
+    const pre = JSON.parse(readFileSync(path.join(runDir, 'best', 'preprocessor.json'), 'utf8')) as PreprocessorConfig;
+    expect(pre).toMatchObject({ format: 'ldl-preprocessor', version: 2, inputSize: 112, crop: 'square-bottom', colorOrder: 'rgb', weights: 'facerec_resnet34.faceapi', numClasses: 101, heads: ['age'] });
+    // The same file beside every checkpoint's weights.
+    expect(JSON.parse(readFileSync(path.join(runDir, 'checkpoints', 'epoch-0001', 'model', 'preprocessor.json'), 'utf8'))).toEqual(pre);
     expect(existsSync(path.join(runDir, 'feature-cache', 'train.bin'))).toBe(true);
     const saved = await loadSavedModel(runDir);
     expect(saved.preprocessor.mean).toEqual(pre.mean);

@@ -1,5 +1,6 @@
-import { tensor, type Tensor } from '@tensorflow/tfjs-core';
+import { tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { assignWeights } from './assign.js';
 import type { SafetensorsEntry, StateDict } from './safetensors.js';
 
 /** Naming convention of the state dict. */
@@ -9,7 +10,11 @@ export type WeightSource = 'timm' | 'torchvision' | 'cadene';
 export interface ImportOptions {
   /** Where the state dict comes from (decides the key renaming). @default 'timm' */
   source?: WeightSource;
-  /** Throw when any model weight is missing or any state-dict entry is unused. @default false */
+  /**
+   * Throw when any model weight is missing from the state dict or any state-dict entry matches no weight,
+   * listing both (PyTorch's `load_state_dict(strict=True)`); `false` loads the matching tensors and reports
+   * the rest. A classifier whose class count differs is skipped either way (`skippedClassifier`). @default true
+   */
   strict?: boolean;
 }
 
@@ -125,12 +130,14 @@ export function toTfLayout(entry: Pick<SafetensorsEntry, 'shape' | 'data'>, targ
 
 /**
  * Loads a PyTorch state dict (e.g. from {@link readSafetensors}) into a model built by this package, by
- * renaming keys ({@link renameKey}, {@link torchKeyOf}) and transposing ({@link toTfLayout}). The
- * classifier (`fc` / `head.fc`) is skipped when its class count differs. Any other shape mismatch throws.
+ * renaming keys ({@link renameKey}, {@link torchKeyOf}) and transposing ({@link toTfLayout}). Strict by
+ * default, as PyTorch's `load_state_dict`. The classifier (`fc` / `head.fc`) is skipped when its class count
+ * differs. Nothing is written unless every check passes.
+ * @throws Error listing the missing and unexpected keys (strict), or naming a tensor of another shape.
  */
 export function importPyTorchWeights(model: LayersModel, stateDict: StateDict, options: ImportOptions = {}): ImportReport {
   const fn = 'importPyTorchWeights';
-  const { source = 'timm', strict = false } = options;
+  const { source = 'timm', strict = true } = options;
   if (!(source in RENAMES)) throw new Error(`Error in ${fn}: source must be one of ${Object.keys(RENAMES).join(', ')}, but got '${source}'.`);
   const byKey = new Map<string, string>(); // renamed key → original key
   const ignored: string[] = [];
@@ -138,43 +145,18 @@ export function importPyTorchWeights(model: LayersModel, stateDict: StateDict, o
     if (key.endsWith('num_batches_tracked')) ignored.push(key);
     else byKey.set(renameKey(key, source), key);
   }
-  const report: ImportReport = { loaded: [], missing: [], unexpected: [], ignored, skippedClassifier: false };
-  const used = new Set<string>();
-  const writes: [{ write(t: Tensor): unknown }, Tensor][] = [];
-  for (const layer of model.layers) {
-    for (const weight of layer.weights) {
-      const key = torchKeyOf(weight.originalName);
-      const original = byKey.get(key);
-      if (original === undefined) {
-        report.missing.push(key);
-        continue;
-      }
-      used.add(key);
+  const { loaded, missing, unexpected, skipped } = assignWeights(fn, model, byKey, {
+    strict,
+    what: 'the state dict',
+    keyOf: (weight) => torchKeyOf(weight.originalName),
+    convert: (original, weight, layerName) => {
       const entry = stateDict[original]!;
-      const data = toTfLayout(entry, weight.shape as number[]);
-      if (data === null) {
-        if (CLASSIFIERS.includes(layer.name)) {
-          report.skippedClassifier = true;
-          continue;
-        }
-        throw new Error(
-          `Error in ${fn}: '${original}' must have a shape compatible with ${weight.originalName} [${weight.shape.join(', ')}], but got [${entry.shape.join(', ')}].`,
-        );
-      }
-      writes.push([weight, tensor(data, weight.shape as number[])]);
-      report.loaded.push(key);
-    }
-  }
-  report.unexpected = [...byKey].filter(([k]) => !used.has(k)).map(([, original]) => original);
-  if (strict && (report.missing.length > 0 || report.unexpected.length > 0)) {
-    for (const [, t] of writes) t.dispose();
-    throw new Error(
-      `Error in ${fn}: the state dict must match the model (strict), but got missing [${report.missing.join(', ')}] and unexpected [${report.unexpected.join(', ')}].`,
-    );
-  }
-  for (const [variable, t] of writes) {
-    variable.write(t);
-    t.dispose();
-  }
-  return report;
+      const shape = weight.shape as number[];
+      const data = toTfLayout(entry, shape);
+      if (data !== null) return { tensor: tensor(data, shape), owned: true };
+      if (CLASSIFIERS.includes(layerName)) return 'skip';
+      throw new Error(`Error in ${fn}: '${original}' must have a shape compatible with ${weight.originalName} [${shape.join(', ')}], but got [${entry.shape.join(', ')}].`);
+    },
+  });
+  return { loaded, missing, unexpected, ignored, skippedClassifier: skipped.length > 0 };
 }

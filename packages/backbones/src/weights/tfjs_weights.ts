@@ -1,5 +1,6 @@
-import { io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
+import { io, type NamedTensorMap } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { assignWeights } from './assign.js';
 
 // Node's fs is imported lazily so that browser bundles of this package do not pull it in.
 const fs = () => import('node:fs/promises');
@@ -76,44 +77,26 @@ export interface LoadWeightMapReport {
 export function loadWeightMap(model: LayersModel, source: NamedTensorMap, options: LoadWeightMapOptions = {}): LoadWeightMapReport {
   const fn = 'loadWeightMap';
   const { rename = (n: string) => n, resizable = [], strict = true } = options;
-  const report: LoadWeightMapReport = { loaded: [], missing: [], unexpected: [], ignored: [], resized: [] };
+  const ignored: string[] = [];
   const bySourceTarget = new Map<string, string>();
   for (const name of Object.keys(source)) {
     const target = rename(name);
-    if (target === null) report.ignored.push(name);
+    if (target === null) ignored.push(name);
     else bySourceTarget.set(target, name);
   }
-  const used = new Set<string>();
-  const writes: [{ write(t: Tensor): unknown }, Tensor][] = [];
-  for (const layer of model.layers) {
-    for (const weight of layer.weights) {
-      const name = weight.originalName;
-      const sourceName = bySourceTarget.get(name);
-      if (sourceName === undefined) {
-        report.missing.push(name);
-        continue;
-      }
-      used.add(name);
+  const { loaded, missing, unexpected, skipped } = assignWeights(fn, model, bySourceTarget, {
+    strict,
+    what: 'the weights',
+    keyOf: (weight) => weight.originalName,
+    convert: (sourceName, weight, layerName) => {
       const t = source[sourceName]!;
       const shape = weight.shape as number[];
-      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        if (resizable.includes(layer.name)) {
-          report.resized.push(name);
-          continue;
-        }
-        throw new Error(`Error in ${fn}: '${sourceName}' must have the shape of ${name} [${shape.join(', ')}], but got [${t.shape.join(', ')}].`);
-      }
-      writes.push([weight, t]);
-      report.loaded.push(name);
-    }
-  }
-  report.unexpected = [...bySourceTarget].filter(([target]) => !used.has(target)).map(([, s]) => s);
-  if (strict && (report.missing.length > 0 || report.unexpected.length > 0)) {
-    const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, … (${xs.length})` : xs.join(', '));
-    throw new Error(`Error in ${fn}: the weights must match model '${model.name}' (strict), but got missing [${list(report.missing)}] and unexpected [${list(report.unexpected)}].`);
-  }
-  for (const [variable, t] of writes) variable.write(t);
-  return report;
+      if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return { tensor: t, owned: false };
+      if (resizable.includes(layerName)) return 'skip';
+      throw new Error(`Error in ${fn}: '${sourceName}' must have the shape of ${weight.originalName} [${shape.join(', ')}], but got [${t.shape.join(', ')}].`);
+    },
+  });
+  return { loaded, missing, unexpected, ignored, resized: skipped };
 }
 
 /**

@@ -1,0 +1,282 @@
+/**
+ * What `ldl train`, `ldl eval`, `ldl predict` and `ldl preprocessor` do once their settings are known
+ * (the flags and the config file merged, see {@link resolveSettings}).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { getPretrainedCfg, resolvePackageFile } from '@ldl/backbones';
+import {
+  addExtraTrain,
+  type DataOptions,
+  type DatasetFormat,
+  evaluateSaved,
+  type ExperimentOptions,
+  type ExtraTrain,
+  generateSyntheticMegaAge,
+  loadEvalData,
+  loadSavedModel,
+  loadTrainTestData,
+  type ModelConfig,
+  predictImage,
+  PRESETS,
+  type Preset,
+  type PresetName,
+  type ReaderOptions,
+  recordFailure,
+  runExperiment,
+  type RunData,
+  setupBackend,
+  teeWarnings,
+  upgradePreprocessor,
+  UTKFACE_RACES,
+  type VerifyImages,
+  type DuplicatePolicy,
+  writeFileAtomic,
+} from '@ldl/train';
+import type { ConfigFile } from './config';
+import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';
+
+/**
+ * `--preset start`, what `pnpm start` runs: `finetune-head` on the data alone where the data and
+ * `@vladmandic/face-api`'s weights are present, else `small` on the synthetic faces.
+ */
+export const START_PRESET = 'start';
+
+/** Names `--preset` accepts. */
+export const PRESET_NAMES: readonly string[] = [...Object.keys(PRESETS), START_PRESET];
+
+/** On the synthetic set (720 training images) `small` runs longer: 8 epochs, StepLR step 6 (about a minute on 2 cores). */
+const SMALL_ON_SYNTHETIC = { epochs: 8, stepSize: 6 };
+
+/** A preset's values as settings (the table's `path`s read from it). */
+function presetSettings(preset: Preset): Settings {
+  const out: Settings = {};
+  for (const spec of OPTIONS) {
+    if (!spec.path) continue;
+    let v: unknown = preset;
+    for (const p of spec.path) v = v === undefined ? undefined : (v as Record<string, unknown>)[p];
+    if (v === undefined) continue;
+    const key = keyOf(spec.flag);
+    if (key === 'pretrainedWeights') out[key] = v === false ? 'none' : v === true ? 'default' : String(v);
+    else if (key === 'augment') out[key] = v !== false;
+    else out[key] = v as OptionValue;
+  }
+  return out;
+}
+
+/** Settings merged for one command, and the preset they start from. */
+export interface ResolvedSettings {
+  /** The preset's name as given (`start` included). */
+  presetName: string;
+  /** The preset used (for `start`, the one it chose). */
+  preset: Preset;
+  /** Its name (for `start`, the one it chose). */
+  chosen: string;
+  /** Every setting: the preset's, the file's, the file's for this preset, the flags', in that order. */
+  settings: Settings;
+  /** Lines for the log about the choice. */
+  notes: string[];
+}
+
+/** Whether `start` finds the face-recognition weights (`@vladmandic/face-api`); the reason when not. */
+function faceWeights(): string | null {
+  try {
+    const cfg = getPretrainedCfg('facerec_resnet34');
+    resolvePackageFile(cfg.package, cfg.file);
+    return null;
+  } catch (e) {
+    return (e as Error).message.replace(/^Error in \w+: /, '');
+  }
+}
+
+/**
+ * Merges a command's settings: preset < file < file's `presets.<name>` < flags. `--preset start` picks its
+ * preset from what is present (see {@link START_PRESET}).
+ * @throws Error for an unknown preset.
+ */
+export function resolveSettings(flags: Settings, presetFlag: string | undefined, file: ConfigFile | undefined): ResolvedSettings {
+  const presetName = presetFlag ?? file?.preset ?? 'paper';
+  const notes: string[] = [];
+  if (!PRESET_NAMES.includes(presetName)) {
+    throw new Error(`Error in --preset: preset must be one of ${PRESET_NAMES.join(', ')}, but got ${JSON.stringify(presetName)}.`);
+  }
+  const userSettings = { ...file?.settings, ...flags };
+  let chosen = presetName;
+  let preset: Preset;
+  let extra: Settings = {};
+  if (presetName === START_PRESET) {
+    const data = typeof userSettings.data === 'string' && !userSettings.synthetic && existsSync(userSettings.data);
+    const missingWeights = faceWeights();
+    if (missingWeights) notes.push(`preset start: ${missingWeights}`);
+    chosen = data && !missingWeights ? 'finetune-head' : 'small';
+    notes.push(
+      `preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights${data ? '' : ' on synthetic faces'})` : ' on this dataset alone'}`,
+    );
+    // finetune-head without extra data: a frozen backbone's head fits the data alone better, and in half the time.
+    extra = chosen === 'small' ? (data ? {} : { synthetic: true }) : { extraTrain: [] };
+  }
+  preset = PRESETS[chosen as PresetName];
+  const synthetic = Boolean(extra.synthetic ?? userSettings.synthetic);
+  if (chosen === 'small' && synthetic) preset = { ...preset, ...SMALL_ON_SYNTHETIC };
+  const settings: Settings = { ...presetSettings(preset), ...file?.settings, ...file?.presets[chosen], ...extra, ...flags };
+  return { presetName, preset, chosen, settings, notes };
+}
+
+const str = (s: Settings, key: string) => s[key] as string | undefined;
+const num = (s: Settings, key: string) => s[key] as number | undefined;
+
+function readerOptions(s: Settings): ReaderOptions {
+  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
+}
+
+/** `--wasm-threads` needs the wasm backend or the automatic choice. */
+function wasmThreads(s: Settings): number | undefined {
+  const n = num(s, 'wasmThreads');
+  if (n !== undefined && s.backend !== undefined && s.backend !== 'wasm') {
+    throw new Error(`Error in --wasm-threads: --wasm-threads needs the wasm backend (or automatic choice), but got --backend ${JSON.stringify(s.backend)}.`);
+  }
+  return n;
+}
+
+const runsDirOf = (s: Settings) => str(s, 'runsDir') ?? path.resolve('runs');
+
+/** The data settings as `DataOptions`; `--synthetic` generates the synthetic set first. */
+async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
+  if (s.synthetic) {
+    const root = path.join(runsDirOf(s), 'synthetic-megaage');
+    const { generated } = await generateSyntheticMegaAge(root);
+    return {
+      path: root,
+      format: 'megaage',
+      note: `data: SYNTHETIC drawn faces (--synthetic; ${generated ? 'generated' : 'reused'} in ${root}) — not real faces; figures show the pipeline works, nothing about real age estimation`,
+    };
+  }
+  const data = str(s, 'data');
+  if (!data) throw new Error(`Error in ldl ${command}: --data must name the data set (a MegaAge-Asian folder, a MORPH-style CSV or a folder of UTKFace photos), but got none; --synthetic uses generated faces.`);
+  if (!existsSync(data)) throw new Error(`Error in ldl ${command}: --data ${data} must exist, but it does not; --synthetic uses generated faces.`);
+  const columns = { photo: str(s, 'photoCol'), age: str(s, 'ageCol'), gender: str(s, 'genderCol'), race: str(s, 'raceCol') };
+  return {
+    path: data,
+    format: str(s, 'dataFormat') as DatasetFormat | undefined,
+    trainCsv: str(s, 'trainCsv'),
+    testCsv: str(s, 'testCsv'),
+    faces: str(s, 'faces'),
+    aligned: Boolean(s.aligned),
+    imageRoot: str(s, 'imageRoot'),
+    columns: Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)),
+    raceClasses: s.raceClasses as string[] | undefined,
+    splitSeed: num(s, 'splitSeed'),
+  };
+}
+
+/** The experiment options of a preset with the settings applied (their `path`s). */
+function experimentOptions(preset: Preset, s: Settings): Omit<ExperimentOptions, 'title' | 'runDir' | 'train' | 'test'> {
+  const { description: _d, extraTrain: _e, ...base } = preset;
+  const o: Record<string, unknown> = { ...base, model: { ...preset.model } };
+  for (const spec of OPTIONS) {
+    const key = keyOf(spec.flag);
+    const v = s[key];
+    if (!spec.path || v === undefined || key === 'extraTrain') continue;
+    const value = key === 'pretrainedWeights' ? (v === 'none' ? false : v === 'default' ? true : v) : key === 'augment' ? (v ? (preset.augment ?? {}) : false) : v;
+    let target = o;
+    for (const p of spec.path.slice(0, -1)) target = target[p] as Record<string, unknown>;
+    target[spec.path.at(-1)!] = value;
+  }
+  return o as Omit<ExperimentOptions, 'title' | 'runDir' | 'train' | 'test'>;
+}
+
+/**
+ * `ldl train`: reads the data, writes the resolved settings to `RUN_DIR/config.json` (a config file that
+ * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports. A failure is recorded in
+ * the run directory (`train.log`, `report.json` with status `failed`) and rethrown.
+ */
+export async function trainCommand(r: ResolvedSettings, flagExtras: readonly string[], log: (line: string) => void): Promise<void> {
+  const s = r.settings;
+  const threads = wasmThreads(s);
+  const source = await dataOptions(s, 'train'); // a missing data set is a usage mistake: no run directory for it
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+  const runDir = str(s, 'runDir') ?? path.join(runsDirOf(s), `${str(s, 'name') ?? 'ldl'}-${r.presetName}-${stamp}`);
+  // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
+  // and a failed run leaves report.json with status 'failed' and the reason.
+  await mkdir(runDir, { recursive: true });
+  const { resume: _r, runDir: _d, ...replay } = s;
+  await writeFileAtomic(path.join(runDir, 'config.json'), `${JSON.stringify({ preset: r.chosen, ...replay }, null, 2)}\n`);
+  const restoreWarn = teeWarnings(runDir);
+  try {
+    r.notes.forEach((n) => log(n));
+    const reader = readerOptions(s);
+    const data: RunData = await loadTrainTestData(source, reader);
+    const options = experimentOptions(r.preset, s);
+    const extras = ((s.extraTrain as ExtraTrainValue[] | undefined) ?? []).map((spec) => ({ spec: spec as ExtraTrain, fromUser: typeof spec === 'string' && flagExtras.includes(spec) }));
+    const val = await addExtraTrain(data, extras, { valFraction: options.valFraction ?? 0.1, splitSeed: options.splitSeed ?? 0, reader });
+    const model: ModelConfig = options.model ?? {};
+    await runExperiment({
+      ...options,
+      title: `${str(s, 'title') ?? (s.synthetic ? 'SYNTHETIC faces' : data.title)} — preset ${r.presetName === r.chosen ? r.chosen : `${r.presetName} (${r.chosen})`}`,
+      runDir,
+      train: data.train,
+      test: data.test,
+      ...(val ? { val } : {}),
+      ...(model.multiTask ? { ethnicityClasses: (s.raceClasses as string[] | undefined) ?? [...UTKFACE_RACES] } : {}),
+      backend: str(s, 'backend'),
+      wasmThreads: threads,
+      resume: Boolean(s.resume),
+      notes: [`config: ${path.join(runDir, 'config.json')} (preset ${r.chosen} with these settings)`, ...data.notes],
+    });
+  } catch (e) {
+    await recordFailure(runDir, e);
+    throw e;
+  } finally {
+    restoreWarn();
+  }
+}
+
+async function loadModelFor(command: string, s: Settings, log: (line: string) => void) {
+  const checkpoint = str(s, 'checkpoint');
+  if (!checkpoint) throw new Error(`Error in ldl ${command}: --checkpoint DIR is required (a run directory, its best/ or a checkpoint directory).`);
+  const threads = wasmThreads(s);
+  await setupBackend(str(s, 'backend'), s.fastKernels !== false, log, { wasmThreads: threads });
+  const saved = await loadSavedModel(checkpoint);
+  log(`model: ${saved.dir} (${saved.preprocessor.backbone}, ${saved.preprocessor.inputSize} px, ${saved.preprocessor.colorOrder}, crop ${saved.preprocessor.crop}, margin ${saved.preprocessor.margin})`);
+  return saved;
+}
+
+/** `ldl eval`: MAE and CA(3/5/7) of a saved model on a data set's test (or train) split, made as its `preprocessor.json` says. */
+export async function evalCommand(s: Settings, log: (line: string) => void): Promise<void> {
+  const saved = await loadModelFor('eval', s, log);
+  const split = (str(s, 'split') ?? 'test') as 'train' | 'test';
+  const { samples, notes } = await loadEvalData(await dataOptions(s, 'eval'), split, readerOptions(s));
+  notes.forEach((n) => log(n));
+  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTTA: Boolean(s.flipTTA) });
+  const m = r.metrics;
+  log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+  if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
+}
+
+/** `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or whole photos). */
+export async function predictCommand(s: Settings, images: readonly string[], log: (line: string) => void): Promise<void> {
+  if (images.length === 0) throw new Error('Error in ldl predict: IMAGE is required: ldl predict --checkpoint DIR IMAGE….');
+  const saved = await loadModelFor('predict', s, log);
+  const pct = (xs: { label: string; p: number }[]) => xs.map((x) => `${x.label} ${(100 * x.p).toFixed(1)} %`).join(', ');
+  for (const image of images) {
+    const p = await predictImage(saved, image, num(s, 'top') ?? 5);
+    console.log(`${image}: age ${p.age.toFixed(1)}`);
+    console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
+    if (p.gender && p.ethnicity) console.log(`gender: ${pct(p.gender)}; ethnicity: ${pct(p.ethnicity)}`);
+  }
+}
+
+/** `ldl preprocessor DIR`: prints a model's checked `preprocessor.json`; `--upgrade` first writes it from what an older run recorded. */
+export async function preprocessorCommand(dir: string, options: { upgrade?: boolean; ethnicityClasses?: string }): Promise<void> {
+  await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
+  if (options.upgrade) {
+    const { file, config } = await upgradePreprocessor(dir, { ethnicityClasses: options.ethnicityClasses?.split(',').map((x) => x.trim()) });
+    console.log(`wrote ${file}`);
+    console.log(JSON.stringify(config, null, 2));
+    return;
+  }
+  const saved = await loadSavedModel(dir);
+  saved.model.dispose();
+  console.log(JSON.stringify(saved.preprocessor, null, 2));
+}

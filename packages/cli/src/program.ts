@@ -1,0 +1,133 @@
+/**
+ * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `prep` (face-prep's
+ * align/crop) and `cv` (@ldl/algorithms' cross validation).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { PRESETS } from '@ldl/train';
+import { checkFlags, type ConfigFile, readConfigFile } from './config';
+import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, START_PRESET, trainCommand } from './commands';
+import { type CommandName, OPTIONS } from './options';
+
+const presetHelp = () =>
+  [
+    '',
+    'Presets (--preset; default paper):',
+    ...Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(18)} ${p.description}`),
+    `  ${START_PRESET.padEnd(18)} what \`pnpm start\` runs: finetune-head on --data alone where it and @vladmandic/face-api's weights are present, else small on synthetic faces`,
+    '',
+    'Config file (--config run.json | run.yaml): the settings by their camelCase names (imageSize for --image-size),',
+    'plus "preset" and "presets": { "<preset>": { …settings for that preset only } }. Relative paths are relative to the',
+    "file. Precedence: preset < file < the file's presets.<name> < flags. A run writes its resolved settings to",
+    'RUN_DIR/config.json: `ldl train --config RUN_DIR/config.json` repeats it.',
+  ].join('\n');
+
+/** Adds the table's options of `name` to `cmd` (values stay raw strings here; {@link checkFlags} checks them). */
+function addOptions(cmd: Command, name: CommandName): Command {
+  cmd.option('--config <file>', 'settings from a JSON or YAML file (flags override it)');
+  if (name === 'train') cmd.option('--preset <name>', `${PRESET_NAMES.join(' | ')} (default paper)`);
+  for (const spec of OPTIONS.filter((o) => o.commands.includes(name))) {
+    if (spec.kind === 'boolean') {
+      cmd.addOption(new Option(spec.negatable ? `--no-${spec.flag}` : `--${spec.flag}`, spec.description));
+      // --no-cache-features (a preset's cacheFeatures off), --no-extra-train (its extra data off)
+      if (spec.flag === 'cache-features') cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
+    } else if (spec.kind === 'extra') {
+      cmd.addOption(new Option(`--${spec.flag} <dataset>`, spec.description).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
+      cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
+    } else {
+      cmd.addOption(new Option(`--${spec.flag} <${spec.kind === 'path' ? 'path' : spec.kind === 'list' ? 'a,b' : 'value'}>`, spec.description));
+    }
+  }
+  return cmd;
+}
+
+/** Flags given on the command line (not defaults), checked; and the config file, if any. */
+function settingsOf(cmd: Command, name: CommandName): { flags: ReturnType<typeof checkFlags>; file: ConfigFile | undefined } {
+  const values = cmd.opts<Record<string, unknown>>();
+  const flags = checkFlags(values, (key) => cmd.getOptionValueSource(key) === 'cli');
+  const file = typeof values.config === 'string' ? readConfigFile(values.config, name) : undefined;
+  return { flags, file };
+}
+
+/**
+ * Builds the `ldl` program. `log` receives the progress lines (stdout by default).
+ * Commander's own errors (unknown flag, missing argument) throw a `CommanderError` (see {@link runCli}).
+ */
+export function createProgram(log: (line: string) => void = (l) => console.log(l)): Command {
+  const program = new Command('ldl')
+    .description('Train, evaluate and run label-distribution age estimators; prepare faces; cross-validate LDL algorithms.')
+    .exitOverride()
+    .showHelpAfterError('(ldl <command> --help lists the flags)')
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+  addOptions(program.command('train').description('train an age model (a preset plus flags and/or --config) and write a report'), 'train')
+    .addHelpText('after', presetHelp)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { flags, file } = settingsOf(cmd, 'train');
+      const preset = cmd.opts<{ preset?: string }>().preset;
+      const resolved = resolveSettings(flags, preset, file);
+      const flagExtras = (flags.extraTrain as string[] | undefined) ?? [];
+      await trainCommand(resolved, flagExtras, log);
+    });
+
+  addOptions(program.command('eval').description("evaluate a saved model (its preprocessor.json) on a data set's test split"), 'eval').action(async (_opts: unknown, cmd: Command) => {
+    const { flags, file } = settingsOf(cmd, 'eval');
+    await evalCommand({ ...file?.settings, ...flags }, log);
+  });
+
+  addOptions(program.command('predict').description('print the age and the top of the distribution for each image').argument('<images...>', 'face images'), 'predict').action(
+    async (images: string[], _opts: unknown, cmd: Command) => {
+      const { flags, file } = settingsOf(cmd, 'predict');
+      await predictCommand({ ...file?.settings, ...flags }, images, log);
+    },
+  );
+
+  program
+    .command('preprocessor')
+    .description("print a saved model's checked preprocessor.json; --upgrade writes it for a run saved before it (from the run's recorded settings)")
+    .argument('<dir>', 'a run directory, its best/ or a checkpoint directory')
+    .option('--upgrade', 'write preprocessor.json (version 2) from a version-1 file or the run config')
+    .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
+    .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts));
+
+  // prep and cv have their own parsers (and --help): everything after the command name is theirs.
+  const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>
+    program
+      .command(name)
+      .description(description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(async (args: string[]) => {
+        program.setOptionValue('exitCode', await run(args));
+      });
+  passThrough('prep', "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin (ldl prep --help)", async (args) =>
+    (await import('@ldl/face-prep')).main(args),
+  );
+  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
+    (await import('@ldl/algorithms')).runLdlCv(args),
+  );
+
+  return program;
+}
+
+/**
+ * Runs `ldl` with `argv` (without `node` and the script) and returns the exit code: 0 done, 1 an error
+ * (printed), 2 a usage mistake. End the process with `process.exit(code)`: the wasm backend's threads
+ * keep Node's event loop alive.
+ */
+export async function runCli(argv: readonly string[], log?: (line: string) => void): Promise<number> {
+  const program = createProgram(log);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    const code = program.getOptionValue('exitCode') as number | undefined;
+    return code ?? 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; a usage mistake was printed by commander.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}
