@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { randomValues, relativeError } from '../test/helpers';
-import { LdlBatchNormTraining } from './ops/kernel_names';
+import { groupedConv2d } from './ops/grouped_conv2d';
+import { LdlBatchNormTraining, LdlGroupedConv2D } from './ops/kernel_names';
 import { disableFastKernels, enableFastKernels } from './enable';
 import { batchNormTraining } from './ops/batch_norm_training';
 
@@ -24,7 +25,7 @@ function loadTfjsNode(): string | null {
 const why = loadTfjsNode();
 if (why != null) console.log(`@ldl/kernels tensorflow kernels: skipped, tfjs-node is not available (${why}); set LDL_TFJS_NODE to a build (tools/tfjs-node/build.sh).`);
 
-describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, Step)', () => {
+describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, grouped convolution, Step)', () => {
   beforeAll(async () => {
     await tf.setBackend('tensorflow');
   });
@@ -64,6 +65,31 @@ describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, St
       ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) =>
         expect(relativeError(got[i]!, ref[i]!), `${name}${withStats ? ' (loss on the statistics too)' : ''}`).toBeLessThan(1e-4),
       );
+    }
+  });
+
+  it(`${LdlGroupedConv2D} and its gradient kernels (TensorFlow's grouped Conv2D) equal the per-group composite`, () => {
+    // [N, H, W, in, out, k, groups, stride, pad]: symmetric padding, stride 2 with a leftover row, 1×1.
+    for (const [n, h, w, cin, cout, k, groups, stride, pad] of [
+      [2, 7, 6, 8, 8, 3, 4, 1, 1],
+      [1, 8, 9, 6, 12, 3, 3, 2, 1],
+      [2, 6, 6, 8, 16, 1, 8, 2, 0],
+    ]) {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(randomValues(n! * h! * w! * cin!, 1), [n!, h!, w!, cin!]);
+          const f = tf.tensor4d(randomValues(k! * k! * (cin! / groups!) * cout!, 2), [k!, k!, cin! / groups!, cout!]);
+          const conv = (a: tf.Tensor, b: tf.Tensor) => groupedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { groups, strides: stride, pad });
+          const y = conv(x, f);
+          const dy = tf.tensor(randomValues(y.size, 3), y.shape);
+          return [y, ...tf.grads(conv)([x, f], dy)];
+        });
+      disableFastKernels();
+      const ref = values(run());
+      enableFastKernels({ backends: ['tensorflow'] });
+      expect(tf.getKernel(LdlGroupedConv2D, 'tensorflow')).toBeDefined();
+      const got = values(run());
+      ['y', 'dx', 'df'].forEach((name, i) => expect(relativeError(got[i]!, ref[i]!), name).toBeLessThan(1e-5));
     }
   });
 
