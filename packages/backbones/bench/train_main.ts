@@ -172,7 +172,7 @@ function parseArgs(argv: string[]): Options {
         o.referenceThreads = parseInteger(flag, value(), 1);
         break;
       default:
-        fail(`unknown flag ${flag} (see the header of packages/kernels/bench/train.ts).`);
+        fail(`unknown flag ${flag} (see the header of packages/backbones/bench/train_main.ts).`);
     }
   }
   return o;
