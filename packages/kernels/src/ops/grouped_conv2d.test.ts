@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, relativeError, runOn } from '../../test/helpers';
+import { webgpuBackends } from '../../test/webgpu';
 import { disableFastKernels, enableFastKernels } from '../enable';
 import { groupedConv2d } from './grouped_conv2d';
 import { LdlGroupedConv2D, LdlGroupedConv2DBackpropFilter, LdlGroupedConv2DBackpropInput } from './kernel_names';
@@ -82,7 +83,10 @@ async function check(backend: string, c: (typeof CASES)[number], gradients = tru
 
 const OP_KERNELS = [LdlGroupedConv2D, LdlGroupedConv2DBackpropInput, LdlGroupedConv2DBackpropFilter];
 
-for (const backend of BACKENDS) {
+// webgpu where Dawn finds an adapter (a GPU, or lavapipe on the CPU).
+const WEBGPU = await webgpuBackends();
+
+for (const backend of [...BACKENDS, ...WEBGPU]) {
   describe(`groupedConv2d on ${backend}`, () => {
     beforeAll(async () => {
       disableFastKernels();
