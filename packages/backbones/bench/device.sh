@@ -27,6 +27,6 @@ case "${1:-}" in
     export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
     mkdir -p node_modules/webgpu/dist/linux-x64 && xz -dc dawn.node.xz > node_modules/webgpu/dist/linux-x64/dawn.node
     nvidia-smi --query-gpu=name --format=csv,noheader
-    timeout "${2:-400}" node grouped-conv.mjs --backends webgpu --all --repeats 5 --batch 32 2>&1 | grep -v '^\s*$' | tee "${OUT:-/tmp}/gpu-grouped-conv.log" ;;
+    timeout "${2:-400}" node grouped-conv.mjs --backends webgpu --repeats 5 --batch 32 2>&1 | grep -v '^\s*$' | tee "${OUT:-/tmp}/gpu-grouped-conv.log" ;;
   *) echo "usage: $0 build|run [seconds]" >&2; exit 2 ;;
 esac

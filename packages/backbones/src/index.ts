@@ -4,25 +4,12 @@
  * PyTorch (safetensors) weight import and file-system save/load.
  * @packageDocumentation
  */
-export {
-  groupedConv2d,
-  setGroupedConvStrategy,
-  getGroupedConvStrategy,
-  resolveGroupedConvStrategy,
-  strategySupported,
-  nativeGroupedConvAvailable,
-  GROUPED_CONV_STRATEGIES,
-  AUTO_STRATEGY,
-  type GroupedConvStrategy,
-  type ConcreteGroupedConvStrategy,
-  type AutoStrategyPreferences,
-  type GroupedConv2dOptions,
-} from './ops/grouped_conv.js';
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';
 export { SqueezeExcite, squeezeExcite, makeDivisible, type SqueezeExciteArgs, type SqueezeExciteWeights } from './layers/squeeze_excite.js';
 export { Bottleneck, type BottleneckArgs } from './layers/bottleneck.js';
 export { BasicBlock, type BasicBlockArgs } from './layers/basic_block.js';
-export { ResNetBlock, applyBatchNorm, type ResNetBlockArgs, type BatchNormVariables } from './layers/resnet_block.js';
+export { ResNetBlock, type ResNetBlockArgs } from './layers/resnet_block.js';
+export { BatchNorm, applyBatchNorm, type BatchNormArgs, type BatchNormVariables } from './layers/batch_norm.js';
 export { AdaptiveAvgPool2D, adaptiveAvgPool2d, type AdaptiveAvgPool2DArgs } from './layers/adaptive_avg_pool.js';
 export { resnet, RESNET_STAGES, type ResNetConfig } from './models/resnet.js';
 export { vgg, VGG16_CFG, type VggConfig, type VggLayerSpec } from './models/vgg.js';

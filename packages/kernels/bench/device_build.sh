@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares .device/ (git-ignored) for the GPU run of packages/kernels/bench/device_run.sh, following
 # ../shared/gpu/README.md: node (xz), the Vulkan-loader .debs, npm `webgpu` with dawn.node (xz), and
-# the two benchmark programs bundled by esbuild with every JS dependency inlined but `webgpu`.
+# the two benchmark programs (this package's kernels_check.ts, @ldl/backbones' bench/train_main.ts) bundled by esbuild with every JS dependency inlined but `webgpu`.
 # Usage (repo root): packages/kernels/bench/device_build.sh   → then run device_run.sh on the GPU machine.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -16,7 +16,7 @@ cp "$webgpu/index.js" "$webgpu/package.json" "$out/node_modules/webgpu/"
 cp "$repo"/../shared/gpu/*.deb "$out/"
 esbuild="$(cd "$repo/node_modules/.pnpm/node_modules/esbuild" 2>/dev/null && pwd -P || true)"
 [ -n "$esbuild" ] || esbuild="$(dirname "$(find "$repo/node_modules/.pnpm" -path '*esbuild@*/node_modules/esbuild/bin/esbuild' | head -1)")/.."
-"$esbuild/bin/esbuild" "$kernels/bench/kernels_check.ts" "$kernels/bench/train_main.ts" \
+"$esbuild/bin/esbuild" "$kernels/bench/kernels_check.ts" "$repo/packages/backbones/bench/train_main.ts" \
   --bundle --platform=node --format=esm --target=node20 --outdir="$out" --out-extension:.js=.mjs \
   --tsconfig="$kernels/tsconfig.json" --main-fields=module,main --external:webgpu --log-level=warning \
   --banner:js="import { createRequire as __ldlCreateRequire } from 'node:module'; const require = __ldlCreateRequire(import.meta.url);"

@@ -6,8 +6,7 @@
 #      batch 32, with the PyTorch reference (this machine's own torch + timm, CUDA fp32) and the ratios.
 # Usage: packages/kernels/bench/device_run.sh [seconds after which no new training configuration starts]
 #        [kernel sets, default fast,stock] [profile: 1 = first print the top kernels of one fast resnet50 224 step]
-# Extra flags for the training bench from LDL_BENCH_EXTRA, e.g. LDL_BENCH_EXTRA='--grouped-conv blockDiagonal'
-# (one dense conv per grouped conv instead of 32 + concat: fewer dispatches, 32x the FLOPs; unmeasured so far).
+# Extra flags for the training bench from LDL_BENCH_EXTRA, e.g. LDL_BENCH_EXTRA='--tf-flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256'.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 budget="${1:-330}"

@@ -19,9 +19,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 
-import { disableFastKernels, enableFastKernels, type FastKernelBackend } from '../src/index';
+import {
+  batchNormTraining,
+  disableFastKernels,
+  enableFastKernels,
+  installDawnWebgpu,
+  LdlBatchNormTraining,
+  LdlGroupedConv2D,
+  LdlGroupedConv2DBackpropFilter,
+  LdlGroupedConv2DBackpropInput,
+  type FastKernelBackend,
+} from '../src/index';
 import { relativeError } from '../test/numeric';
-import { loadBackend } from './backends';
 
 type Shape4 = [number, number, number, number];
 interface ConvCase {
@@ -98,11 +107,9 @@ function gradients(c: ConvCase, x: tf.Tensor4D, f: tf.Tensor4D, dy: tf.Tensor4D)
 
 async function main(): Promise<void> {
   const backend = parseBackend(process.argv.slice(2));
-  const why = await loadBackend(backend as FastKernelBackend);
-  if (why != null) {
-    console.error(`Error in kernels_check: backend ${backend}: ${why}.`);
-    process.exit(2);
-  }
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  // Dawn toggles, e.g. LDL_DAWN_FLAGS=enable-dawn-features=allow_unsafe_apis for timestamp queries (profiling).
+  if (backend === 'webgpu') await installDawnWebgpu({ flags: process.env.LDL_DAWN_FLAGS?.split(',') ?? [], allowFallbackAdapter: true });
   await tf.setBackend(backend);
   if (tf.getBackend() !== backend) {
     console.error(`Error in kernels_check: tf.setBackend('${backend}') left the backend at ${tf.getBackend()}.`);
@@ -204,15 +211,15 @@ async function checkGrouped(backend: string, small: boolean, tolerance: number):
         return tf.concat(Array.from({ length: groups }, (_, g) => f3(g, parts)), 3);
       });
     const cases: [string, () => tf.Tensor, () => tf.Tensor][] = [
-      ['Conv2D', () => run('Conv2D', { x, filter: f }), perGroup((g, p) => run('Conv2D', { x: p.x![g]!, filter: p.f![g]! }))],
+      [LdlGroupedConv2D, () => run(LdlGroupedConv2D, { x, filter: f }), perGroup((g, p) => run('Conv2D', { x: p.x![g]!, filter: p.f![g]! }))],
       [
-        'Conv2DBackpropInput',
-        () => run('Conv2DBackpropInput', { dy, filter: f }, { inputShape: xs }),
+        LdlGroupedConv2DBackpropInput,
+        () => run(LdlGroupedConv2DBackpropInput, { dy, filter: f }, { inputShape: xs }),
         perGroup((g, p) => run('Conv2DBackpropInput', { dy: p.dy![g]!, filter: p.f![g]! }, { inputShape: [...xs.slice(0, 3), c / groups] })),
       ],
       [
-        'Conv2DBackpropFilter',
-        () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: fShape }),
+        LdlGroupedConv2DBackpropFilter,
+        () => run(LdlGroupedConv2DBackpropFilter, { x, dy }, { filterShape: fShape }),
         perGroup((g, p) => run('Conv2DBackpropFilter', { x: p.x![g]!, dy: p.dy![g]! }, { filterShape: [3, 3, c / groups, c / groups] })),
       ],
     ];
@@ -221,7 +228,7 @@ async function checkGrouped(backend: string, small: boolean, tolerance: number):
       const s0 = await timed(stock);
       enableFastKernels({ backends: [backend as FastKernelBackend] });
       const f0 = await timed(fast);
-      failures += report(backend, `grouped_${kernel}`, `x${xs.join('x')}_k3_g${groups}`, s0, f0, tolerance);
+      failures += report(backend, kernel, `x${xs.join('x')}_k3_g${groups}`, s0, f0, tolerance);
     }
     tf.dispose([x, f, dy]);
   }
@@ -238,8 +245,8 @@ async function checkBatchNormTraining(backend: string, small: boolean, tolerance
   const bn = (fused: boolean) => () =>
     tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       if (fused) {
-        const [y] = tf.engine().runKernel('LdlBatchNormTraining', { x: a, gamma: g, beta: b }, { epsilon: 1e-5 }) as tf.Tensor[];
-        return tf.sum(tf.mul(w, y!));
+        const { y } = batchNormTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        return tf.sum(tf.mul(w, y));
       }
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
       return tf.sum(tf.mul(w, tf.batchNorm(a, mean, variance, b, g, 1e-5)));
@@ -247,7 +254,7 @@ async function checkBatchNormTraining(backend: string, small: boolean, tolerance
   disableFastKernels();
   const stock = await timed(bn(false));
   enableFastKernels({ backends: [backend as FastKernelBackend] });
-  const failures = tf.getKernel('LdlBatchNormTraining', backend) == null ? 0 : report(backend, 'LdlBatchNormTraining+grad', `x${shape.join('x')}`, stock, await timed(bn(true)), tolerance);
+  const failures = tf.getKernel(LdlBatchNormTraining, backend) == null ? 0 : report(backend, `${LdlBatchNormTraining}+grad`, `x${shape.join('x')}`, stock, await timed(bn(true)), tolerance);
   tf.dispose([x, w, gamma, beta]);
   return failures;
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, randomValues, relativeError } from '../test/helpers';
 import { webgpuBackends } from '../test/webgpu';
-import { fusedAdam, LdlAdamUpdate } from './adam';
+import { fusedAdam } from './fused_adam';
+import { LdlAdamUpdate } from './ops/kernel_names';
 import { disableFastKernels, enableFastKernels } from './enable';
 
 const WEBGPU = await webgpuBackends();

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
 import { webgpuBackends } from '../test/webgpu';
-import { LdlBatchNormTraining } from './batch_norm_training';
+import { LdlBatchNormTraining } from './ops/kernel_names';
 import { disableFastKernels, enableFastKernels } from './enable';
+import { batchNormTraining } from './ops/batch_norm_training';
 
 const EPS = 1e-5;
 
@@ -37,7 +38,11 @@ function run(c: Case, fast: boolean): () => tf.Tensor[] {
     const wm = tf.tensor1d(randomValues(c0, 5));
     const wv = tf.tensor1d(randomValues(c0, 6));
     const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor[] => {
-      if (fast) return tf.engine().runKernel(LdlBatchNormTraining, { x: xi, gamma: g, beta: b }, { epsilon: EPS }) as tf.Tensor[];
+      if (fast) {
+        expect(tf.getKernel(LdlBatchNormTraining, tf.getBackend())).toBeDefined();
+        const { y, mean, variance } = batchNormTraining(xi, g as tf.Tensor1D, b as tf.Tensor1D, EPS);
+        return [y, mean, variance];
+      }
       const axes = c.shape.slice(0, -1).map((_, i) => i);
       const { mean, variance } = tf.moments(xi, axes);
       return [tf.batchNorm(xi, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, EPS), mean, variance];
@@ -56,7 +61,7 @@ function run(c: Case, fast: boolean): () => tf.Tensor[] {
 // webgpu (WGSL shaders) where an adapter exists: a GPU, or lavapipe on the CPU.
 const WEBGPU = await webgpuBackends();
 
-describe('LdlBatchNormTraining (WebAssembly SIMD kernel; webgpu shaders) and its gradient', () => {
+describe(`${LdlBatchNormTraining} (WebAssembly SIMD kernel; webgpu shaders) and its gradient`, () => {
   beforeAll(() => disableFastKernels());
   afterAll(() => disableFastKernels());
 

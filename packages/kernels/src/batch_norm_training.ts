@@ -1,28 +1,7 @@
-import { engine, type GradConfig, type KernelBackend, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { LdlBatchNormTraining, LdlBatchNormTrainingGrad, type BatchNormTrainingAttrs, type BatchNormTrainingGradInputs } from './ops/kernel_names';
 import { callWasm, readFloat32, writeFloat32 } from './wasm_module';
-
-/**
- * Kernel name of training-mode batch normalisation over every axis but the last (NHWC):
- * inputs `{ x: [..., C], gamma: [C], beta: [C] }`, attrs `{ epsilon }`, outputs
- * `[y (x's shape), mean [C], variance [C]]` with the batch mean and the biased batch variance (as
- * tfjs-layers' `BatchNormalization`), `y = γ·(x − mean)/√(variance + ε) + β`.
- *
- * `@ldl/backbones` runs it, where the backend registers it, instead of `tf.moments` + `tf.batchNorm`:
- * 2 passes over `x` forward and 2 backward instead of ~20 full-size ops.
- */
-export const LdlBatchNormTraining = 'LdlBatchNormTraining';
-
-/**
- * Kernel name of the gradient of {@link LdlBatchNormTraining}: inputs `{ x, dy, gamma, mean, variance,
- * dmean, dvariance }`, attrs `{ epsilon }`, outputs `[dx, dgamma, dbeta]` — the total derivative,
- * the batch statistics being functions of `x`.
- */
-export const LdlBatchNormTrainingGrad = 'LdlBatchNormTrainingGrad';
-
-interface BatchNormTrainingAttrs {
-  epsilon: number;
-}
 
 /** Rows `m` (the product of all axes but the last) and channels `c` of `x`, checking `vectors` are `[c]`. */
 export function channels(fn: string, x: TensorInfo, vectors: Record<string, TensorInfo>): { m: number; c: number } {
@@ -60,11 +39,11 @@ export const batchNormTrainingKernel: KernelFunc = ({ inputs, backend, attrs }) 
   return [writeFloat32(b, x.shape, y!), writeFloat32(b, [c], mean!), writeFloat32(b, [c], variance!)];
 };
 
-/** The inputs of {@link LdlBatchNormTrainingGrad}. */
-export type BatchNormTrainingGradInputs = Record<'x' | 'dy' | 'gamma' | 'mean' | 'variance' | 'dmean' | 'dvariance', TensorInfo>;
+/** The inputs of {@link LdlBatchNormTrainingGrad}, all present. */
+export type BatchNormTrainingGradTensors = Record<keyof BatchNormTrainingGradInputs, TensorInfo>;
 
 /** {@link channels} of a {@link LdlBatchNormTrainingGrad} call, also checking that `dy` has `x`'s shape. */
-export function gradChannels(fn: string, t: BatchNormTrainingGradInputs): { m: number; c: number } {
+export function gradChannels(fn: string, t: BatchNormTrainingGradTensors): { m: number; c: number } {
   const dims = channels(fn, t.x, { gamma: t.gamma, mean: t.mean, variance: t.variance, dmean: t.dmean, dvariance: t.dvariance });
   if (t.dy.shape.join() !== t.x.shape.join()) {
     throw new Error(`Error in ${fn}: dy must have x's shape [${t.x.shape.join(', ')}], but got [${t.dy.shape.join(', ')}].`);
@@ -76,7 +55,7 @@ export function gradChannels(fn: string, t: BatchNormTrainingGradInputs): { m: n
 export const batchNormTrainingGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const fn = LdlBatchNormTrainingGrad;
   const b = backend as KernelBackend;
-  const t = inputs as BatchNormTrainingGradInputs;
+  const t = inputs as BatchNormTrainingGradTensors;
   const { m, c } = gradChannels(fn, t);
   const eps = epsilonOf(fn, attrs);
   const read = (name: keyof typeof t) => readFloat32(fn, b, t[name]);
@@ -92,25 +71,4 @@ export const batchNormTrainingGradKernel: KernelFunc = ({ inputs, backend, attrs
     },
   );
   return [writeFloat32(b, t.x.shape, dx!), writeFloat32(b, [c], dgamma!), writeFloat32(b, [c], dbeta!)];
-};
-
-/**
- * Gradient of {@link LdlBatchNormTraining}: one {@link LdlBatchNormTrainingGrad} kernel call, with
- * the gradients reaching the `mean` and `variance` outputs included (zeros where they feed nothing,
- * e.g. only the moving averages).
- */
-export const batchNormTrainingGradConfig: GradConfig = {
-  kernelName: LdlBatchNormTraining,
-  inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
-  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-    const [dy, dmean, dvariance] = dys as [Tensor, Tensor, Tensor];
-    const [x, gamma, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
-    const [dx, dgamma, dbeta] = engine().runKernel(
-      LdlBatchNormTrainingGrad,
-      { x, dy, gamma, mean, variance, dmean, dvariance },
-      attrs,
-    ) as Tensor[];
-    return { x: () => dx as Tensor, gamma: () => dgamma as Tensor, beta: () => dbeta as Tensor };
-  },
 };

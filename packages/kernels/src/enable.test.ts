@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import '../test/helpers';
 import { disableFastKernels, enableFastKernels } from './enable';
+import { LdlBatchNormTraining, LdlGroupedConv2D, LdlGroupedConv2DBackpropFilter } from './ops/kernel_names';
 
 describe('enableFastKernels', () => {
   afterEach(() => {
@@ -21,9 +22,10 @@ describe('enableFastKernels', () => {
     expect(first.registered).toContain('Conv2DBackpropFilter/wasm');
     expect(first.registered).toContain('FusedBatchNorm/gradient');
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stock);
-    // cpu's input gradient and forward are wrapped only to route grouped filters to the SIMD kernel.
-    expect(first.registered).toContain('Conv2DBackpropInput/cpu');
-    expect(first.registered).toContain('Conv2D/wasm');
+    // The stock forward Conv2D stays; cpu keeps its stock input gradient; grouped convolutions get their own kernels.
+    expect(first.registered).not.toContain('Conv2D/wasm');
+    expect(first.registered).not.toContain('Conv2DBackpropInput/cpu');
+    expect(first.registered).toEqual(expect.arrayContaining([`${LdlGroupedConv2D}/cpu`, `${LdlGroupedConv2DBackpropFilter}/wasm`, `${LdlBatchNormTraining}/wasm`]));
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     disableFastKernels();
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).toBe(stock);
@@ -33,7 +35,7 @@ describe('enableFastKernels', () => {
   it('skips backends that are not registered and rejects unknown names', () => {
     const { registered } = enableFastKernels({ backends: ['webgpu'] });
     // webgpu is not imported by this suite, so only the (global) gradient is registered.
-    expect(registered).toEqual(['FusedBatchNorm/gradient', 'LdlBatchNormTraining/gradient']);
+    expect(registered).toEqual(['FusedBatchNorm/gradient']);
     expect(() => enableFastKernels({ backends: ['webgl' as 'cpu'] })).toThrow(
       'Error in enableFastKernels: backends must contain only wasm, cpu, webgpu, tensorflow, but got webgl.',
     );

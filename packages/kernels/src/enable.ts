@@ -1,6 +1,5 @@
 import {
   BatchMatMul,
-  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
@@ -22,19 +21,23 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 
-import { adamUpdateKernel, adamUpdateWebGpu, LdlAdamUpdate, type FusedAdamOptimizer } from './adam';
+import { adamUpdateKernel, adamUpdateWebGpu } from './adam';
 import { fusedBatchNormGradConfig } from './batch_norm_grad';
-import { LdlMovingAverage, movingAverageKernel, movingAverageWebGpu } from './moving_average';
-import {
-  batchNormTrainingGradConfig,
-  batchNormTrainingGradKernel,
-  batchNormTrainingKernel,
-  LdlBatchNormTraining,
-  LdlBatchNormTrainingGrad,
-} from './batch_norm_training';
+import { batchNormTrainingGradKernel, batchNormTrainingKernel } from './batch_norm_training';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2DBackpropFilterKernel, conv2DBackpropInputKernel } from './conv2d';
-import { withGroupedConv } from './grouped_conv';
+import type { FusedAdamOptimizer } from './fused_adam';
+import { groupedConvKernel, groupedConvTensorflowKernel } from './grouped_conv';
+import { movingAverageKernel, movingAverageWebGpu } from './moving_average';
+import {
+  LdlAdamUpdate,
+  LdlBatchNormTraining,
+  LdlBatchNormTrainingGrad,
+  LdlGroupedConv2D,
+  LdlGroupedConv2DBackpropFilter,
+  LdlGroupedConv2DBackpropInput,
+  LdlMovingAverage,
+} from './ops/kernel_names';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise';
 import { simplifiedSliceKernel, unpackKernel } from './slicing';
 import { batchNormTrainingGradTensorflow, batchNormTrainingTensorflow, stepTensorflow } from './tensorflow';
@@ -107,21 +110,13 @@ function withStockFallback(fast: KernelFunc, stock: KernelConfig | undefined, us
  * stay with the stock shaders).
  */
 const FAST_KERNELS: Record<string, FastKernel> = {
-  // Dense calls go to the dense kernels; grouped filters (input depth in/groups) to the SIMD grouped convolution
-  // (wasm, cpu) or a compute shader (webgpu).
-  [Conv2D]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b, stock) => withGroupedConv(Conv2D, requireStock(b, Conv2D, stock).kernelFunc, b) },
-  [Conv2DBackpropFilter]: {
-    backends: ['wasm', 'cpu', 'webgpu'],
-    make: (b) => withGroupedConv(Conv2DBackpropFilter, conv2DBackpropFilterKernel(b) as KernelFunc, b),
-  },
+  [Conv2DBackpropFilter]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b) => conv2DBackpropFilterKernel(b) as KernelFunc },
+  // webgpu: its own shader for strided k×k. Not cpu: its stock JS loops beat the composed kernel.
   [Conv2DBackpropInput]: {
-    backends: ['wasm', 'cpu', 'webgpu'],
+    backends: ['wasm', 'webgpu'],
     make: (b, stock) => {
       const composed = conv2DBackpropInputKernel(b) as KernelFunc;
-      // webgpu: its own shader for strided k×k; cpu: the stock JS loops beat the composed kernel for dense convolutions.
-      const dense =
-        b === 'webgpu' ? withStockFallback(composed, stock, stridedSpatial) : b === 'cpu' ? requireStock(b, Conv2DBackpropInput, stock).kernelFunc : composed;
-      return withGroupedConv(Conv2DBackpropInput, dense, b);
+      return b === 'webgpu' ? withStockFallback(composed, stock, stridedSpatial) : composed;
     },
   },
   [DepthwiseConv2dNativeBackpropFilter]: {
@@ -133,7 +128,10 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   [Slice]: { backends: ['wasm', 'cpu'], make: (b, stock) => simplifiedSliceKernel(b, requireStock(b, Slice, stock).kernelFunc) as KernelFunc },
   [Unpack]: { backends: ['wasm', 'cpu'], make: (b) => unpackKernel(b) as KernelFunc },
   [BatchMatMul]: { backends: ['wasm'], make: (b, stock) => batchMatMulKernel(b, requireStock(b, BatchMatMul, stock).kernelFunc) as KernelFunc },
-  // New kernels (no stock one): training-mode batch norm in one pass pair, run by @ldl/backbones where registered.
+  // The kernels of this package's ops (./ops): grouped convolution (the SIMD module on wasm and cpu, compute
+  // shaders on webgpu, TensorFlow's grouped Conv2D kernels on tfjs-node) …
+  ...groupedConvKernels(),
+  // … training-mode batch norm in one pass pair.
   // tfjs-node: TensorFlow's own fused training batch norm and its gradient.
   [LdlBatchNormTraining]: {
     backends: ['wasm', 'cpu', 'webgpu', 'tensorflow'],
@@ -145,14 +143,25 @@ const FAST_KERNELS: Record<string, FastKernel> = {
     make: (b) => (b === 'tensorflow' ? batchNormTrainingGradTensorflow : b === 'webgpu' ? batchNormTrainingGradWebgpu : batchNormTrainingGradKernel),
     applies: notTensorflowGpu,
   },
-  // One Adam step per variable (FusedAdamOptimizer): three shaders on webgpu, one JS loop on cpu (13× its stock ops).
+  // One Adam step per variable (the adamUpdate op, FusedAdamOptimizer): three shaders on webgpu, one JS loop on cpu (13× its stock ops).
   // Not wasm: its stock XNNPACK ops on 2 threads beat one JS loop (79 vs 173 ms for 12.4M parameters).
   [LdlAdamUpdate]: { backends: ['cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? adamUpdateWebGpu : adamUpdateKernel) },
-  // The batch norms' moving averages (@ldl/backbones, where registered): one kernel instead of three ops.
+  // The batch norms' moving averages (the movingAverage op): one kernel instead of three ops.
   [LdlMovingAverage]: { backends: ['wasm', 'cpu', 'webgpu'], make: (b) => (b === 'webgpu' ? movingAverageWebGpu : movingAverageKernel) },
   // tfjs-node's Step (the ReLU gradient's mask) is seven TensorFlow ops; two do.
   [Step]: { backends: ['tensorflow'], make: (b, stock) => stepTensorflow(requireStock(b, Step, stock).kernelFunc) },
 };
+
+/** {@link LdlGroupedConv2D} and its two gradient kernels on wasm, cpu, webgpu and tensorflow. */
+function groupedConvKernels(): Record<string, FastKernel> {
+  const names = [LdlGroupedConv2D, LdlGroupedConv2DBackpropInput, LdlGroupedConv2DBackpropFilter];
+  return Object.fromEntries(
+    names.map((name): [string, FastKernel] => [
+      name,
+      { backends: ['wasm', 'cpu', 'webgpu', 'tensorflow'], make: (b) => (b === 'tensorflow' ? groupedConvTensorflowKernel(name) : groupedConvKernel(name, b as 'wasm' | 'cpu' | 'webgpu')) },
+    ]),
+  );
+}
 
 /** Stock kernels replaced (undefined: the backend had none), keyed `'<kernel>/<backend>'`. */
 const replacedKernels = new Map<string, KernelConfig | undefined>();
@@ -176,19 +185,19 @@ function isRegistered(backendName: string): boolean {
  * all, so this is what lets it train. On wasm and
  * cpu also `Slice` (axes merged so that rows are long) and `Unpack` (the
  * gradient of `stack`: one transpose, contiguous slices); on wasm `BatchMatMul`
- * (explicit transposes, one XNNPACK product per batch item). Grouped `Conv2D`
- * and its two gradients (a filter of input depth `in/groups`, as TensorFlow's
- * kernels take it) run a WebAssembly SIMD kernel on wasm and cpu and WGSL
- * compute shaders on webgpu, dense calls the kernels above. New kernels `LdlBatchNormTraining` /
- * `LdlBatchNormTrainingGrad` (training-mode batch norm with its statistics and
- * total gradient fused; the SIMD module on wasm and cpu, four WGSL compute
- * shaders each on webgpu, TensorFlow's fused ops on tfjs-node's CPU build),
- * which `@ldl/backbones` runs where registered (with `LdlMovingAverage` for the
- * moving statistics: one kernel instead of three ops), and `LdlAdamUpdate` (one Adam
- * step of one variable; webgpu and cpu), which {@link FusedAdamOptimizer} runs
- * where registered. On tfjs-node a two-op `Step`
- * for the ReLU mask. Globally: the `FusedBatchNorm` gradient without `Tile`,
- * and the `LdlBatchNormTraining` gradient. Safe to call twice; undo with
+ * (explicit transposes, one XNNPACK product per batch item). The kernels of
+ * this package's ops (`groupedConv2d`, `batchNormTraining`, `movingAverage`,
+ * `adamUpdate`, whose names are in `./ops/kernel_names`):
+ * `LdlGroupedConv2D` and its two gradients (a WebAssembly SIMD kernel on wasm
+ * and cpu, WGSL compute shaders on webgpu, TensorFlow's grouped `Conv2D`
+ * kernels on tfjs-node); `LdlBatchNormTraining` / `LdlBatchNormTrainingGrad`
+ * (training-mode batch norm with its statistics and total gradient fused; the
+ * SIMD module on wasm and cpu, four WGSL compute shaders each on webgpu,
+ * TensorFlow's fused ops on tfjs-node's CPU build); `LdlMovingAverage` (one
+ * kernel instead of three ops); `LdlAdamUpdate` (one Adam step of one
+ * variable; webgpu and cpu), which {@link FusedAdamOptimizer} runs. On
+ * tfjs-node a two-op `Step` for the ReLU mask. Globally: the `FusedBatchNorm`
+ * gradient without `Tile`. Safe to call twice; undo with
  * {@link disableFastKernels}.
  *
  * @example
@@ -221,13 +230,12 @@ export function enableFastKernels(options: EnableFastKernelsOptions = {}): Enabl
       registered.push(key);
     }
   }
-  for (const config of [fusedBatchNormGradConfig, batchNormTrainingGradConfig]) {
-    if (!replacedGradients.has(config.kernelName)) {
-      replacedGradients.set(config.kernelName, getGradient(config.kernelName));
-      registerGradient(config);
-    }
-    registered.push(`${config.kernelName}/gradient`);
+  const config = fusedBatchNormGradConfig;
+  if (!replacedGradients.has(config.kernelName)) {
+    replacedGradients.set(config.kernelName, getGradient(config.kernelName));
+    registerGradient(config);
   }
+  registered.push(`${config.kernelName}/gradient`);
   return { registered };
 }
 

@@ -5,6 +5,7 @@ import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
 import { webgpuBackends } from '../test/webgpu';
 import { disableFastKernels, enableFastKernels } from './enable';
 import { groupedConvBackpropFilter, groupedConvBackpropInput, groupedConvForward, type GroupedConvGeometry } from './grouped_conv';
+import { LdlGroupedConv2D, LdlGroupedConv2DBackpropFilter, LdlGroupedConv2DBackpropInput } from './ops/kernel_names';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
@@ -39,7 +40,7 @@ function filterShape(c: Case): [number, number, number, number] {
   return [c.k[0], c.k[1], c.x[3] / c.groups, c.co];
 }
 
-/** Forward, input and filter gradient of one case through the kernels registered now. */
+/** Forward, input and filter gradient of one case through the three grouped-convolution kernels registered now. */
 function grouped(c: Case, dyv: Float32Array, outShape: number[]): () => tf.Tensor[] {
   const fShape = filterShape(c);
   return () => {
@@ -50,9 +51,9 @@ function grouped(c: Case, dyv: Float32Array, outShape: number[]): () => tf.Tenso
     const run = (name: string, inputs: tf.NamedTensorMap, extra: object = {}) =>
       tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor;
     return [
-      run('Conv2D', { x, filter: f }),
-      run('Conv2DBackpropInput', { dy, filter: f }, { inputShape: c.x }),
-      run('Conv2DBackpropFilter', { x, dy }, { filterShape: fShape }),
+      run(LdlGroupedConv2D, { x, filter: f }),
+      run(LdlGroupedConv2DBackpropInput, { dy, filter: f }, { inputShape: c.x }),
+      run(LdlGroupedConv2DBackpropFilter, { x, dy }, { filterShape: fShape }),
     ];
   };
 }
@@ -85,7 +86,7 @@ function reference(c: Case, dyv: Float32Array, outShape: number[]): () => tf.Ten
 // webgpu (a compute shader) where an adapter exists: a GPU, or lavapipe on the CPU.
 const WEBGPU = await webgpuBackends();
 
-describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssembly SIMD kernel; webgpu shader)', () => {
+describe(`${LdlGroupedConv2D} / ${LdlGroupedConv2DBackpropInput} / ${LdlGroupedConv2DBackpropFilter} (WebAssembly SIMD kernel; webgpu shader)`, () => {
   beforeAll(() => disableFastKernels());
   afterAll(() => disableFastKernels());
 
@@ -108,17 +109,6 @@ describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssemb
     });
   }
 
-  it('leaves dense convolutions to the dense kernels', async () => {
-    enableFastKernels({ backends: [...BACKENDS] });
-    const x = randomValues(2 * 5 * 5 * 4, 5);
-    const f = randomValues(3 * 3 * 4 * 6, 6);
-    const conv = () => [tf.conv2d(tf.tensor4d(x, [2, 5, 5, 4]), tf.tensor4d(f, [3, 3, 4, 6]), 1, 'same')];
-    const [fast] = await runOn('wasm', conv);
-    disableFastKernels();
-    const [stock] = await runOn('wasm', conv);
-    expect(fast).toEqual(stock);
-  });
-
   it('array API: results are copies that the next call does not overwrite', () => {
     const g: GroupedConvGeometry = { n: 1, h: 1, w: 1, cin: 2, ho: 1, wo: 1, cout: 2, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, groups: 2 };
     const y = groupedConvForward(g, [1, 2], [3, 5]);
@@ -132,11 +122,11 @@ describe('grouped Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (WebAssemb
     enableFastKernels({ backends: ['cpu'] });
     await tf.setBackend('cpu');
     const attrs = (dataFormat: string) => ({ strides: 1, pad: 'same', dataFormat, dilations: 1 }) as unknown as tf.NamedAttrMap;
-    expect(() => tf.engine().runKernel('Conv2D', { x: tf.zeros([1, 4, 4, 6]), filter: tf.zeros([3, 3, 4, 4]) }, attrs('NHWC'))).toThrow(
-      "Error in Conv2D (@ldl/kernels grouped convolution): the filter's input depth must divide the input channels 6, but got 4.",
+    expect(() => tf.engine().runKernel(LdlGroupedConv2D, { x: tf.zeros([1, 4, 4, 6]), filter: tf.zeros([3, 3, 4, 4]) }, attrs('NHWC'))).toThrow(
+      "Error in LdlGroupedConv2D: the filter's input depth must divide the input channels 6, but got 4.",
     );
-    expect(() => tf.engine().runKernel('Conv2D', { x: tf.zeros([1, 8, 4, 4]), filter: tf.zeros([3, 3, 4, 4]) }, attrs('NCHW'))).toThrow(
-      "Error in Conv2D (@ldl/kernels grouped convolution): dataFormat must be 'NHWC' for a grouped filter, but got 'NCHW'.",
+    expect(() => tf.engine().runKernel(LdlGroupedConv2D, { x: tf.zeros([1, 8, 4, 4]), filter: tf.zeros([3, 3, 4, 4]) }, attrs('NCHW'))).toThrow(
+      "Error in LdlGroupedConv2D: dataFormat must be 'NHWC', but got 'NCHW'.",
     );
     const g: GroupedConvGeometry = { n: 1, h: 2, w: 2, cin: 4, ho: 2, wo: 2, cout: 4, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, groups: 3 };
     expect(() => groupedConvForward(g, new Float32Array(16), new Float32Array(16))).toThrow(

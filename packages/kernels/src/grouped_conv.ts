@@ -1,13 +1,13 @@
-import {
-  backend_util,
-  Conv2D,
-  Conv2DBackpropFilter,
-  Conv2DBackpropInput,
-  type KernelBackend,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, type KernelBackend, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 
+import { padOrCrop } from './conv2d';
+import { withContext } from './kernel_context';
+import {
+  LdlGroupedConv2D,
+  LdlGroupedConv2DBackpropFilter,
+  LdlGroupedConv2DBackpropInput,
+  type GroupedConv2DAttrs,
+} from './ops/kernel_names';
 import { callWasm, readFloat32, writeFloat32, type LdlKernelsWasm } from './wasm_module';
 import { webgpuGroupedConv } from './webgpu_grouped_conv';
 
@@ -65,7 +65,7 @@ type Input = readonly [arg: string, kernelInput: string, operand: Operand];
 
 /**
  * One of the module's three grouped-convolution functions: its two inputs,
- * its output, scratch space, the C call, and where a `Conv2D`-family kernel keeps its operands.
+ * its output, scratch space, the C call, and where its kernel keeps its operands.
  */
 interface GroupedOp {
   fn: string;
@@ -79,14 +79,14 @@ interface GroupedOp {
 }
 
 const OPS: Record<string, GroupedOp> = {
-  [Conv2D]: {
+  [LdlGroupedConv2D]: {
     fn: 'groupedConvForward',
     inputs: [['x', 'x', 'x'], ['f', 'filter', 'f']],
     output: 'y',
     call: (m, g, x, f, y) => m.grouped_conv_forward(g, x, f, y),
     shapes: (t) => ({ xShape: t.x!.shape, filterShape: t.filter!.shape, outShape: (g) => [g.n, g.ho, g.wo, g.cout] }),
   },
-  [Conv2DBackpropInput]: {
+  [LdlGroupedConv2DBackpropInput]: {
     fn: 'groupedConvBackpropInput',
     inputs: [['dy', 'dy', 'y'], ['f', 'filter', 'f']],
     output: 'x',
@@ -94,7 +94,7 @@ const OPS: Record<string, GroupedOp> = {
     call: (m, g, dy, f, dx, scratch) => m.grouped_conv_backprop_input(g, dy, f, dx, scratch),
     shapes: (t, attrs) => ({ xShape: attrs.inputShape!, filterShape: t.filter!.shape, outShape: () => attrs.inputShape! }),
   },
-  [Conv2DBackpropFilter]: {
+  [LdlGroupedConv2DBackpropFilter]: {
     fn: 'groupedConvBackpropFilter',
     inputs: [['x', 'x', 'x'], ['dy', 'dy', 'y']],
     output: 'f',
@@ -122,7 +122,7 @@ function runView(op: GroupedOp, g: GroupedConvGeometry, a: ArrayLike<number>, b:
 
 /**
  * Grouped convolution `y = conv(x, f)` on plain arrays: the WebAssembly SIMD kernel behind the
- * grouped `Conv2D` that {@link enableFastKernels} registers on wasm and cpu.
+ * `LdlGroupedConv2D` kernel that `enableFastKernels()` registers on wasm and cpu.
  *
  * @param g geometry (see {@link GroupedConvGeometry}).
  * @param x `[n, h, w, cin]`, row-major.
@@ -130,41 +130,30 @@ function runView(op: GroupedOp, g: GroupedConvGeometry, a: ArrayLike<number>, b:
  * @returns `y` `[n, ho, wo, cout]`.
  */
 export function groupedConvForward(g: GroupedConvGeometry, x: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  return runView(OPS[Conv2D]!, g, x, f).slice();
+  return runView(OPS[LdlGroupedConv2D]!, g, x, f).slice();
 }
 
 /** Input gradient of {@link groupedConvForward}: `dx` `[n, h, w, cin]` from `dy` `[n, ho, wo, cout]`. */
 export function groupedConvBackpropInput(g: GroupedConvGeometry, dy: ArrayLike<number>, f: ArrayLike<number>): Float32Array {
-  return runView(OPS[Conv2DBackpropInput]!, g, dy, f).slice();
+  return runView(OPS[LdlGroupedConv2DBackpropInput]!, g, dy, f).slice();
 }
 
 /** Filter gradient of {@link groupedConvForward}: `df` `[kh, kw, cin/groups, cout]` from `x` and `dy`. */
 export function groupedConvBackpropFilter(g: GroupedConvGeometry, x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
-  return runView(OPS[Conv2DBackpropFilter]!, g, x, dy).slice();
+  return runView(OPS[LdlGroupedConv2DBackpropFilter]!, g, x, dy).slice();
 }
 
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
+/** Attrs of the three kernels (`inputShape`: the input gradient's, `filterShape`: the filter gradient's). */
+type KernelAttrs = GroupedConv2DAttrs & { inputShape?: number[]; filterShape?: number[] };
 
-/** Attrs of the three kernels (`inputShape`: Conv2DBackpropInput's, `filterShape`: Conv2DBackpropFilter's). */
-type KernelAttrs = ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
-
-/** The grouped geometry of a `Conv2D`-family call, or null where the filter is not grouped (`in/groups == in`). */
-function groupedGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs): GroupedConvGeometry | null {
-  const fn = `${kernel} (@ldl/kernels grouped convolution)`;
-  const cin = (attrs.dataFormat === 'NCHW' ? xShape[1] : xShape[3]) as number;
+/** The geometry of a grouped-convolution kernel call (one group is allowed: a dense filter). */
+function groupedGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: KernelAttrs): GroupedConvGeometry {
+  const fn = kernel;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw new Error(`Error in ${fn}: dataFormat must be 'NHWC', but got '${attrs.dataFormat}'.`);
+  const cin = xShape[3] as number;
   const cg = filterShape[2] as number;
-  if (cg === cin) return null;
-  if (cin % cg !== 0) throw new Error(`Error in ${fn}: the filter's input depth must divide the input channels ${cin}, but got ${cg}.`);
+  if (!(cg >= 1) || cin % cg !== 0) throw new Error(`Error in ${fn}: the filter's input depth must divide the input channels ${cin}, but got ${cg}.`);
   const groups = cin / cg;
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
-    throw new Error(`Error in ${fn}: dataFormat must be 'NHWC' for a grouped filter, but got '${attrs.dataFormat}'.`);
-  }
   const cout = filterShape[3] as number;
   if (cout % groups !== 0) throw new Error(`Error in ${fn}: the filter's output depth must be divisible by groups = ${groups}, but got ${cout}.`);
   // computeConv2DInfo reads the output depth from filterShape[3] and never compares filterShape[2] with x.
@@ -196,37 +185,71 @@ function groupedGeometry(kernel: string, xShape: number[], filterShape: number[]
   };
 }
 
-/**
- * Wraps the dense kernel `dense` of `kernelName` (`Conv2D`, `Conv2DBackpropInput`,
- * `Conv2DBackpropFilter`) so that calls with a grouped filter — input depth `in/groups`, as
- * TensorFlow's own kernels accept — run the WebAssembly SIMD grouped convolution instead
- * (`backendName` wasm or cpu) or one compute shader (webgpu); any other call goes to `dense` unchanged.
- */
-export function withGroupedConv(kernelName: string, dense: KernelFunc, backendName: string): KernelFunc {
-  const op = OPS[kernelName];
-  if (op == null) {
-    throw new Error(`Error in withGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
+/** The operands of one kernel call: its geometry, its two inputs in the op's order, its output shape. */
+function operands(kernelName: string, args: Parameters<KernelFunc>[0]): { op: GroupedOp; g: GroupedConvGeometry; a: TensorInfo; b: TensorInfo; outShape: number[] } {
+  const op = OPS[kernelName]!;
+  const attrs = args.attrs as unknown as KernelAttrs;
+  const t = args.inputs as Record<string, TensorInfo>;
+  const { xShape, filterShape, outShape } = op.shapes(t, attrs);
+  const g = groupedGeometry(kernelName, xShape, filterShape, attrs);
+  const [[, a], [, b]] = op.inputs;
+  return { op, g, a: t[a]!, b: t[b]!, outShape: outShape(g) };
+}
+
+function checkKernelName(fn: string, kernelName: string): void {
+  if (OPS[kernelName] == null) {
+    throw new Error(`Error in ${fn}: kernelName must be ${Object.keys(OPS).join(', ')}, but got ${kernelName}.`);
   }
-  const fn = `${kernelName} (@ldl/kernels grouped convolution)`;
-  const kernel: KernelFunc = (args) => {
-    const backend = args.backend as KernelBackend;
-    const attrs = args.attrs as unknown as KernelAttrs;
-    const t = args.inputs as Record<string, TensorInfo>;
-    const { xShape, filterShape, outShape } = op.shapes(t, attrs);
-    const g = groupedGeometry(kernelName, xShape, filterShape, attrs);
-    if (g == null) return dense(args);
-    const [[, a], [, b]] = op.inputs;
-    if (backendName === 'webgpu') return webgpuGroupedConv(kernelName, backend, g, [t[a]!, t[b]!]);
-    const out = runView(op, g, readFloat32(fn, backend, t[a]!), readFloat32(fn, backend, t[b]!));
-    return writeFloat32(backend, outShape(g), out);
-  };
-  return Object.assign(kernel, { [GROUPED_CONV_KERNEL]: true });
 }
 
 /**
- * Property (`Symbol.for('@ldl/kernels/grouped-conv')`, value `true`) of the `kernelFunc`s that
- * {@link enableFastKernels} registers for `Conv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter`:
- * they take grouped filters. `@ldl/backbones` reads it where it cannot run its probe (webgpu has no
- * synchronous read in Node).
+ * The kernel function of `kernelName` ({@link LdlGroupedConv2D} or one of its two gradients) on
+ * `backendName`: the WebAssembly SIMD grouped convolution on wasm and cpu, one compute shader (two
+ * for a filter gradient over many pixels) on webgpu.
  */
-export const GROUPED_CONV_KERNEL: unique symbol = Symbol.for('@ldl/kernels/grouped-conv');
+export function groupedConvKernel(kernelName: string, backendName: 'wasm' | 'cpu' | 'webgpu'): KernelFunc {
+  checkKernelName('groupedConvKernel', kernelName);
+  return (args) => {
+    const backend = args.backend as KernelBackend;
+    const { op, g, a, b, outShape } = operands(kernelName, args);
+    if (backendName === 'webgpu') return webgpuGroupedConv(kernelName, backend, g, [a, b]);
+    const out = runView(op, g, readFloat32(kernelName, backend, a), readFloat32(kernelName, backend, b));
+    return writeFloat32(backend, outShape, out);
+  };
+}
+
+/** Stock TensorFlow kernels (which take grouped filters) of the three grouped-convolution kernels. */
+const TENSORFLOW_KERNELS: Record<string, string> = {
+  [LdlGroupedConv2D]: 'Conv2D',
+  [LdlGroupedConv2DBackpropInput]: 'Conv2DBackpropInput',
+  [LdlGroupedConv2DBackpropFilter]: 'Conv2DBackpropFilter',
+};
+
+/**
+ * The kernel function of `kernelName` on tfjs-node (`tensorflow`): TensorFlow's own `Conv2D`,
+ * `Conv2DBackpropInput` and `Conv2DBackpropFilter`, which take grouped filters, on the explicitly
+ * padded input with `'valid'` padding (the input gradient cropped back). TensorFlow's backprop
+ * kernels ignore dilations: the two gradients throw for dilations > 1.
+ */
+export function groupedConvTensorflowKernel(kernelName: string): KernelFunc {
+  checkKernelName('groupedConvTensorflowKernel', kernelName);
+  const stock = TENSORFLOW_KERNELS[kernelName]!;
+  return (args) =>
+    withContext('tensorflow', args.backend as KernelBackend, (ctx) => {
+      const { g, a, b } = operands(kernelName, args);
+      if (kernelName !== LdlGroupedConv2D && (g.dh !== 1 || g.dw !== 1)) {
+        throw new Error(`Error in ${kernelName}: dilations must be 1 on tensorflow (its backprop kernels ignore them), but got [${g.dh}, ${g.dw}].`);
+      }
+      const pb = (g.ho - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h - g.pt;
+      const pr = (g.wo - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w - g.pl;
+      const paddedShape = [g.n, g.h + g.pt + pb, g.w + g.pl + pr, g.cin];
+      const attrs = { strides: [g.sh, g.sw], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dh, g.dw] };
+      const pad = (x: TensorInfo) => padOrCrop(ctx, x, g.pt, pb, g.pl, pr);
+      if (kernelName === LdlGroupedConv2D) return ctx.run(stock, { x: pad(a), filter: b }, attrs);
+      if (kernelName === LdlGroupedConv2DBackpropFilter) {
+        return ctx.run(stock, { x: pad(a), dy: b }, { ...attrs, filterShape: [g.kh, g.kw, g.cin / g.groups, g.cout] });
+      }
+      const dxp = ctx.run(stock, { dy: a, filter: b }, { ...attrs, inputShape: paddedShape });
+      return padOrCrop(ctx, dxp, -g.pt, -pb, -g.pl, -pr);
+    });
+}

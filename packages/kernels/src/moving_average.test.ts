@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, randomValues, relativeError, runOn } from '../test/helpers';
 import { webgpuBackends } from '../test/webgpu';
 import { disableFastKernels, enableFastKernels } from './enable';
-import { LdlMovingAverage } from './moving_average';
+import { LdlMovingAverage } from './ops/kernel_names';
 
 const WEBGPU = await webgpuBackends();
 
-describe('LdlMovingAverage', () => {
+describe(LdlMovingAverage, () => {
   beforeAll(() => enableFastKernels({ backends: [...BACKENDS, ...WEBGPU] }));
   afterAll(() => disableFastKernels());
 

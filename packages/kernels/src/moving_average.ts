@@ -1,17 +1,9 @@
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { sameShapeFloat32 } from './checks';
+import { LdlMovingAverage } from './ops/kernel_names';
 import { allocFloat32, readFloat32 } from './wasm_module';
 import { runWgsl, type WgslKernel } from './webgpu_program';
-
-/**
- * Kernel name of a moving-average update in the TF convention: inputs `{ average, value }` (same
- * shape, float32), attrs `{ momentum }`, output `average − (average − value)·(1 − momentum)` —
- * the formula `@ldl/backbones`' batch norms update their moving mean and variance with, in its order
- * of operations (float32 after each). One kernel (on webgpu one dispatch, no uploaded scalar)
- * instead of three ops.
- */
-export const LdlMovingAverage = 'LdlMovingAverage';
 
 function checked(inputs: Partial<Record<'average' | 'value', TensorInfo>>, attrs: NamedAttrMap | undefined): { average: TensorInfo; value: TensorInfo; momentum: number } {
   const fn = LdlMovingAverage;

@@ -4,8 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { randomValues, relativeError } from '../test/helpers';
-import { LdlBatchNormTraining } from './batch_norm_training';
+import { groupedConv2d } from './ops/grouped_conv2d';
+import { LdlBatchNormTraining, LdlGroupedConv2D } from './ops/kernel_names';
 import { disableFastKernels, enableFastKernels } from './enable';
+import { batchNormTraining } from './ops/batch_norm_training';
 
 /**
  * tfjs-node (`LDL_TFJS_NODE`: a built package directory, see tools/tfjs-node; or an installed
@@ -23,7 +25,7 @@ function loadTfjsNode(): string | null {
 const why = loadTfjsNode();
 if (why != null) console.log(`@ldl/kernels tensorflow kernels: skipped, tfjs-node is not available (${why}); set LDL_TFJS_NODE to a build (tools/tfjs-node/build.sh).`);
 
-describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, Step)', () => {
+describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, grouped convolution, Step)', () => {
   beforeAll(async () => {
     await tf.setBackend('tensorflow');
   });
@@ -31,7 +33,7 @@ describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, St
 
   const values = (ts: tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
 
-  it('LdlBatchNormTraining and its gradient equal tf.moments + tf.batchNorm with autodiff', () => {
+  it(`${LdlBatchNormTraining} and its gradient equal tf.moments + tf.batchNorm with autodiff`, () => {
     const shape = [4, 5, 3, 8];
     const run = (fast: boolean, withStats: boolean) =>
       tf.tidy(() => {
@@ -40,7 +42,11 @@ describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, St
         const beta = tf.tensor1d(randomValues(8, 3));
         const w = tf.tensor(randomValues(480, 4), shape);
         const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor[] => {
-          if (fast) return tf.engine().runKernel(LdlBatchNormTraining, { x: xi, gamma: g, beta: b }, { epsilon: 1e-5 }) as tf.Tensor[];
+          if (fast) {
+        expect(tf.getKernel(LdlBatchNormTraining, tf.getBackend())).toBeDefined();
+        const { y, mean, variance } = batchNormTraining(xi, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        return [y, mean, variance];
+      }
           const { mean, variance } = tf.moments(xi, [0, 1, 2]);
           return [tf.batchNorm(xi, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5), mean, variance];
         };
@@ -59,6 +65,31 @@ describe.skipIf(why != null)('tfjs-node kernels (TensorFlow fused batch norm, St
       ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) =>
         expect(relativeError(got[i]!, ref[i]!), `${name}${withStats ? ' (loss on the statistics too)' : ''}`).toBeLessThan(1e-4),
       );
+    }
+  });
+
+  it(`${LdlGroupedConv2D} and its gradient kernels (TensorFlow's grouped Conv2D) equal the per-group composite`, () => {
+    // [N, H, W, in, out, k, groups, stride, pad]: symmetric padding, stride 2 with a leftover row, 1×1.
+    for (const [n, h, w, cin, cout, k, groups, stride, pad] of [
+      [2, 7, 6, 8, 8, 3, 4, 1, 1],
+      [1, 8, 9, 6, 12, 3, 3, 2, 1],
+      [2, 6, 6, 8, 16, 1, 8, 2, 0],
+    ]) {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(randomValues(n! * h! * w! * cin!, 1), [n!, h!, w!, cin!]);
+          const f = tf.tensor4d(randomValues(k! * k! * (cin! / groups!) * cout!, 2), [k!, k!, cin! / groups!, cout!]);
+          const conv = (a: tf.Tensor, b: tf.Tensor) => groupedConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { groups, strides: stride, pad });
+          const y = conv(x, f);
+          const dy = tf.tensor(randomValues(y.size, 3), y.shape);
+          return [y, ...tf.grads(conv)([x, f], dy)];
+        });
+      disableFastKernels();
+      const ref = values(run());
+      enableFastKernels({ backends: ['tensorflow'] });
+      expect(tf.getKernel(LdlGroupedConv2D, 'tensorflow')).toBeDefined();
+      const got = values(run());
+      ['y', 'dx', 'df'].forEach((name, i) => expect(relativeError(got[i]!, ref[i]!), name).toBeLessThan(1e-5));
     }
   });
 

@@ -10,10 +10,12 @@ import {
   tidy,
   type KernelBackend,
   type KernelFunc,
-  type NamedAttrMap,
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+
+import { epsilonOf } from './batch_norm_training';
+import { LdlBatchNormTraining, LdlBatchNormTrainingGrad } from './ops/kernel_names';
 
 /** An attribute of a TensorFlow op as tfjs-node's binding takes it. */
 interface TfOpAttr {
@@ -52,12 +54,6 @@ function batchNormAttrs(b: TensorflowBackend, epsilon: number, extra: TfOpAttr[]
   ];
 }
 
-function epsilonAttr(fn: string, attrs: NamedAttrMap | undefined): number {
-  const epsilon = (attrs as { epsilon?: unknown } | undefined)?.epsilon;
-  if (typeof epsilon !== 'number' || !(epsilon >= 0)) throw new Error(`Error in ${fn}: attrs.epsilon must be a number >= 0, but got ${String(epsilon)}.`);
-  return epsilon;
-}
-
 /**
  * A kernel input as a Tensor to run ops on, holding its own reference to the data (freed with it,
  * e.g. by the enclosing `tidy`, while the caller's tensor stays valid).
@@ -80,9 +76,9 @@ function asNHWC(backend: KernelBackend, x: TensorInfo): { x4: Tensor; m: number;
  * kernel's contract (tfjs-layers') is the biased variance, so it is scaled by `(m − 1)/m`.
  */
 export const batchNormTrainingTensorflow: KernelFunc = ({ inputs, backend, attrs }) => {
-  const fn = 'LdlBatchNormTraining';
+  const fn = LdlBatchNormTraining;
   const b = tensorflowBackend(fn, backend);
-  const epsilon = epsilonAttr(fn, attrs);
+  const epsilon = epsilonOf(fn, attrs);
   const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   return tidy(() => {
     const { x4, m } = asNHWC(backend as KernelBackend, x);
@@ -101,9 +97,9 @@ export const batchNormTrainingTensorflow: KernelFunc = ({ inputs, backend, attrs
  * `mean` / `variance` outputs themselves where those are not zero (read back: `[C]` values).
  */
 export const batchNormTrainingGradTensorflow: KernelFunc = ({ inputs, backend, attrs }) => {
-  const fn = 'LdlBatchNormTrainingGrad';
+  const fn = LdlBatchNormTrainingGrad;
   const b = tensorflowBackend(fn, backend);
-  const epsilon = epsilonAttr(fn, attrs);
+  const epsilon = epsilonOf(fn, attrs);
   const t = inputs as Record<'x' | 'dy' | 'gamma' | 'mean' | 'variance' | 'dmean' | 'dvariance', TensorInfo>;
   const k = (info: TensorInfo) => asTensor(backend as KernelBackend, info);
   const nonzero = (info: TensorInfo) => (k(info).dataSync() as Float32Array).some((v) => v !== 0);

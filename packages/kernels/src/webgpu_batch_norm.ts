@@ -1,13 +1,7 @@
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import {
-  type BatchNormTrainingGradInputs,
-  channels,
-  epsilonOf,
-  gradChannels,
-  LdlBatchNormTraining,
-  LdlBatchNormTrainingGrad,
-} from './batch_norm_training';
+import { type BatchNormTrainingGradTensors, channels, epsilonOf, gradChannels } from './batch_norm_training';
+import { LdlBatchNormTraining, LdlBatchNormTrainingGrad } from './ops/kernel_names';
 import { runWgsl, type WgslKernel, type WgslUniform } from './webgpu_program';
 
 /*
@@ -254,7 +248,7 @@ export const batchNormTrainingWebgpu: KernelFunc = ({ inputs, backend, attrs }) 
 export const batchNormTrainingGradWebgpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const fn = LdlBatchNormTrainingGrad;
   const b = backend as KernelBackend;
-  const t = inputs as BatchNormTrainingGradInputs;
+  const t = inputs as BatchNormTrainingGradTensors;
   const { m, c } = gradChannels(fn, t);
   const eps = epsilonOf(fn, attrs);
   requireFloat32(fn, t);

@@ -1,6 +1,7 @@
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { GroupedConvGeometry } from './grouped_conv';
+import { LdlGroupedConv2D, LdlGroupedConv2DBackpropFilter, LdlGroupedConv2DBackpropInput } from './ops/kernel_names';
 import { runWgsl, type WgslKernel, type WgslUniform } from './webgpu_program';
 
 /**
@@ -169,19 +170,19 @@ function backpropFilter(backend: KernelBackend, g: GroupedConvGeometry, inputs: 
 
 /** The forward and input-gradient shaders: inputs and output of each. */
 const SHADERS: Record<string, { kernel: WgslKernel; outShape: (g: GroupedConvGeometry) => number[] }> = {
-  [Conv2D]: { kernel: FORWARD, outShape: (g) => [g.n, g.ho, g.wo, g.cout] },
-  [Conv2DBackpropInput]: { kernel: BACKPROP_INPUT, outShape: (g) => [g.n, g.h, g.w, g.cin] },
+  [LdlGroupedConv2D]: { kernel: FORWARD, outShape: (g) => [g.n, g.ho, g.wo, g.cout] },
+  [LdlGroupedConv2DBackpropInput]: { kernel: BACKPROP_INPUT, outShape: (g) => [g.n, g.h, g.w, g.cin] },
 };
 
 /**
- * Runs grouped `kernelName` (`Conv2D`: inputs `[x, filter]`; `Conv2DBackpropInput`: `[dy, filter]`;
- * `Conv2DBackpropFilter`: `[x, dy]`) on the webgpu backend: one compute shader (two for a filter
+ * Runs `kernelName` (`LdlGroupedConv2D`: inputs `[x, filter]`; `LdlGroupedConv2DBackpropInput`: `[dy, filter]`;
+ * `LdlGroupedConv2DBackpropFilter`: `[x, dy]`) on the webgpu backend: one compute shader (two for a filter
  * gradient over many pixels).
  */
 export function webgpuGroupedConv(kernelName: string, backend: KernelBackend, g: GroupedConvGeometry, inputs: [TensorInfo, TensorInfo]): TensorInfo {
-  if (kernelName === Conv2DBackpropFilter) return backpropFilter(backend, g, inputs);
+  if (kernelName === LdlGroupedConv2DBackpropFilter) return backpropFilter(backend, g, inputs);
   const shader = SHADERS[kernelName];
-  if (shader == null) throw new Error(`Error in webgpuGroupedConv: kernelName must be Conv2D, Conv2DBackpropInput or Conv2DBackpropFilter, but got ${kernelName}.`);
+  if (shader == null) throw new Error(`Error in webgpuGroupedConv: kernelName must be ${LdlGroupedConv2D}, ${LdlGroupedConv2DBackpropInput} or ${LdlGroupedConv2DBackpropFilter}, but got ${kernelName}.`);
   const outShape = shader.outShape(g);
   const count = outShape.reduce((a, b) => a * b, 1);
   return runWgsl(backend, shader.kernel, inputs, outShape, count, geometryValues(g, count));

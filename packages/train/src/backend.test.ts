@@ -48,7 +48,7 @@ describe('selectBackend', () => {
     expect(auto.attempts[0]).toEqual({
       name: 'webgpu',
       ok: false,
-      reason: `Dawn's only adapter is a software one (${info!.description}), which runs on the CPU; --backend webgpu uses it anyway`,
+      reason: `Error in installDawnWebgpu: the adapter must be a GPU, but got a software one (${info!.description}), which runs on the CPU (allowFallbackAdapter: true takes it).`,
     });
     const named = await selectBackend('webgpu');
     expect(named.name).toBe('webgpu');

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { enableWasmThreads } from '@ldl/kernels';
+import { enableWasmThreads, installDawnWebgpu } from '@ldl/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Backends {@link selectBackend} knows, in its preference order. */
@@ -100,34 +100,14 @@ async function tryTensorflow(): Promise<string> {
 }
 
 /**
- * webgpu through Dawn. In automatic mode a software adapter (`isFallbackAdapter`: e.g. Mesa's lavapipe,
- * which runs the shaders on the CPU — installed by tools/webgpu-cpu/setup.sh for the tests) is refused,
- * so that wasm trains instead; `--backend webgpu` takes it.
+ * webgpu through Dawn (`installDawnWebgpu` of @ldl/kernels). In automatic mode a software adapter
+ * (`isFallbackAdapter`: e.g. Mesa's lavapipe, which runs the shaders on the CPU — installed by
+ * tools/webgpu-cpu/setup.sh for the tests) is refused, so that wasm trains instead; `--backend webgpu` takes it.
  */
 async function tryWebgpu(explicit: boolean): Promise<string> {
-  let webgpu: { create: (args: string[]) => unknown; globals: Record<string, unknown> };
-  try {
-    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
-  } catch (e) {
-    throw new Error(`npm webgpu (Dawn) failed to load (${message(e)})`);
-  }
-  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
-  Object.assign(globalThis, webgpu.globals);
-  if (!g.navigator?.gpu) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: webgpu.create([]) }, configurable: true, writable: true });
-  }
-  const gpu = g.navigator?.gpu as {
-    requestAdapter: () => Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } } | null>;
-  };
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error('Dawn found no WebGPU adapter (no GPU or driver)');
-  if (!explicit && adapter.info?.isFallbackAdapter === true) {
-    throw new Error(`Dawn's only adapter is a software one (${adapter.info.description ?? 'no description'}), which runs on the CPU; --backend webgpu uses it anyway`);
-  }
-  await import('@tensorflow/tfjs-backend-webgpu');
+  const info = await installDawnWebgpu({ allowFallbackAdapter: explicit });
   await activate('webgpu');
-  const info = adapter.info;
-  return `adapter ${[info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || '(no info)'}`;
+  return `adapter ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || '(no info)'}`;
 }
 
 const WASM_SINGLE_THREADED_HINT = 'run single-threaded with --wasm-threads 1 (wasmThreads: 1)';

@@ -1,6 +1,7 @@
 import { relu, serialization, type Tensor4D } from '@tensorflow/tfjs-core';
 import type { AddWeight } from './common.js';
-import { addBatchNormWeights, applyConv, ResNetBlock, type BatchNormVariables, type BlockBatchNorm, type ConvVariables, type ResNetBlockArgs } from './resnet_block.js';
+import { addBatchNormWeights, type BatchNormVariables } from './batch_norm.js';
+import { applyConv, ResNetBlock, type BlockBatchNorm, type ConvVariables, type ResNetBlockArgs } from './resnet_block.js';
 
 /** Arguments of {@link BasicBlock}. */
 export type BasicBlockArgs = ResNetBlockArgs;
@@ -25,9 +26,9 @@ export class BasicBlock extends ResNetBlock {
     const p = this.planes;
     this.v = {
       conv1: this.addConv(addWeight, 'conv1', [3, 3, cin, p]),
-      bn1: addBatchNormWeights(addWeight, 'bn1', p),
+      bn1: addBatchNormWeights(addWeight, 'bn1/', p),
       conv2: this.addConv(addWeight, 'conv2', [3, 3, p, p]),
-      bn2: this.addLastBatchNorm(addWeight, 'bn2', p),
+      bn2: this.addLastBatchNorm(addWeight, 'bn2/', p),
     };
   }
 

@@ -1,7 +1,7 @@
 import { relu, serialization, type Tensor4D } from '@tensorflow/tfjs-core';
-import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
 import type { AddWeight } from './common.js';
-import { addBatchNormWeights, applyConv, ResNetBlock, type BatchNormVariables, type BlockBatchNorm, type ConvVariables, type ResNetBlockArgs } from './resnet_block.js';
+import { addBatchNormWeights, type BatchNormVariables } from './batch_norm.js';
+import { applyConv, ResNetBlock, type BlockBatchNorm, type ConvVariables, type ResNetBlockArgs } from './resnet_block.js';
 
 /** Arguments of {@link Bottleneck}. */
 export interface BottleneckArgs extends ResNetBlockArgs {
@@ -11,8 +11,6 @@ export interface BottleneckArgs extends ResNetBlockArgs {
   baseWidth?: number;
   /** Output channels per planes. @default 4 */
   expansion?: number;
-  /** Grouped-convolution implementation. @default 'auto' */
-  groupedConvStrategy?: GroupedConvStrategy;
   /**
    * Put the stride on the first 1×1 convolution `conv1` instead of the 3×3 `conv2`: the original MSRA /
    * Caffe ResNet ("v1", Keras' `ResNet50`; detectron2 `STRIDE_IN_1X1`). timm and torchvision stride the
@@ -36,8 +34,6 @@ export class Bottleneck extends ResNetBlock {
   readonly baseWidth: number;
   /** Resolved `expansion` (see {@link BottleneckArgs}). */
   readonly expansion: number;
-  /** Resolved `groupedConvStrategy` (see {@link BottleneckArgs}). */
-  readonly groupedConvStrategy: GroupedConvStrategy;
   /** Resolved `strideIn1x1` (see {@link BottleneckArgs}). */
   readonly strideIn1x1: boolean;
   private v?: { conv1: ConvVariables; bn1: BatchNormVariables; conv2: ConvVariables; bn2: BatchNormVariables; conv3: ConvVariables; bn3: BatchNormVariables };
@@ -47,7 +43,6 @@ export class Bottleneck extends ResNetBlock {
     this.cardinality = args.cardinality ?? 1;
     this.baseWidth = args.baseWidth ?? 64;
     this.expansion = args.expansion ?? 4;
-    this.groupedConvStrategy = args.groupedConvStrategy ?? 'auto';
     this.strideIn1x1 = args.strideIn1x1 ?? false;
     for (const [name, value] of [
       ['cardinality', this.cardinality],
@@ -73,11 +68,11 @@ export class Bottleneck extends ResNetBlock {
     const out = this.outChannels;
     this.v = {
       conv1: this.addConv(addWeight, 'conv1', [1, 1, cin, w]),
-      bn1: addBatchNormWeights(addWeight, 'bn1', w),
+      bn1: addBatchNormWeights(addWeight, 'bn1/', w),
       conv2: this.addConv(addWeight, 'conv2', [3, 3, w / this.cardinality, w]),
-      bn2: addBatchNormWeights(addWeight, 'bn2', w),
+      bn2: addBatchNormWeights(addWeight, 'bn2/', w),
       conv3: this.addConv(addWeight, 'conv3', [1, 1, w, out]),
-      bn3: this.addLastBatchNorm(addWeight, 'bn3', out),
+      bn3: this.addLastBatchNorm(addWeight, 'bn3/', out),
     };
   }
 
@@ -85,7 +80,7 @@ export class Bottleneck extends ResNetBlock {
     const v = this.v!;
     const [s1, s2] = this.strideIn1x1 ? [this.stride, 1] : [1, this.stride];
     let y = relu(bn(applyConv(x, v.conv1, s1, 0), v.bn1));
-    y = relu(bn(applyConv(y, v.conv2, s2, 1, this.cardinality, this.groupedConvStrategy), v.bn2));
+    y = relu(bn(applyConv(y, v.conv2, s2, 1, this.cardinality), v.bn2));
     return bn(applyConv(y, v.conv3, 1, 0), v.bn3);
   }
 
@@ -95,7 +90,6 @@ export class Bottleneck extends ResNetBlock {
       cardinality: this.cardinality,
       baseWidth: this.baseWidth,
       expansion: this.expansion,
-      groupedConvStrategy: this.groupedConvStrategy,
       strideIn1x1: this.strideIn1x1,
     };
   }

@@ -1,6 +1,6 @@
 import { add, serialization, tidy, type Tensor, type Tensor4D } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { groupedConv2d, type GroupedConvStrategy } from '../ops/grouped_conv.js';
+import { groupedConv2d } from '@ldl/kernels';
 import { heNormalFanOut, singleInput, singleShape, type BaseLayerArgs, type LayerShape } from './common.js';
 
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -21,14 +21,13 @@ export interface GroupedConv2DArgs extends NonNullable<BaseLayerArgs> {
   dilationRate?: number | [number, number];
   /** Adds a bias `[filters]` (initialised to zero). @default false */
   useBias?: boolean;
-  /** Implementation (see `GroupedConvStrategy`); `'auto'` follows the global setting. @default 'auto' */
-  strategy?: GroupedConvStrategy;
 }
 
 /**
  * Grouped 2-D convolution layer (PyTorch `nn.Conv2d(..., groups=G)`), NHWC, one kernel variable
  * `kernel` of shape `[kH, kW, in/groups, filters]` (PyTorch weight transposed `(2, 3, 1, 0)`),
- * optional `bias` `[filters]`. Initialised He-normal (fan-out) like timm's ResNets.
+ * optional `bias` `[filters]`, running `groupedConv2d` of @ldl/kernels (its kernel where registered).
+ * Initialised He-normal (fan-out) like timm's ResNets.
  */
 export class GroupedConv2D extends layers.Layer {
   /** Serialization class name. */
@@ -47,8 +46,6 @@ export class GroupedConv2D extends layers.Layer {
   readonly dilationRate: [number, number];
   /** Resolved `useBias` (see {@link GroupedConv2DArgs}). */
   readonly useBias: boolean;
-  /** Resolved `strategy` (see {@link GroupedConv2DArgs}). */
-  readonly strategy: GroupedConvStrategy;
   private kernel?: LayerVariable;
   private bias?: LayerVariable;
 
@@ -61,7 +58,6 @@ export class GroupedConv2D extends layers.Layer {
     this.padding = pair(args.padding ?? 0);
     this.dilationRate = pair(args.dilationRate ?? 1);
     this.useBias = args.useBias ?? false;
-    this.strategy = args.strategy ?? 'auto';
     if (!Number.isInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
       throw new Error(`Error in GroupedConv2D: filters must be divisible by groups = ${this.groups}, but got ${this.filters}.`);
     }
@@ -93,7 +89,6 @@ export class GroupedConv2D extends layers.Layer {
         strides: this.strides,
         pad: this.padding,
         dilations: this.dilationRate,
-        strategy: this.strategy,
       });
       return this.bias ? add(y, this.bias.read()) : y;
     });
@@ -109,7 +104,6 @@ export class GroupedConv2D extends layers.Layer {
       padding: this.padding,
       dilationRate: this.dilationRate,
       useBias: this.useBias,
-      strategy: this.strategy,
     };
   }
 }

@@ -1,13 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { disableFastKernels, enableFastKernels } from '@ldl/kernels';
+import { disableFastKernels, enableFastKernels, LdlBatchNormTraining, LdlGroupedConv2D } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveAvgPool2D, adaptiveAvgPool2d } from './adaptive_avg_pool';
 import { BasicBlock } from './basic_block';
+import { BatchNorm } from './batch_norm';
 import { Bottleneck } from './bottleneck';
 import { GroupedConv2D } from './grouped_conv2d_layer';
-import { resolveGroupedConvStrategy } from '../ops/grouped_conv';
 import { makeDivisible, SqueezeExcite } from './squeeze_excite';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -19,7 +19,8 @@ beforeAll(async () => {
 
 describe('layer getConfig round trips', () => {
   const cases: [string, () => InstanceType<typeof layers.Layer>][] = [
-    ['GroupedConv2D', () => new GroupedConv2D({ name: 'g', filters: 8, kernelSize: 3, groups: 4, strides: 2, padding: 1, useBias: true, strategy: 'split' })],
+    ['GroupedConv2D', () => new GroupedConv2D({ name: 'g', filters: 8, kernelSize: 3, groups: 4, strides: 2, padding: 1, useBias: true })],
+    ['BatchNorm', () => new BatchNorm({ name: 'bn', momentum: 0.99, epsilon: 1e-3 })],
     ['SqueezeExcite', () => new SqueezeExcite({ name: 'se', reduction: 8, divisor: 4 })],
     ['Bottleneck', () => new Bottleneck({ name: 'b', planes: 4, stride: 2, cardinality: 2, baseWidth: 32, attention: 'se', zeroInitLast: false })],
     ['Bottleneck (Keras v1)', () => new Bottleneck({ name: 'k', planes: 4, stride: 2, strideIn1x1: true, convBias: true, bnEpsilon: 1e-3 })],
@@ -110,14 +111,61 @@ describe('Bottleneck', () => {
     const stock = step();
     enableFastKernels({ backends: ['cpu'] });
     try {
-      expect(tf.getKernel('LdlBatchNormTraining', 'cpu')).toBeDefined();
-      expect(resolveGroupedConvStrategy()).toBe('native');
+      expect(tf.getKernel(LdlBatchNormTraining, 'cpu')).toBeDefined();
+      expect(tf.getKernel(LdlGroupedConv2D, 'cpu')).toBeDefined();
       const fast = step();
       expect(fast.length).toBe(stock.length);
       fast.forEach((t, i) => expect(maxDiff(t, stock[i]!) / Math.max(1e-6, tf.max(tf.abs(stock[i]!)).dataSync()[0]!), `tensor ${i}`).toBeLessThan(1e-4));
     } finally {
       disableFastKernels();
     }
+  });
+});
+
+describe('BatchNorm', () => {
+  /** A BatchNorm and a tfjs-layers BatchNormalization with the same random weights, built for `shape`. */
+  function pair(shape: number[]) {
+    const ours = new BatchNorm({ momentum: 0.9, epsilon: 1e-3 });
+    const theirs = layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+    ours.build(shape);
+    theirs.build(shape);
+    const values = theirs.weights.map((w, i) => (w.originalName.endsWith('moving_variance') ? tf.randomUniform(w.shape as number[], 0.5, 1.5, 'float32', i) : tf.randomNormal(w.shape as number[], 0, 0.5, 'float32', i)));
+    theirs.setWeights(values);
+    ours.setWeights(values);
+    return { ours, theirs };
+  }
+
+  it("has tfjs-layers BatchNormalization's weight names and equals it in training and inference, any rank", () => {
+    for (const shape of [
+      [3, 4, 5, 6],
+      [8, 6],
+    ]) {
+      const { ours, theirs } = pair(shape);
+      expect(ours.weights.map((w) => w.originalName.split('/').at(-1))).toEqual(theirs.weights.map((w) => w.originalName.split('/').at(-1)));
+      expect(ours.trainableWeights.length).toBe(2);
+      const x = tf.randomNormal(shape, 2, 3, 'float32', 9);
+      for (const training of [false, true]) {
+        const a = ours.apply(x, { training }) as tf.Tensor;
+        const b = theirs.apply(x, { training }) as tf.Tensor;
+        expect(maxDiff(a, b), `${shape} training ${training}`).toBeLessThan(1e-5);
+      }
+      // One training call updated the moving statistics of both the same way.
+      ours.weights.forEach((w, i) => expect(maxDiff(w.read(), theirs.weights[i]!.read()), w.originalName).toBeLessThan(1e-6));
+    }
+  });
+
+  it('runs in inference mode when frozen: moving statistics used and left unchanged', () => {
+    const { ours } = pair([2, 3, 3, 6]);
+    ours.trainable = false;
+    const x = tf.randomNormal([2, 3, 3, 6], 2, 3, 'float32', 10);
+    const before = ours.weights.map((w) => w.read().clone());
+    expect(maxDiff(ours.apply(x, { training: true }) as tf.Tensor, ours.apply(x, { training: false }) as tf.Tensor)).toBe(0);
+    ours.weights.forEach((w, i) => expect(maxDiff(w.read(), before[i]!), w.originalName).toBe(0));
+  });
+
+  it('rejects bad arguments', () => {
+    expect(() => new BatchNorm({ momentum: 2 })).toThrow('Error in BatchNorm: momentum must be a number in [0, 1], but got 2.');
+    expect(() => new BatchNorm({ epsilon: 0 })).toThrow('Error in BatchNorm: epsilon must be a positive number, but got 0.');
   });
 });
 

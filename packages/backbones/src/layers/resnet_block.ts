@@ -1,106 +1,9 @@
-import {
-  add,
-  batchNorm,
-  conv2d,
-  engine,
-  getBackend,
-  getGradient,
-  getKernel,
-  moments,
-  mul,
-  relu,
-  serialization,
-  sub,
-  tidy,
-  type Tensor,
-  type Tensor1D,
-  type Tensor4D,
-} from '@tensorflow/tfjs-core';
+import { add, conv2d, relu, serialization, tidy, type Tensor, type Tensor1D, type Tensor4D } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { groupedConv2d, type GroupedConvStrategy } from '../ops/grouped_conv.js';
+import { groupedConv2d } from '@ldl/kernels';
+import { addBatchNormWeights, applyBatchNorm, type BatchNormVariables } from './batch_norm.js';
 import { addSqueezeExciteWeights, makeDivisible, readSqueezeExcite, squeezeExcite, type SqueezeExciteWeights } from './squeeze_excite.js';
-import { heNormalFanOut, singleInput, singleShape, type AddWeight, type BaseLayerArgs, type CallKwargs, type LayerInitializer, type LayerShape } from './common.js';
-
-/** Variables of one batch-norm (`${name}/gamma`, `beta`, `moving_mean`, `moving_variance`, as tfjs-layers names them). */
-export interface BatchNormVariables {
-  /** Scale (PyTorch `weight`). */
-  gamma: LayerVariable;
-  /** Shift (PyTorch `bias`). */
-  beta: LayerVariable;
-  /** Moving mean (PyTorch `running_mean`), not trainable. */
-  movingMean: LayerVariable;
-  /** Moving variance (PyTorch `running_var`), not trainable. */
-  movingVariance: LayerVariable;
-}
-
-/** Creates the four batch-norm variables of `channels` channels named `${name}/…` (moving stats not trainable). */
-export function addBatchNormWeights(
-  addWeight: AddWeight,
-  name: string,
-  channels: number,
-  gammaInitializer: LayerInitializer = initializers.ones(),
-): BatchNormVariables {
-  return {
-    gamma: addWeight(`${name}/gamma`, [channels], gammaInitializer),
-    beta: addWeight(`${name}/beta`, [channels], initializers.zeros()),
-    movingMean: addWeight(`${name}/moving_mean`, [channels], initializers.zeros(), false),
-    movingVariance: addWeight(`${name}/moving_variance`, [channels], initializers.ones(), false),
-  };
-}
-
-/**
- * Kernel that computes training-mode batch norm with its batch statistics in one call, and its
- * gradient (registered by `@ldl/kernels`' `enableFastKernels()` on wasm, cpu, webgpu and tfjs-node's CPU build): inputs
- * `{ x, gamma, beta }`, attrs `{ epsilon }`, outputs `[y, mean, biased variance]`.
- */
-const BATCH_NORM_TRAINING_KERNEL = 'LdlBatchNormTraining';
-/** `@ldl/kernels`' moving-average kernel: `average − (average − value)·(1 − momentum)`. */
-const MOVING_AVERAGE_KERNEL = 'LdlMovingAverage';
-
-function batchNormTrainingKernelAvailable(): boolean {
-  return getKernel(BATCH_NORM_TRAINING_KERNEL, getBackend()) !== undefined && getGradient(BATCH_NORM_TRAINING_KERNEL) !== undefined;
-}
-
-/**
- * Batch normalisation over `[N, H, W]` like tfjs-layers' `BatchNormalization`: in training, batch
- * statistics are used and the moving statistics updated as `moving = momentum·moving + (1-momentum)·batch`
- * (TF convention: PyTorch `momentum=0.1` is `0.9` here; the batch variance is the biased one, as in
- * tfjs-layers); otherwise the moving statistics are used. In training, one `LdlBatchNormTraining`
- * kernel call where the backend has it (`@ldl/kernels`), else `tf.moments` + `tf.batchNorm`.
- */
-export function applyBatchNorm(x: Tensor4D, v: BatchNormVariables, training: boolean, momentum: number, epsilon: number): Tensor4D {
-  const gamma = v.gamma.read() as Tensor1D;
-  const beta = v.beta.read() as Tensor1D;
-  if (!training) {
-    return batchNorm(x, v.movingMean.read() as Tensor1D, v.movingVariance.read() as Tensor1D, beta, gamma, epsilon);
-  }
-  let y: Tensor4D;
-  let mean: Tensor;
-  let variance: Tensor;
-  if (batchNormTrainingKernelAvailable()) {
-    [y, mean, variance] = engine().runKernel(BATCH_NORM_TRAINING_KERNEL, { x, gamma, beta }, { epsilon }) as [Tensor4D, Tensor, Tensor];
-  } else {
-    ({ mean, variance } = moments(x, [0, 1, 2]));
-    y = batchNorm(x, mean as Tensor1D, variance as Tensor1D, beta, gamma, epsilon);
-  }
-  // `@ldl/kernels`' LdlMovingAverage where registered: the same formula as one kernel instead of three ops.
-  const fused = getKernel(MOVING_AVERAGE_KERNEL, getBackend()) !== undefined;
-  tidy(() => {
-    for (const [variable, value] of [
-      [v.movingMean, mean],
-      [v.movingVariance, variance],
-    ] as const) {
-      const old = variable.read();
-      variable.write(
-        fused
-          ? (engine().runKernel(MOVING_AVERAGE_KERNEL, { average: old, value }, { momentum }) as Tensor)
-          : sub(old, mul(sub(old, value), 1 - momentum)),
-      );
-    }
-  });
-  return y;
-}
-
+import { heNormalFanOut, singleInput, singleShape, type AddWeight, type BaseLayerArgs, type CallKwargs, type LayerShape } from './common.js';
 
 /** Arguments every ResNet block takes ({@link Bottleneck}, {@link BasicBlock}). */
 export interface ResNetBlockArgs extends NonNullable<BaseLayerArgs> {
@@ -135,9 +38,9 @@ export interface ConvVariables {
 export type BlockBatchNorm = (x: Tensor4D, v: BatchNormVariables) => Tensor4D;
 
 /** `conv(x) [+ bias]` with symmetric zero padding `pad` (pixels per side; `'valid'` for 1×1). */
-export function applyConv(x: Tensor4D, v: ConvVariables, strides: number, pad: number, groups = 1, strategy: GroupedConvStrategy = 'auto'): Tensor4D {
+export function applyConv(x: Tensor4D, v: ConvVariables, strides: number, pad: number, groups = 1): Tensor4D {
   const kernel = v.kernel.read() as Tensor4D;
-  const y = pad === 0 && groups === 1 ? conv2d(x, kernel, strides, 'valid') : groupedConv2d(x, kernel, { groups, strides, pad, strategy });
+  const y = pad === 0 && groups === 1 ? conv2d(x, kernel, strides, 'valid') : groupedConv2d(x, kernel, { groups, strides, pad });
   return v.bias ? add(y, v.bias.read() as Tensor1D) : y;
 }
 
@@ -202,8 +105,8 @@ export abstract class ResNetBlock extends layers.Layer {
   }
 
   /** Creates the last batch-norm of the residual branch (gamma zero with `zeroInitLast`, timm `zero_init_last`). */
-  protected addLastBatchNorm(addWeight: AddWeight, name: string, channels: number): BatchNormVariables {
-    return addBatchNormWeights(addWeight, name, channels, this.zeroInitLast ? initializers.zeros() : initializers.ones());
+  protected addLastBatchNorm(addWeight: AddWeight, prefix: string, channels: number): BatchNormVariables {
+    return addBatchNormWeights(addWeight, prefix, channels, this.zeroInitLast ? initializers.zeros() : initializers.ones());
   }
 
   override build(inputShape: LayerShape | LayerShape[]): void {
@@ -215,7 +118,7 @@ export abstract class ResNetBlock extends layers.Layer {
     this.shared = {};
     if (this.attention === 'se') this.shared.se = addSqueezeExciteWeights(addWeight, 'se/', out, makeDivisible(out / this.seReduction, 8));
     if (this.stride !== 1 || cin !== out) {
-      this.shared.downsample = { conv: this.addConv(addWeight, 'downsample/0', [1, 1, cin, out]), bn: addBatchNormWeights(addWeight, 'downsample/1', out) };
+      this.shared.downsample = { conv: this.addConv(addWeight, 'downsample/0', [1, 1, cin, out]), bn: addBatchNormWeights(addWeight, 'downsample/1/', out) };
     }
     this.built = true;
   }

@@ -2,7 +2,7 @@ import { layers, model as functionalModel, input, type LayersModel, type Symboli
 import { BasicBlock } from '../layers/basic_block.js';
 import { Bottleneck } from '../layers/bottleneck.js';
 import { GroupedConv2D } from '../layers/grouped_conv2d_layer.js';
-import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
+import { BatchNorm } from '../layers/batch_norm.js';
 import { assertInputShape, assertPositive, assertPositiveInteger, scaleChannels } from './common.js';
 
 /**
@@ -52,8 +52,6 @@ export interface ResNetConfig {
    * @default 'timm'
    */
   stemPool?: 'timm' | 'cadene';
-  /** Grouped-convolution implementation of every block. @default 'auto' */
-  groupedConvStrategy?: GroupedConvStrategy;
 }
 
 /** Stage names, as in timm/torchvision (`layer1` … `layer4`). */
@@ -86,7 +84,6 @@ export function resnet(config: ResNetConfig): LayersModel {
     includeTop = true,
     name = 'resnet',
     stemPool = 'timm',
-    groupedConvStrategy = 'auto',
     strideIn1x1 = false,
     convBias = false,
     bnEpsilon = 1e-5,
@@ -113,7 +110,8 @@ export function resnet(config: ResNetConfig): LayersModel {
   // need one: tfjs-layers' Conv2D goes through `fused.conv2d`, whose gradient also computes the input
   // image's (0.4 s of a 112 px SE-ResNeXt-50 training step on wasm, thrown away).
   y = new GroupedConv2D({ filters: scaleChannels(64, widthScale), kernelSize: 7, strides: 2, useBias: convBias, name: 'conv1' }).apply(y) as SymbolicTensor;
-  y = layers.batchNormalization({ momentum: 0.9, epsilon: bnEpsilon, name: 'bn1' }).apply(y) as SymbolicTensor;
+  // The blocks' batch norm (tfjs-layers' weight names; a frozen stem runs in inference mode).
+  y = new BatchNorm({ momentum: 0.9, epsilon: bnEpsilon, name: 'bn1' }).apply(y) as SymbolicTensor;
   y = layers.reLU({ name: 'act1' }).apply(y) as SymbolicTensor;
   // Max-pool after ReLU: every value is >= 0, so zero padding equals PyTorch's -inf padding (each
   // window keeps at least one real pixel because padding 1 < kernel 3).
@@ -143,7 +141,7 @@ export function resnet(config: ResNetConfig): LayersModel {
       const layer =
         block === 'basic'
           ? new BasicBlock(common)
-          : new Bottleneck({ ...common, cardinality, baseWidth, groupedConvStrategy, strideIn1x1 });
+          : new Bottleneck({ ...common, cardinality, baseWidth, strideIn1x1 });
       y = layer.apply(y) as SymbolicTensor;
     }
   });

@@ -1,5 +1,4 @@
 import { input, layers, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { GroupedConvStrategy } from '../ops/grouped_conv.js';
 import { resnet, RESNET_STAGES, type ResNetConfig } from './resnet.js';
 import { vgg, VGG16_CFG } from './vgg.js';
 import { FACEREC_STAGES } from './face_recognition_net.js';
@@ -18,8 +17,6 @@ export interface VariantConfig {
   includeTop?: boolean;
   /** Model name. @default the backbone name */
   name?: string;
-  /** Grouped-convolution implementation (ResNeXt variants). @default 'auto' */
-  groupedConvStrategy?: GroupedConvStrategy;
 }
 
 /** Architecture of each named ResNet-family variant (timm names). */
@@ -55,7 +52,7 @@ export const seresnext50_32x4d = resnetVariant('seresnext50_32x4d');
 
 /** VGG-16 with batch-norm (timm `vgg16_bn`); `depthScale` does not apply. */
 export function vgg16bn(config: VariantConfig = {}): LayersModel {
-  const { depthScale: _unused, groupedConvStrategy: _none, ...rest } = config;
+  const { depthScale: _unused, ...rest } = config;
   return vgg({ cfg: VGG16_CFG, name: 'vgg16bn', ...rest });
 }
 

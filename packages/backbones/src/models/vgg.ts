@@ -1,5 +1,6 @@
 import { layers, model as functionalModel, input, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { AdaptiveAvgPool2D } from '../layers/adaptive_avg_pool.js';
+import { BatchNorm } from '../layers/batch_norm.js';
 import { heNormalFanOut } from '../layers/common.js';
 import { assertInputShape, assertPositive, assertPositiveInteger, scaleChannels } from './common.js';
 
@@ -67,7 +68,7 @@ export function vgg(config: VggConfig): LayersModel {
     }
     // 3×3 stride 1: TF 'same' pads 1 on every side, exactly PyTorch's padding=1.
     y = layers.conv2d({ filters: scaleChannels(v, widthScale), kernelSize: 3, padding: 'same', name: `features.${index++}`, kernelInitializer: heNormalFanOut() }).apply(y) as SymbolicTensor;
-    y = layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `features.${index++}` }).apply(y) as SymbolicTensor;
+    y = new BatchNorm({ momentum: 0.9, epsilon: 1e-5, name: `features.${index++}` }).apply(y) as SymbolicTensor;
     y = layers.reLU({ name: `features.${index++}` }).apply(y) as SymbolicTensor;
   }
   const [h, w] = [y.shape[1]!, y.shape[2]!];

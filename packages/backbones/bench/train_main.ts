@@ -1,6 +1,6 @@
 /**
- * Training-speed benchmark: `pnpm bench:train [flags]` (root script; `train.ts` runs this file with tsx
- * and the package's tsconfig, whose `paths` map @ldl/* to the workspace sources).
+ * Training-speed benchmark of @ldl/backbones' ResNets with @ldl/kernels: `pnpm bench:train [flags]` (root
+ * script; `train.ts` runs this file with tsx and the package's tsconfig).
  *
  * For each backend that loads here (cpu, wasm, webgpu where a GPU adapter exists, tensorflow where
  * `@tensorflow/tfjs-node` resolves or `LDL_TFJS_NODE` points to a built package), trains
@@ -23,7 +23,6 @@
  * --steps n (default 3), --warmup n (default 1), --no-fast (stock kernels), --both (stock, then fast),
  * --kernels fast,stock (order of several), --time-budget <s> (skip configurations once exceeded),
  * --tf-flag NAME=VALUE (a tfjs environment flag, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256; repeatable),
- * --grouped-conv <strategy of @ldl/backbones groupedConv2d> (default 'auto': 'native' on tensorflow),
  * --wasm-threads n (wasm threads; default: the reference's thread count, 2 — tfjs-backend-wasm's multi-threaded
  * build via @ldl/kernels enableWasmThreads; 1: its single-threaded SIMD build),
  * --profile (top kernels of one step on stderr), --reference, --reference-python <python> (skip the venv
@@ -34,10 +33,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { GROUPED_CONV_STRATEGIES, resnet50, seresnext50_32x4d, type GroupedConvStrategy } from '@ldl/backbones';
 import { ldlLoss } from '@ldl/core';
+import { disableFastKernels, enableFastKernels, enableWasmThreads, fusedAdam, type FastKernelBackend } from '@ldl/kernels';
 
-import { disableFastKernels, enableFastKernels, enableWasmThreads, fusedAdam, type FastKernelBackend } from '../src/index';
+import { resnet50, seresnext50_32x4d } from '../src/index';
 import { BACKENDS, loadBackend, type BackendName } from './backends';
 
 /** Repository root (for tools/reference): `LDL_REPO_ROOT` where this file runs bundled elsewhere (the GPU script). */
@@ -59,7 +58,6 @@ interface Options {
   timeBudgetS: number;
   tfFlags: Record<string, number | boolean>;
   wasmThreads: number | null;
-  groupedConv: GroupedConvStrategy | null;
   reference: boolean;
   referencePython: string | null;
   referenceDevice: string;
@@ -99,7 +97,6 @@ function parseArgs(argv: string[]): Options {
     timeBudgetS: Infinity,
     tfFlags: {},
     wasmThreads: null,
-    groupedConv: null,
     reference: false,
     referencePython: null,
     referenceDevice: 'cpu',
@@ -153,9 +150,6 @@ function parseArgs(argv: string[]): Options {
         o.tfFlags[name] = v === 'true' ? true : v === 'false' ? false : Number(v);
         break;
       }
-      case '--grouped-conv':
-        o.groupedConv = parseList(flag, value(), ['auto', ...GROUPED_CONV_STRATEGIES])[0] as GroupedConvStrategy;
-        break;
       case '--time-budget':
         o.timeBudgetS = parseInteger(flag, value(), 1);
         break;
@@ -178,7 +172,7 @@ function parseArgs(argv: string[]): Options {
         o.referenceThreads = parseInteger(flag, value(), 1);
         break;
       default:
-        fail(`unknown flag ${flag} (see the header of packages/kernels/bench/train.ts).`);
+        fail(`unknown flag ${flag} (see the header of packages/backbones/bench/train_main.ts).`);
     }
   }
   return o;
@@ -214,8 +208,7 @@ interface Speed {
 /** Trains `warmup + steps` steps of one configuration; returns its speed over the timed steps. */
 async function trainSpeed(run: Run, o: Options): Promise<Speed> {
   const { model: name, size, batch, microBatch } = run;
-  const groupedConvStrategy = o.groupedConv ?? 'auto';
-  const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3], groupedConvStrategy });
+  const model = MODELS[name]({ numClasses: 101, inputShape: [size, size, 3] });
   // The fused Adam update where the fast kernels are on (LdlAdamUpdate registered); tfjs's own with --no-fast.
   const optimizer = fusedAdam(1e-3);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:train [flags]`: runs `train_main.ts` (the benchmark; its header lists the flags) in a
- * child Node.js with tsx and this package's tsconfig, so that `@ldl/core` and `@ldl/backbones`
+ * child Node.js with tsx and this package's tsconfig, so that `@ldl/core` and `@ldl/kernels`
  * resolve to the workspace sources without a build.
  */
 import { spawnSync } from 'node:child_process';
