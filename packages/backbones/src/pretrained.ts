@@ -162,8 +162,8 @@ const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'fac
 export type ModelName = BackboneName | 'facerec_resnet34' | 'agegender_tinyxception';
 
 /** Rejects `VariantConfig` options an architecture of fixed shape cannot honour (`heads`: its fixed heads, when `numClasses` does not apply). */
-function fixedSize(name: ModelName, config: VariantConfig & Record<string, unknown>, heads?: string): Omit<VariantConfig, 'widthScale' | 'depthScale' | 'groupedConvStrategy'> {
-  const { widthScale, depthScale, groupedConvStrategy: _g, ...rest } = config;
+function fixedSize(name: ModelName, config: VariantConfig & Record<string, unknown>, heads?: string): Omit<VariantConfig, 'widthScale' | 'depthScale'> {
+  const { widthScale, depthScale, ...rest } = config;
   if ((widthScale ?? 1) !== 1 || (depthScale ?? 1) !== 1) {
     throw new Error(`Error in createModel: '${name}' has a fixed width and depth, but got widthScale ${widthScale}, depthScale ${depthScale}.`);
   }

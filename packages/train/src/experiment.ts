@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   type BackboneName,
   backbones,
+  BatchNorm,
   createModel,
   featureLayer,
   importPyTorchWeights,
@@ -176,7 +177,7 @@ export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise
         feats.push(net.apply(sized) as SymbolicTensor);
       });
       let y = feats.length > 1 ? (tfl.concatenate({ name: 'head_concat' }).apply(feats) as SymbolicTensor) : feats[0]!;
-      if (headNorm) y = tfl.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'head_norm' }).apply(y) as SymbolicTensor;
+      if (headNorm) y = new BatchNorm({ momentum: 0.9, epsilon: 1e-5, name: 'head_norm' }).apply(y) as SymbolicTensor;
       if (headHidden > 0) y = tfl.dense({ units: headHidden, activation: 'relu', name: 'head_hidden' }).apply(y) as SymbolicTensor;
       if (headDropout > 0) y = tfl.dropout({ rate: headDropout, name: 'head_dropout' }).apply(y) as SymbolicTensor;
       const age = tfl.dense({ units: numClasses, name: 'age' }).apply(y) as SymbolicTensor;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel, loadWeightMap, namedWeights, saveModel, splitModel } from '@ldl/backbones';
+import { BatchNorm, loadModel, loadWeightMap, namedWeights, saveModel, splitModel } from '@ldl/backbones';
 import * as tf from '@tensorflow/tfjs-core';
 import { enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,13 +59,14 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     built.model.dispose();
   }, 120_000);
 
-  it('extraBackbones: face-api\'s age-gender net on the resized input joins the head, and the whole model saves and loads', async () => {
+  it('extraBackbones: face-api\'s age-gender net on the resized input joins the head (normalised by the networks\' BatchNorm), and the whole model saves and loads', async () => {
     const { model } = await buildAgeModel({
-      backbone: 'facerec_resnet34', pretrained: true, imageSize: 120, headFeatures: ['pool'], freeze: 'head_concat',
+      backbone: 'facerec_resnet34', pretrained: true, imageSize: 120, headFeatures: ['pool'], freeze: 'head_concat', headNorm: true,
       extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: true, imageSize: 112 }],
     });
     expect(model.getLayer('age').getWeights()[0]!.shape).toEqual([256 + 512, 101]);
-    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['age/kernel', 'age/bias']);
+    expect(model.getLayer('head_norm')).toBeInstanceOf(BatchNorm);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['head_norm/gamma', 'head_norm/beta', 'age/kernel', 'age/bias']);
     const dir = tempDir();
     await saveModel(model, dir);
     const back = await loadModel(dir);
