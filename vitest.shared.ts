@@ -6,6 +6,8 @@ import { defineProject } from 'vitest/config';
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 export const alias = {
+  // A subpath before its package: vite matches '@ldl/core' as a prefix of '@ldl/core/node'.
+  '@ldl/core/node': fileURLToPath(new URL('./packages/core/src/node.ts', import.meta.url)),
   '@ldl/core': src('core'),
   '@ldl/algorithms': src('algorithms'),
   '@ldl/backbones': src('backbones'),
