@@ -1,9 +1,10 @@
 /**
  * Checkpoints after every epoch, written atomically: each epoch goes to a temp directory that
  * {@link replaceDirAtomic} renames to `checkpoints/epoch-NNNN` when complete, and
- * `checkpoints/latest.json` (written by `write-file-atomic`) points at the newest complete one. A crash at any moment leaves the previous checkpoint
- * intact. Contents: model (via @ldl/backbones `saveModel`), Adam state (`getWeights()`), epoch,
- * optimizer step, RNG state, metrics history and run config.
+ * `checkpoints/latest.json` (written by `write-file-atomic`) points at the newest complete one. A
+ * crash at any moment leaves the previous checkpoint intact. Contents: model (via @ldl/backbones
+ * `saveModel`), Adam state (`getWeights()`), epoch, optimizer step, RNG state (`Rng` of @ldl/core),
+ * metrics history and run config.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
