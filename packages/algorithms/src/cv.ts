@@ -1,8 +1,8 @@
 // The evaluation protocol of the LDL literature (Geng, TKDE 2016; PyLDL's `experiment.run`):
 // k-fold cross validation (10 folds), optionally repeated, reporting mean ± std of the measures.
-import { ldlMeasures, type LdlMeasureName, type LdlMeasures } from '@ldl/core';
+import { ldlMeasures, type LdlMeasureName, type LdlMeasures, Rng } from '@ldl/core';
 import type { LdlDataset } from './dataset';
-import { type LdlEstimator, randomGenerator } from './estimator';
+import type { LdlEstimator } from './estimator';
 import { fail, takeRows, toRows } from './matrix';
 
 /** Options of {@link kFoldIndices} and {@link crossValidate}. */
@@ -39,7 +39,7 @@ export interface CrossValidationResult {
 
 /**
  * Seeded k-fold split of `n` samples, as scikit-learn's `KFold(shuffle=True)`: a random permutation
- * (seedrandom Alea, seed `seed`) cut into k consecutive folds, the first `n mod k` one sample larger.
+ * (`Rng` of `@ldl/core`, xoshiro128** seeded with `seed`) cut into k consecutive folds, the first `n mod k` one sample larger.
  *
  * @returns k arrays of test indices (each sorted ascending); together a partition of `0..n-1`.
  * @throws `Error in kFoldIndices: …` when `k` is not an integer in `[2, n]`.
@@ -47,12 +47,7 @@ export interface CrossValidationResult {
 export function kFoldIndices(n: number, k = 10, seed = 0): number[][] {
   if (!Number.isInteger(n) || n < 2) fail('kFoldIndices', 'n', 'an integer >= 2', n);
   if (!Number.isInteger(k) || k < 2 || k > n) fail('kFoldIndices', 'folds', `an integer in [2, ${n}] (the number of samples)`, k);
-  const random = randomGenerator(seed);
-  const perm = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
+  const perm = new Rng(seed).shuffle(Array.from({ length: n }, (_, i) => i));
   const out: number[][] = [];
   let start = 0;
   for (let f = 0; f < k; f++) {

@@ -23,6 +23,9 @@ describe('parseLdlCsv', () => {
   it('names the file line of a bad cell or a bad distribution', () => {
     expect(() => parseLdlCsv('f,label_a,label_b\n1,x,0.5\n', 'd.csv')).toThrow(/d.csv: line 2, column 'label_a': 'x' is not a finite number/);
     expect(() => parseLdlCsv('f,label_a,label_b\n1,0.5,0.5\n2,0.5,0.6\n', 'd.csv')).toThrow(/d.csv: labels row 1 \(line 3\) sums to 1.1/);
+    // Blank lines and a quoted line break do not shift the line named.
+    expect(() => parseLdlCsv('f,label_a,label_b\n\n"1\n",0.5,0.5\n2,0.5,0.6\n', 'd.csv')).toThrow(/d.csv: labels row 1 \(line 5\) sums to 1.1/);
+    expect(() => parseLdlCsv('f,label_a,label_b\n\n1,"0.5",0.5"\n', 'd.csv')).toThrow(/d.csv line 3: Invalid Opening Quote/);
     expect(() => parseLdlCsv('f,g\n1,2\n', 'd.csv')).toThrow(/cannot tell the label columns/);
     expect(() => parseLdlCsv('f,label_a\n1\n', 'd.csv')).toThrow(/d.csv/);
   });

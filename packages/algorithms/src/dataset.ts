@@ -1,6 +1,6 @@
 // LDL data sets: feature vectors `[n, d]` with label distributions `[n, L]`, read from MATLAB 5
 // `.mat` files (the benchmark sets), CSV or JSON, and checked so a bad row is named, not learned.
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from '@ldl/core/node';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { readMat } from './mat';
@@ -86,14 +86,8 @@ export function parseLdlMat(bytes: Uint8Array, source = 'MAT-file', options: Ldl
  * @throws naming the line of a non-numeric cell, a row of the wrong length, a bad distribution.
  */
 export function parseLdlCsv(text: string, source = 'CSV', options: LdlCsvOptions = {}): LdlDataset {
-  let records: string[][];
-  try {
-    records = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
-  } catch (err) {
-    throw new Error(`Error in ${source}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (records.length < 2) throw new Error(`Error in ${source}: needs a header line and at least one data line, but has ${records.length} line(s).`);
-  const header = records[0];
+  const { header, rows } = parseCsv(text, source);
+  if (rows.length === 0) throw new Error(`Error in ${source}: needs a header line and at least one data line, but has ${header.length > 0 ? 1 : 0} line(s).`);
   let isLabel: boolean[];
   if (options.labelColumns !== undefined) {
     const l = options.labelColumns;
@@ -110,8 +104,7 @@ export function parseLdlCsv(text: string, source = 'CSV', options: LdlCsvOptions
   }
   const features: number[][] = [];
   const labels: number[][] = [];
-  records.slice(1).forEach((rec, r) => {
-    const line = r + 2;
+  rows.forEach(({ line, fields: rec }) => {
     if (rec.length !== header.length) throw new Error(`Error in ${source}: line ${line} has ${rec.length} fields, the header ${header.length}.`);
     const f: number[] = [];
     const d: number[] = [];
@@ -126,8 +119,8 @@ export function parseLdlCsv(text: string, source = 'CSV', options: LdlCsvOptions
   try {
     return checkLdlDataset(features, labels, source, options);
   } catch (err) {
-    // Name the file line (data row i is line i + 2) as well as the row.
-    throw new Error(String(err instanceof Error ? err.message : err).replace(/row (\d+)/, (_, i: string) => `row ${i} (line ${Number(i) + 2})`));
+    // Name the file line as well as the row.
+    throw new Error(String(err instanceof Error ? err.message : err).replace(/row (\d+)/, (_, i: string) => `row ${i} (line ${rows[Number(i)].line})`));
   }
 }
 

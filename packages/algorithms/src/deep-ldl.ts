@@ -1,9 +1,9 @@
-import { klDivergenceLoss } from '@ldl/core';
+import { klDivergenceLoss, Rng } from '@ldl/core';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers every gradient of tfjs-core; `@tensorflow/tfjs-core/dist/register_all_gradients`
 // itself is ESM with directory imports that Node refuses outside a bundler.
 import '@tensorflow/tfjs-layers';
-import { type LdlEstimator, randomGenerator, readFitArgs, readPredictArg } from './estimator';
+import { type LdlEstimator, readFitArgs, readPredictArg } from './estimator';
 import { type Matrix, type MatrixLike, fail, takeRows } from './matrix';
 
 /** Options of {@link DeepLdl}. */
@@ -128,7 +128,7 @@ export class DeepLdl implements LdlEstimator {
   async fit(X: MatrixLike, D: MatrixLike): Promise<this> {
     const [x, d] = readFitArgs('DeepLdl.fit', X, D);
     const a = this.args;
-    const random = randomGenerator(a.seed);
+    const rng = new Rng(a.seed);
     this.dispose();
     this.features = x.cols;
     // Feature standardisation (training statistics).
@@ -146,8 +146,7 @@ export class DeepLdl implements LdlEstimator {
       }
     }
     // Validation split.
-    const order = Array.from({ length: x.rows }, (_, i) => i);
-    shuffle(order, random);
+    const order = rng.shuffle(Array.from({ length: x.rows }, (_, i) => i));
     const nVal = a.validationSplit > 0 ? Math.max(1, Math.round(x.rows * a.validationSplit)) : 0;
     if (x.rows - nVal < 1) fail('DeepLdl.fit', 'X.rows', `large enough to hold out validationSplit = ${a.validationSplit}`, x.rows);
     const trainIdx = order.slice(nVal);
@@ -162,7 +161,7 @@ export class DeepLdl implements LdlEstimator {
       const last = i + 2 === sizes.length;
       const std = Math.sqrt((last ? 1 : 2) / sizes[i]);
       this.layers.push({
-        kernel: tf.variable(tf.randomNormal([sizes[i], sizes[i + 1]], 0, std, 'float32', Math.floor(random() * 2 ** 31))),
+        kernel: tf.variable(tf.randomNormal([sizes[i], sizes[i + 1]], 0, std, 'float32', rng.int(2 ** 31))),
         bias: tf.variable(tf.zeros([sizes[i + 1]])),
       });
     }
@@ -173,9 +172,9 @@ export class DeepLdl implements LdlEstimator {
     let bestWeights: tf.Tensor[] | undefined;
     let sinceBest = 0;
     let step = 0;
-    const perm = Array.from({ length: n }, (_, i) => i);
+    let perm = Array.from({ length: n }, (_, i) => i);
     for (let epoch = 1; epoch <= a.epochs; epoch++) {
-      shuffle(perm, random);
+      perm = rng.shuffle(perm);
       for (let s = 0; s < n; s += batch) {
         const idx = tf.tensor1d(perm.slice(s, s + batch), 'int32');
         step++;
@@ -224,12 +223,5 @@ export class DeepLdl implements LdlEstimator {
       const p = tf.softmax(this.forward(this.standardized(x), false, 0));
       return p.arraySync() as number[][];
     });
-  }
-}
-
-function shuffle(a: number[], random: () => number): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
   }
 }

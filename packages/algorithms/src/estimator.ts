@@ -1,4 +1,3 @@
-import seedrandom from 'seedrandom';
 import { type Matrix, type MatrixLike, fail, toMatrix } from './matrix';
 
 /**
@@ -10,11 +9,6 @@ export interface LdlEstimator {
   fit(X: MatrixLike, D: MatrixLike): this | Promise<this>;
   /** Predicted label distributions `[m, L]` for `X [m, d]`. */
   predict(X: MatrixLike): number[][];
-}
-
-/** A seeded uniform `[0, 1)` generator (seedrandom's Alea). */
-export function randomGenerator(seed: number): () => number {
-  return seedrandom.alea(String(seed));
 }
 
 /** Reads and checks the `(X, D)` pair of a `fit` call. */

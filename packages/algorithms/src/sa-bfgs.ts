@@ -1,4 +1,5 @@
-import { type LdlEstimator, randomGenerator, readFitArgs, readPredictArg } from './estimator';
+import { Rng } from '@ldl/core';
+import { type LdlEstimator, readFitArgs, readPredictArg } from './estimator';
 import { minimizeLbfgs, type LbfgsResult } from './lbfgs';
 import { type Matrix, type MatrixLike, fail, matMul, matMulTransposeA, softmaxRows, toRows } from './matrix';
 
@@ -84,8 +85,8 @@ export class SaBfgs implements LdlEstimator {
       }
       return { value: entropy - cross + 0.5 * l2 * penalty, gradient };
     };
-    const random = randomGenerator(this.args.seed);
-    const w0 = Float64Array.from({ length: dims }, () => random());
+    const rng = new Rng(this.args.seed);
+    const w0 = Float64Array.from({ length: dims }, () => rng.next());
     this.result = minimizeLbfgs(evaluate, w0, {
       maxIterations: this.args.maxIterations,
       gradientTolerance: this.args.gradientTolerance,

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { getPretrainedCfg, resolvePackageFile } from '@ldl/backbones';
+import writeFileAtomic from 'write-file-atomic';
 import {
   addExtraTrain,
   type DataOptions,
@@ -32,7 +33,6 @@ import {
   UTKFACE_RACES,
   type VerifyImages,
   type DuplicatePolicy,
-  writeFileAtomic,
 } from '@ldl/train';
 import type { ConfigFile } from './config';
 import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';

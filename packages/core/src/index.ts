@@ -64,3 +64,4 @@ export {
   type LabelDecodeOptions,
   type NormalizeDistributionOptions,
 } from './distributions';
+export { Rng, type RngState } from './prng';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FACES_CSV_COLUMNS, facesCsvHeader, formatFaceRow, parseCsvRecords, parseFacesCsv } from './csv';
+import { FACES_CSV_COLUMNS, facesCsvHeader, formatFaceRow, parseFacesCsv } from './csv';
 
 describe('faces.csv', () => {
   const ok = {
@@ -41,10 +41,11 @@ describe('faces.csv', () => {
     expect(() => parseFacesCsv('photo,age\n', 'f.csv')).toThrow('f.csv: line 1 must be the header');
   });
 
-  it('splits CRLF records', () => {
-    expect(parseCsvRecords('a,b\r\n"c\nd",e')).toEqual([
-      ['a', 'b'],
-      ['c\nd', 'e'],
-    ]);
+  it('reads CRLF line ends, names with line breaks or edge spaces, and names the line a record starts on', () => {
+    const text = (facesCsvHeader() + formatFaceRow('two\nlines.jpg', ok) + formatFaceRow(' edge .jpg', ok)).replaceAll(',ok\n', ',ok\r\n');
+    expect(parseFacesCsv(text).map((r) => r.photo)).toEqual(['two\nlines.jpg', ' edge .jpg']);
+    expect(() => parseFacesCsv(`${facesCsvHeader()}"a\nb.jpg",1,2,3,4,5,6,7,8,9,ok\n\ny.jpg,1,,,,,,,,,ok\n`, 'f.csv')).toThrow(
+      "f.csv: line 5: box1 must be a number, but got ''.",
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The `faces.csv` table written by `ldl-face-prep align` and read by `ldl-face-prep crop`.
  */
+import { parseCsv } from '@ldl/core/node';
 import type { AlignResult, AlignStatus } from './align';
 import type { Box, Point } from './geometry';
 
@@ -31,48 +32,9 @@ export interface FaceRow {
   rightEye: Point | null;
 }
 
-/** Quotes a CSV field when it holds a comma, quote or line break (RFC 4180). */
+/** Quotes a CSV field when it holds a comma, quote or line break, or starts or ends with a space (RFC 4180; unquoted spaces are trimmed on reading). */
 function quote(field: string): string {
-  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-}
-
-/** Splits CSV text into records of fields (RFC 4180 quoting). */
-export function parseCsvRecords(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"') {
-      quoted = true;
-    } else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else {
-      field += ch;
-    }
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  return records;
+  return /[",\r\n]|^\s|\s$/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
 /** The header line of `faces.csv`, with its line break. */
@@ -98,19 +60,20 @@ export function formatFaceRow(photo: string, result: AlignResult): string {
 }
 
 /**
- * Parses `faces.csv` text. A last line without a line break (an interrupted write) is ignored.
+ * Parses `faces.csv` text (with `parseCsv` of `@ldl/core/node`). A last line without a line break (an
+ * interrupted write) is ignored.
  *
  * @param source Name of the file, for error messages.
  * @throws when the header or a row is malformed, naming the file and line.
  */
 export function parseFacesCsv(text: string, source = 'faces.csv'): FaceRow[] {
   const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-  const [header, ...records] = parseCsvRecords(complete);
-  if (!header || header.join(',') !== FACES_CSV_COLUMNS.join(',')) {
-    throw new Error(`${source}: line 1 must be the header ${FACES_CSV_COLUMNS.join(',')}, but got ${header?.join(',') ?? 'nothing'}.`);
+  const { header, rows } = parseCsv(complete, source);
+  if (header.join(',') !== FACES_CSV_COLUMNS.join(',')) {
+    throw new Error(`${source}: line 1 must be the header ${FACES_CSV_COLUMNS.join(',')}, but got ${header.join(',') || 'nothing'}.`);
   }
-  return records.map((f, i) => {
-    const where = `${source}: line ${i + 2}`;
+  return rows.map(({ line, fields: f }) => {
+    const where = `${source}: line ${line}`;
     if (f.length !== FACES_CSV_COLUMNS.length) {
       throw new Error(`${where} must have ${FACES_CSV_COLUMNS.length} fields, but got ${f.length}.`);
     }

@@ -36,7 +36,7 @@ export {
 export { type RotateExpandTensorOptions, cropResizeTensor, rotateExpandTensor } from './tensor';
 export { type DefaultDetectorOptions, type DetectedFace, type FaceDetector, createDefaultDetector } from './detector';
 export { type AlignFailure, type AlignOptions, type AlignResult, type AlignStatus, type AlignedFace, alignFace } from './align';
-export { FACES_CSV_COLUMNS, type FaceRow, facesCsvHeader, formatFaceRow, parseCsvRecords, parseFacesCsv } from './csv';
+export { FACES_CSV_COLUMNS, type FaceRow, facesCsvHeader, formatFaceRow, parseFacesCsv } from './csv';
 export {
   type AlignImagesOptions,
   type AlignSummary,

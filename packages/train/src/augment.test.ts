@@ -8,7 +8,7 @@ import {
   sampleAugmentParams,
   shiftHsv,
 } from './augment';
-import { Rng } from './prng';
+import { Rng } from '@ldl/core';
 
 const img = (pixels: number[][], width: number): RgbImage => ({
   data: Uint8Array.from(pixels.flat()),

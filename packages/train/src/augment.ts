@@ -10,7 +10,7 @@
  * 0..255, as the 8-bit pipeline does.
  */
 import type { RgbImage } from '@ldl/face-prep';
-import type { Rng } from './prng';
+import type { Rng } from '@ldl/core';
 
 /** An 8-bit RGB image, row-major `[height, width, 3]` (the type of @ldl/face-prep). */
 export type { RgbImage };

@@ -1,17 +1,19 @@
 /**
- * Checkpoints after every epoch, written atomically: each epoch goes to a temp directory that is
- * renamed to `checkpoints/epoch-NNNN` when complete, and `checkpoints/latest.json` (temp file +
- * rename) points at the newest complete one. A crash at any moment leaves the previous checkpoint
- * intact. Contents: model (via @ldl/backbones `saveModel`), Adam state (`getWeights()`), epoch,
- * optimizer step, RNG state, metrics history and run config.
+ * Checkpoints after every epoch, written atomically: each epoch goes to a temp directory that
+ * {@link replaceDirAtomic} renames to `checkpoints/epoch-NNNN` when complete, and
+ * `checkpoints/latest.json` (written by `write-file-atomic`) points at the newest complete one. A
+ * crash at any moment leaves the previous checkpoint intact. Contents: model (via @ldl/backbones
+ * `saveModel`), Adam state (`getWeights()`), epoch, optimizer step, RNG state (`Rng` of @ldl/core),
+ * metrics history and run config.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { loadModel, loadWeightMap, namedWeights, saveModel } from '@ldl/backbones';
 import * as tf from '@tensorflow/tfjs-core';
+import type { RngState } from '@ldl/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { RngState } from './prng';
-import { type EpochRecord, writeFileAtomic } from './report';
+import writeFileAtomic from 'write-file-atomic';
+import type { EpochRecord } from './report';
 
 /** A tensor with a name, as `Optimizer.getWeights()` returns them. */
 export interface NamedTensor {
@@ -68,15 +70,12 @@ export async function saveCheckpoint(
   const root = path.join(runDir, 'checkpoints');
   await fsp.mkdir(root, { recursive: true });
   const name = epochDir(parts.state.epoch);
-  const tmp = path.join(root, `${name}.tmp-${process.pid}`);
-  await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp);
-  await saveModel(parts.model, path.join(tmp, 'model'));
-  await saveTensors(tmp, 'optimizer', await parts.optimizer.getWeights());
-  await fsp.writeFile(path.join(tmp, 'state.json'), JSON.stringify(parts.state));
   const final = path.join(root, name);
-  await fsp.rm(final, { recursive: true, force: true });
-  await fsp.rename(tmp, final);
+  await replaceDirAtomic(final, async (tmp) => {
+    await saveModel(parts.model, path.join(tmp, 'model'));
+    await saveTensors(tmp, 'optimizer', await parts.optimizer.getWeights());
+    await fsp.writeFile(path.join(tmp, 'state.json'), JSON.stringify(parts.state));
+  });
   await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ dir: name, epoch: parts.state.epoch }));
   const old = (await fsp.readdir(root)).filter((d) => /^epoch-\d+$/.test(d)).sort().slice(0, -keep);
   await Promise.all(old.map((d) => fsp.rm(path.join(root, d), { recursive: true, force: true })));

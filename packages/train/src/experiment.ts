@@ -33,10 +33,11 @@ import { type BackendSelection, type SelectBackendOptions, selectBackend } from 
 import { FeatureCache } from './feature_cache';
 import { recordFailure } from './failure';
 import { type BatchSource, DataLoader, IMAGENET_NORMALIZATION, loadImage, type Normalization, normalizeInto, type WholeImageCrop, writeImageGrid } from './pipeline';
-import { Rng } from './prng';
+import { Rng } from '@ldl/core';
 import { definedOnly } from './util';
 import { type AgeSample, splitSamples } from './readers';
-import { errorByAge, errorByAgeSvg, writeFileAtomic, writeSvgPng } from './report';
+import { errorByAge, errorByAgeSvg, writeSvgPng } from './report';
+import writeFileAtomic from 'write-file-atomic';
 import { GENDER_CLASSES, parsePreprocessorConfig, PREPROCESSOR_FORMAT, PREPROCESSOR_JSON, PREPROCESSOR_VERSION, type PreprocessorConfig } from './preprocessor';
 import { type BestBy, type EvalResult, type LossName, type ScheduleName, Trainer } from './trainer';
 

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './report';
+import writeFileAtomic from 'write-file-atomic';
 
 /** `report.json` of a run that stopped with an error. */
 export interface FailedReport {

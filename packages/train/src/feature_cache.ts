@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '@ldl/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import writeFileAtomic from 'write-file-atomic';
 import { type Batch, type BatchSource, batchLabels, type DataLoader } from './pipeline';
-import type { Rng } from './prng';
 import type { AgeSample } from './readers';
 import { createProgress, type ProgressReporter } from './progress';
-import { writeFileAtomic } from './report';
 
 /** Reads features stored by {@link writeStored} when the key matches; `null` otherwise (missing, stale or short file). */
 async function readStored(file: string, key: string, length: number, flips: boolean): Promise<{ features: Float32Array; mirrored: Float32Array | null } | null> {
@@ -26,14 +26,8 @@ async function readStored(file: string, key: string, length: number, flips: bool
 
 /** Writes features (and mirrors) as `file.bin`, then `file.json` with their key (each atomically; the key last). */
 async function writeStored(file: string, key: string, features: Float32Array, mirrored: Float32Array | null): Promise<void> {
-  const handle = await fsp.open(`${file}.bin.tmp-${process.pid}`, 'w');
-  try {
-    await handle.write(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
-    if (mirrored) await handle.write(new Uint8Array(mirrored.buffer, mirrored.byteOffset, mirrored.byteLength));
-  } finally {
-    await handle.close();
-  }
-  await fsp.rename(`${file}.bin.tmp-${process.pid}`, `${file}.bin`);
+  const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  await writeFileAtomic(`${file}.bin`, mirrored ? Buffer.concat([bytes(features), bytes(mirrored)]) : bytes(features));
   await writeFileAtomic(`${file}.json`, JSON.stringify({ key, floats: features.length, flips: mirrored !== null }));
 }
 

@@ -5,7 +5,6 @@
  *
  * @packageDocumentation
  */
-export { Rng, type RngState } from './prng';
 export {
   readMegaAge,
   readMorphCsv,
@@ -112,7 +111,6 @@ export {
   errorByAge,
   errorByAgeSvg,
   writeSvgPng,
-  writeFileAtomic,
   type EpochRecord,
   type AgeBin,
   type Series,

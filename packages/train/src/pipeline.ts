@@ -6,8 +6,8 @@
 import type { Preprocessing } from '@ldl/backbones';
 import { type Box, cropResize, decodeImage, expandBox, type RgbImage, rotateExpand } from '@ldl/face-prep';
 import sharp from 'sharp';
+import type { Rng } from '@ldl/core';
 import { type AugmentConfig, type AugmentParams, applyAugment, sampleAugmentParams } from './augment';
-import type { Rng } from './prng';
 import type { AgeSample } from './readers';
 
 /** ImageNet channel means (RGB, on the 0..1 scale). */

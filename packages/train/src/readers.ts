@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { parseCsv } from '@ldl/core/node';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
-import { parseCsv } from './csv';
+import { Rng } from '@ldl/core';
 import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
 import { pairParallelLists } from './lists';
 import { boxProblem } from './rowchecks';
-import { Rng } from './prng';
 
 /** A face box `[x1, y1, x2, y2]` in pixels (the type of @ldl/face-prep). */
 export type { Box };
@@ -359,7 +359,7 @@ async function readLabelledCsv(
   const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
   const file = path.resolve(csvFile);
   const root = path.resolve(options.imageRoot ?? path.dirname(file));
-  const { header, records } = parseCsv(await readText(fn, file));
+  const { header, rows: records } = parseCsv(await readText(fn, file), file);
   if (header.length === 0 || records.length === 0) {
     throw new Error(`Error in ${fn}: ${file} must have a header and at least one row, but it is empty.`);
   }
@@ -380,11 +380,11 @@ async function readLabelledCsv(
   }
   const rows = new RowCollector(fn, skipBad);
   for (const rec of records) {
-    const v = rec.values;
-    if (rec.fieldCount !== header.length) {
-      rows.bad(file, rec.line, `row must have ${header.length} fields like the header, but got ${rec.fieldCount}`);
+    if (rec.fields.length !== header.length) {
+      rows.bad(file, rec.line, `row must have ${header.length} fields like the header, but got ${rec.fields.length}`);
       continue;
     }
+    const v: Record<string, string> = Object.fromEntries(header.map((h, k) => [h, rec.fields[k]]));
     const photo = v[cols.photo];
     if (photo === '') {
       rows.bad(file, rec.line, `${cols.photo} must not be empty`);

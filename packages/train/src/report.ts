@@ -2,7 +2,6 @@
  * Things a person reads after a run: `metrics.csv`, loss/MAE/CA curves and an error-by-age plot as
  * PNG (an SVG drawn here, rasterised by sharp), and `report.md` / `report.json`.
  */
-import { promises as fsp } from 'node:fs';
 import sharp from 'sharp';
 
 /** Metrics of one finished epoch. */
@@ -196,11 +195,4 @@ export function errorByAgeSvg(bins: readonly AgeBin[], title = 'test MAE by true
 /** Rasterises an SVG string to a PNG file with sharp. */
 export async function writeSvgPng(svg: string, file: string): Promise<void> {
   await sharp(Buffer.from(svg)).png().toFile(file);
-}
-
-/** Writes `content` to `file` atomically (temp file in the same directory, then rename). */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fsp.writeFile(tmp, content);
-  await fsp.rename(tmp, file);
 }

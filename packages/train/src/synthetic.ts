@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Rng } from './prng';
+import { Rng } from '@ldl/core';
 
 /** Options of {@link generateSyntheticMegaAge}. */
 export interface SyntheticOptions {

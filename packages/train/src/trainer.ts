@@ -17,17 +17,18 @@ import {
   ldlLoss,
   meanVarianceLoss,
   multiTaskLoss,
+  Rng,
 } from '@ldl/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import writeFileAtomic from 'write-file-atomic';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
 import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
 import type { Batch, BatchSource } from './pipeline';
-import { Rng } from './prng';
 import { definedOnly } from './util';
 import { PREPROCESSOR_JSON, type PreprocessorConfig } from './preprocessor';
 import { createProgress, type ProgressReporter } from './progress';
-import { curvesSvg, type EpochRecord, metricsCsv, writeFileAtomic, writeSvgPng } from './report';
+import { curvesSvg, type EpochRecord, metricsCsv, writeSvgPng } from './report';
 
 /** Loss of the age head. */
 export type LossName = 'ldl' | 'ce' | 'mean-variance';

@@ -2,8 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { Rng } from '@ldl/core';
 import { DataLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, writeImageGrid } from '../src/pipeline';
-import { Rng } from '../src/prng';
 import type { AgeSample } from '../src/readers';
 import { jpeg, tempDir } from './helpers';
 

@@ -191,6 +191,15 @@ describe('readMorphCsv', () => {
     expect(skipped[3].reason).toBe('row must have 4 fields like the header, but got 2');
   });
 
+  it('reads quoted names with commas and line breaks, CRLF and a BOM, and names the line a bad row starts on', async () => {
+    const file = await setup('\uFEFFphoto,age\r\n"img/a,\nb.jpg",30\r\n\r\nimg/1.jpg,abc\r\n');
+    writeFileSync(path.join(path.dirname(file), 'img', 'a,\nb.jpg'), await jpeg());
+    await expect(readMorphCsv(file)).rejects.toThrow(/labels.csv line 5: age must be a number/);
+    const { samples, skipped } = await readMorphCsv(file, { skipBad: true });
+    expect(samples.map((s) => [path.basename(s.path), s.age, s.source.line])).toEqual([['a,\nb.jpg', 30, 2]]);
+    expect(skipped.map((s) => s.line)).toEqual([5]);
+  });
+
   it('rejects an empty CSV', async () => {
     const file = await setup('photo,age\n');
     await expect(readMorphCsv(file)).rejects.toThrow(/must have a header and at least one row, but it is empty/);

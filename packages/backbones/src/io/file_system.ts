@@ -6,16 +6,11 @@ export const MODEL_JSON = 'model.json';
 /** File name of the single weights shard. */
 export const WEIGHTS_BIN = 'group1-shard1of1.bin';
 
-// Node's fs is imported lazily so that browser bundles of this package do not pull it in.
+// Node's fs (and write-file-atomic, which uses it) is imported lazily so that browser bundles of this
+// package do not pull it in.
 const fs = () => import('node:fs/promises');
 const path = () => import('node:path');
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const { writeFile, rename } = await fs();
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+const writeFileAtomic = async () => (await import('write-file-atomic')).default;
 
 /**
  * A TF.js `IOHandler` for a directory on the local file system, without tfjs-node: `save` writes the
@@ -32,6 +27,7 @@ export function fileSystem(dir: string): io.IOHandler {
       }
       const { mkdir } = await fs();
       const { join } = await path();
+      const writeAtomic = await writeFileAtomic();
       await mkdir(dir, { recursive: true });
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : io.CompositeArrayBuffer.join(artifacts.weightData);
       const modelJson: io.ModelJSON = {
@@ -43,7 +39,7 @@ export function fileSystem(dir: string): io.IOHandler {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
-      await writeAtomic(join(dir, WEIGHTS_BIN), new Uint8Array(weightData));
+      await writeAtomic(join(dir, WEIGHTS_BIN), Buffer.from(weightData));
       await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
       return { modelArtifactsInfo: io.getModelArtifactsInfoForJSON(artifacts) };
     },

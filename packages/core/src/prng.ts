@@ -1,6 +1,12 @@
 /**
- * A small seeded pseudo-random generator (xoshiro128**, seeded through splitmix32) whose whole
- * state is four 32-bit words, so it can be written into a checkpoint and restored exactly.
+ * The one seeded pseudo-random generator of @ldl (xoshiro128**, seeded through splitmix32) whose whole
+ * state is four 32-bit words, so it can be written into a checkpoint and restored exactly. Used by
+ * `@ldl/train` (shuffling, augmentation, splits; the state is saved in every checkpoint) and
+ * `@ldl/algorithms` (cross-validation folds, initial weights).
+ *
+ * Source: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators", ACM TOMS 47(4),
+ * 2021 (xoshiro128**, https://prng.di.unimi.it/xoshiro128starstar.c); splitmix32 after Steele et al.,
+ * "Fast splittable pseudorandom number generators", OOPSLA 2014.
  */
 
 /** Serializable state of an {@link Rng}: four unsigned 32-bit integers. */
