@@ -61,10 +61,13 @@ const epochDir = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 /**
  * Saves model, optimizer and state as `runDir/checkpoints/epoch-NNNN` and points `latest.json` at
  * it; keeps the newest `keep` epoch directories. Returns the checkpoint directory.
+ *
+ * `parts.modelFiles` (file name → text, e.g. `preprocessor.json`) are written into the checkpoint's
+ * `model/` folder inside the same atomic directory swap, so a crash never leaves weights without them.
  */
 export async function saveCheckpoint(
   runDir: string,
-  parts: { model: LayersModel; optimizer: tf.Optimizer; state: TrainingState },
+  parts: { model: LayersModel; optimizer: tf.Optimizer; state: TrainingState; modelFiles?: Readonly<Record<string, string>> },
   keep = 2,
 ): Promise<string> {
   const root = path.join(runDir, 'checkpoints');
@@ -73,6 +76,7 @@ export async function saveCheckpoint(
   const final = path.join(root, name);
   await replaceDirAtomic(final, async (tmp) => {
     await saveModel(parts.model, path.join(tmp, 'model'));
+    for (const [name, text] of Object.entries(parts.modelFiles ?? {})) await fsp.writeFile(path.join(tmp, 'model', name), text);
     await saveTensors(tmp, 'optimizer', await parts.optimizer.getWeights());
     await fsp.writeFile(path.join(tmp, 'state.json'), JSON.stringify(parts.state));
   });

@@ -492,9 +492,9 @@ export class Trainer {
         best = { epoch, metric: bestBy, value };
         await this.saveBest(epoch, record);
       }
-      const ckpt = await saveCheckpoint(runDir, { model: this.exportModel, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config } }, this.o.keepCheckpoints);
-      // Beside the checkpoint's weights, so that eval/predict can use it; resume does not need it (the run config is in state.json).
-      if (this.o.preprocessor) await writeFileAtomic(path.join(ckpt, 'model', PREPROCESSOR_JSON), JSON.stringify(this.o.preprocessor, null, 2));
+      // preprocessor.json beside the checkpoint's weights, so that eval/predict can use it; resume does not need it (the run config is in state.json).
+      const modelFiles = this.o.preprocessor ? { [PREPROCESSOR_JSON]: JSON.stringify(this.o.preprocessor, null, 2) } : undefined;
+      await saveCheckpoint(runDir, { model: this.exportModel, optimizer: opt, state: { version: 1, epoch, step, rngState: rng.state, history, best, config }, modelFiles }, this.o.keepCheckpoints);
       await writeFileAtomic(path.join(runDir, 'metrics.csv'), metricsCsv(history));
       await writeSvgPng(curvesSvg(history, `${String(config.title ?? path.basename(runDir))} — ${this.multiTask ? 'multi-task' : this.o.loss}`), path.join(runDir, 'curves.png'));
       log(
