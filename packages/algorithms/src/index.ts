@@ -3,7 +3,7 @@
  * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
  * k-fold cross validation and the `ldl-cv` command line.
  *
- * @packageDocumentation
+ * @module @ldl/algorithms
  */
 export { toMatrix, toRows, type Matrix, type MatrixLike } from './matrix';
 export { readMat, type MatMatrix } from './mat';

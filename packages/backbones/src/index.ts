@@ -2,7 +2,7 @@
  * `@ldl/backbones`: ImageNet CNN backbones for TensorFlow.js layers — one ResNet / ResNeXt /
  * SE-ResNeXt family and VGG16-BN equal to timm's, grouped convolution, the multi-task age model,
  * PyTorch (safetensors) weight import and file-system save/load.
- * @packageDocumentation
+ * @module @ldl/backbones
  */
 export { GroupedConv2D, type GroupedConv2DArgs } from './layers/grouped_conv2d_layer.js';
 export { SqueezeExcite, squeezeExcite, makeDivisible, type SqueezeExciteArgs, type SqueezeExciteWeights } from './layers/squeeze_excite.js';

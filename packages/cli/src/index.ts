@@ -2,7 +2,7 @@
  * `@ldl/cli`: the `ldl` command — `train`, `eval`, `predict` (age models of @ldl/train, from flags and/or a
  * JSON/YAML config file), `preprocessor`, `prep` (@ldl/face-prep) and `cv` (@ldl/algorithms).
  *
- * @packageDocumentation
+ * @module @ldl/cli
  */
 export { createProgram, runCli } from './program';
 export { readConfigFile, checkFlags, checkValue, type ConfigFile } from './config';

@@ -3,7 +3,7 @@
  * Gaussian label encoding, the DLDL-v2 / paper losses, decoding (expected age, flip TTA) and metrics.
  * Backend-agnostic: depends on `@tensorflow/tfjs-core` only.
  *
- * @packageDocumentation
+ * @module @ldl/core
  */
 export type { AgesLike, SigmaLike } from './validate';
 export { gaussianLabels, type GaussianLabelsOptions } from './labels';

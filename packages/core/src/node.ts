@@ -1,6 +1,6 @@
 /**
- * `@ldl/core/node`: the helpers of @ldl that need Node.js, kept off the browser-safe root entry.
+ * `@ldl/core/node`: the helpers of `@ldl` that need Node.js, kept off the browser-safe root entry.
  *
- * @packageDocumentation
+ * @module @ldl/core/node
  */
 export { parseCsv, type CsvRow, type CsvTable } from './csv';

@@ -11,7 +11,7 @@
  *   cpu, webgpu and tfjs-node.
  * - Backend set-up in Node: {@link enableWasmThreads}, {@link installDawnWebgpu}.
  *
- * @packageDocumentation
+ * @module @ldl/kernels
  */
 export { groupedConv2d, type GroupedConv2dOptions } from './ops/grouped_conv2d';
 export { batchNormTraining, type BatchNormTrainingResult } from './ops/batch_norm_training';

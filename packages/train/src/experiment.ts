@@ -715,7 +715,7 @@ export async function predictImage(saved: SavedModel, imagePath: string, topK = 
 /**
  * Writes a version-2 `preprocessor.json` for a model saved before it existed, from what its run recorded
  * exactly: a version-1 `preprocessor.json`, or the `preprocessing` of the run config in `meta.json` /
- * `state.json` (every run since @ldl 0.1 with pretrained backbones); the heads come from the model's outputs.
+ * `state.json` (every run since `@ldl` 0.1 with pretrained backbones); the heads come from the model's outputs.
  * Nothing is guessed: a run that recorded neither is refused.
  * @param dir A run directory, its `best/` or a checkpoint directory.
  * @param options.ethnicityClasses Class names of a multi-task model's ethnicity head (version 1 did not record them).

@@ -3,7 +3,7 @@
  * dataset readers, the paper's augmentation, a prefetching input pipeline, a `Trainer` with
  * checkpoints and exact resume, run-time backend selection, reports, and a synthetic data set.
  *
- * @packageDocumentation
+ * @module @ldl/train
  */
 export {
   readMegaAge,
