@@ -17,6 +17,7 @@ export {
   type Point,
   type RotationFrame,
   type Size,
+  type WholeImageCrop,
   applyAffine,
   expandBox,
   eyeAngle,
@@ -26,6 +27,7 @@ export {
   rotatedSize,
   rotationFrame,
   unrotatePoint,
+  wholeImageBox,
 } from './geometry';
 export { type RotateExpandTensorOptions, cropResizeTensor, rotateExpandTensor } from './tensor';
 export { type RgbImage, UnreadableImageError } from './rgb';

@@ -18,6 +18,7 @@ export {
   type Point,
   type RotationFrame,
   type Size,
+  type WholeImageCrop,
   applyAffine,
   expandBox,
   eyeAngle,
@@ -27,6 +28,7 @@ export {
   rotatedSize,
   rotationFrame,
   unrotatePoint,
+  wholeImageBox,
 } from './geometry';
 export {
   type CropResizeOptions,
