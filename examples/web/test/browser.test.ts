@@ -41,6 +41,10 @@ if (!chromium) {
   console.warn('examples/web browser test SKIPPED: no Chromium found (install Debian\'s `chromium` package, or set CHROMIUM_PATH).');
 }
 
+if (chromium && !existsSync(AAF_RAW)) {
+  console.warn(`examples/web: the real-photo comparison of the detection path is SKIPPED: ${AAF_RAW} is absent.`);
+}
+
 describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ldl-web-'));
   const outDir = path.join(work, 'dist');
@@ -167,7 +171,7 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
     expect(existsSync(screenshot)).toBe(true);
   });
 
-  it.skipIf(!existsSync(AAF_RAW))("detection path on real photos: the page's faces, angles and ages beside Node's alignFace + loadImage (figures printed)", async () => {
+  it.skipIf(!existsSync(AAF_RAW))("detection path on real photos: the page's angle, box and age match Node's alignFace + loadImage (figures printed)", async () => {
     const photos = ['00004A02.jpg', '00020A02.jpg', '00034A02.jpg'].map((f) => path.join(AAF_RAW, f));
     const saved = await loadSavedModel(bestDir);
     const { size, margin, crop, colorOrder, mean, std, minAge } = saved.preprocessor;
@@ -191,7 +195,11 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
         `${path.basename(photo)}: page ${faces.length} face(s), first deg ${first.deg.toFixed(3)} box [${first.box}] age ${first.age.toFixed(4)}; ` +
           `Node deg ${aligned.deg.toFixed(3)} box [${aligned.box.map((v) => v.toFixed(1)).join(',')}] age ${nodeAge.toFixed(4)}; |Δage| ${Math.abs(first.age - nodeAge).toFixed(4)}`,
       );
-      expect(Math.abs(first.deg - aligned.deg)).toBeLessThan(1);
+      // The same detector and alignment (wasm in Node, the page's backend here): equal to float noise.
+      expect(Math.abs(first.deg - aligned.deg)).toBeLessThan(0.05);
+      first.box?.split(',').forEach((v, i) => expect(Math.abs(Number(v) - aligned.box[i])).toBeLessThan(1));
+      // Resampling differs (sharp's Lanczos-3 in Node, bilinear tf.image ops in the page): measured ≤ 0.065 years.
+      expect(Math.abs(first.age - nodeAge)).toBeLessThan(0.1);
     }
     detector.dispose?.();
   });

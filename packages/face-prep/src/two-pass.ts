@@ -83,7 +83,8 @@ function closestTo(faces: DetectedFace[], target: Point): DetectedFace {
 
 /**
  * Two-pass alignment of every face in a decoded photo (`maxFaces` at most, most confident first; a
- * tie in score goes to the larger face).
+ * tie in score goes to the larger face). A weaker detection whose box centre lies inside the box of a
+ * face already taken is the same face detected twice, and is dropped.
  *
  * 1. Detect faces with eye landmarks on the original.
  * 2. For each face: `deg = eyeAngle(leftEye, rightEye)`; rotate with canvas expansion by `deg`.
@@ -102,7 +103,14 @@ export async function alignFaces(detector: FaceDetector, image: RgbImage, rotate
   if (!(maxFaces >= 1) || (maxFaces !== Infinity && !Number.isInteger(maxFaces))) {
     throw new Error(`Error in alignFaces: maxFaces must be an integer >= 1 or Infinity, but got ${maxFaces}.`);
   }
-  const faces = byConfidence(await detector.detect(image)).slice(0, maxFaces);
+  const faces: DetectedFace[] = [];
+  for (const face of byConfidence(await detector.detect(image))) {
+    // A second, weaker box on the same face (its centre inside a kept face's box) is the same person.
+    const c = { x: (face.box[0] + face.box[2]) / 2, y: (face.box[1] + face.box[3]) / 2 };
+    if (faces.some((k) => c.x >= k.box[0] && c.x <= k.box[2] && c.y >= k.box[1] && c.y <= k.box[3])) continue;
+    if (faces.length === maxFaces) break;
+    faces.push(face);
+  }
   const results: AlignResult[] = [];
   for (const face of faces) {
     const centre = { x: (face.box[0] + face.box[2]) / 2, y: (face.box[1] + face.box[3]) / 2 };
