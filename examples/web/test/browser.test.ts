@@ -4,7 +4,7 @@
 // page's messages for a folder that is not an @ldl model, an unreadable file and a photo without a face
 // (which loads and runs the in-browser face detector). Skips, saying so, where no Chromium is installed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,8 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
     facePng = path.join(work, 'face-37.png');
     await sharp(Buffer.from(syntheticFaceSvg(37, 32, new Rng(5)))).png().toFile(facePng);
 
+    // The same model served beside the page, for `?model=<url>`.
+    cpSync(bestDir, path.join(outDir, 'test-model'), { recursive: true });
     server = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
     url = server.resolvedUrls?.local[0] ?? '';
     browser = await puppeteer.launch({
@@ -169,6 +171,29 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`screenshot: ${screenshot}`);
     expect(existsSync(screenshot)).toBe(true);
+  });
+
+  it('loads a model from ?model=<url> and runs on the wasm backend when asked (?backend=wasm), with the same age', async () => {
+    const wasmPage = await browser.newPage();
+    try {
+      await wasmPage.goto(`${url}?backend=wasm&model=test-model/`);
+      await wasmPage.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 60_000 });
+      expect(await wasmPage.$eval('#message', (e) => e.textContent)).toBe('Model ready: now choose or drop a photo.');
+      expect(await wasmPage.$eval('[data-testid=backend]', (e) => e.textContent)).toBe('wasm');
+      await wasmPage.click('[data-testid=aligned]');
+      await wasmPage.evaluate(() => {
+        document.body.dataset.state = 'busy';
+      });
+      const input = await wasmPage.$('[data-testid=photo-input]');
+      await (input as unknown as { uploadFile(...paths: string[]): Promise<void> }).uploadFile(facePng);
+      await wasmPage.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 60_000 });
+      const age = await wasmPage.$eval('[data-testid=age]', (e) => Number((e as HTMLElement).dataset.age));
+      const node = await predictImage(await loadSavedModel(bestDir), facePng);
+      console.log(`wasm backend: page ${age}, Node ${node.age}; |difference| ${Math.abs(age - node.age).toExponential(2)} years`);
+      expect(Math.abs(age - node.age)).toBeLessThanOrEqual(0.05);
+    } finally {
+      await wasmPage.close();
+    }
   });
 
   it.skipIf(!existsSync(AAF_RAW))("detection path on real photos: the page's angle, box and age match Node's alignFace + loadImage (figures printed)", async () => {
