@@ -6,7 +6,7 @@
  * reads them from disk, the browser's `createBrowserDetector` fetches them from URLs).
  */
 import { type Tensor, type Tensor3D, type Tensor4D, cast, concat, div, expandDims, image, io, pad, reverse, tensor2d, tensor3d, tidy } from '@tensorflow/tfjs-core';
-import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type * as FaceApi from '@vladmandic/face-api';
 import { type Box, type Point, eyeAngle } from './geometry';
 import type { RgbImage } from './rgb';
@@ -160,6 +160,8 @@ async function readGraphModel(fn: string, read: ModelFileReader, name: string): 
     throw new Error(`Error in ${fn}: ${name}.json must be a tfjs graph model, but got one without modelTopology/weightsManifest.`);
   }
   const weightData = await readShards(fn, read, json.weightsManifest);
+  // Loaded here, not at the top: an optional peer, needed only for Face Mesh.
+  const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
   return loadGraphModel(
     io.fromMemory({
       modelTopology: json.modelTopology,

@@ -34,15 +34,20 @@ export interface DefaultDetectorOptions extends DetectorOptions {
 
 const require = createRequire(import.meta.url);
 
-/** Where an optional peer dependency lives, or an error that says how to install it. */
+/** The optional peer dependencies the default detector loads. */
+const PEERS = ['@vladmandic/face-api', '@vladmandic/human', '@tensorflow/tfjs', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-backend-wasm'] as const;
+
+/**
+ * Where an optional peer dependency's file lives.
+ * @throws Error naming the packages to install when it is not installed.
+ */
 function resolvePeer(specifier: string): string {
   try {
     return require.resolve(specifier);
   } catch {
     const pkg = specifier.split('/').slice(0, 2).join('/');
     throw new Error(
-      `Error in createDefaultDetector: the face detector needs the npm package '${pkg}' (an optional peer dependency of @ldl/face-prep), which is not installed: ` +
-        'install @vladmandic/face-api, @vladmandic/human, @tensorflow/tfjs, @tensorflow/tfjs-converter and @tensorflow/tfjs-backend-wasm.',
+      `Error in createDefaultDetector: the face detector needs the npm package '${pkg}' (an optional peer dependency of @ldl/face-prep), which is not installed: install ${PEERS.join(', ')}.`,
     );
   }
 }
@@ -61,6 +66,8 @@ export async function createDefaultDetector(options: DefaultDetectorOptions = {}
   const fn = 'createDefaultDetector';
   const { backend = 'wasm', modelDir, meshModelDir, ...modelOptions } = options;
   const resolved = resolveDetectorOptions(fn, modelOptions);
+  // Say up front which peer is missing (the mesh model needs Human's files and tfjs-converter).
+  for (const peer of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', ...(resolved.eyeModel === 'mesh' ? ['@vladmandic/human', '@tensorflow/tfjs-converter'] : [])]) resolvePeer(peer);
   const faceApi = require(resolvePeer('@vladmandic/face-api/dist/face-api.node-wasm.js')) as FaceApiModule;
   if (backend !== null && getBackend() !== backend) {
     if (!(await setBackend(backend))) {
