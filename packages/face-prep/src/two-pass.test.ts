@@ -30,6 +30,20 @@ describe('alignFaces', () => {
     expect(r[0]).toMatchObject({ status: 'ok', deg: 0, box: b.box, rotatedSize: { width: 100, height: 80 } });
   });
 
+  it('drops a pass-1 box that pass 2 finds to be a face already aligned', async () => {
+    const a = face([10, 10, 40, 40], 0.9);
+    const beside = face([36, 12, 60, 44], 0.3); // centre (48, 28) outside a's box: a separate face for pass 1
+    let calls = 0;
+    const detector: FaceDetector = {
+      async detect() {
+        return calls++ === 0 ? [a, beside] : [a]; // on the rotated photo, only a
+      },
+    };
+    const r = await alignFaces(detector, image, keep, { refine: 0 });
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ status: 'ok', score: 0.9, box: a.box });
+  });
+
   it('keeps at most maxFaces, and returns [] when pass 1 finds none', async () => {
     const d = fixed([face([10, 10, 30, 30], 0.6), face([60, 20, 90, 50], 0.9)]);
     expect((await alignFaces(d, image, keep, { maxFaces: 1, refine: 0 })).map((x) => x.status === 'ok' && x.score)).toEqual([0.9]);

@@ -4,7 +4,7 @@
  * steps run in Node (`alignFace`) and in the browser.
  */
 import type { DetectedFace, FaceDetector } from './detector-core';
-import { type Box, type Point, type Size, eyeAngle, rotatePoint, rotatedSize } from './geometry';
+import { type Box, type Point, type Size, eyeAngle, rotatePoint, rotatedSize, unrotatePoint } from './geometry';
 import type { RgbImage } from './rgb';
 
 /** Outcome of an alignment: `ok`, `no_face` (readable, but no face in one of the passes), or `unreadable`. */
@@ -75,16 +75,26 @@ function byConfidence(faces: DetectedFace[]): DetectedFace[] {
   return [...faces].sort((a, b) => b.score - a.score || area(b) - area(a));
 }
 
+/** Centre of a box. */
+const centreOf = (b: Box): Point => ({ x: (b[0] + b[2]) / 2, y: (b[1] + b[3]) / 2 });
+
+/** Whether `p` lies in the box `b` (edges included). */
+const inside = (p: Point, b: Box): boolean => p.x >= b[0] && p.x <= b[2] && p.y >= b[1] && p.y <= b[3];
+
 /** The face whose box centre is closest to `target`. */
 function closestTo(faces: DetectedFace[], target: Point): DetectedFace {
-  const dist = (f: DetectedFace) => Math.hypot((f.box[0] + f.box[2]) / 2 - target.x, (f.box[1] + f.box[3]) / 2 - target.y);
+  const dist = (f: DetectedFace) => {
+    const c = centreOf(f.box);
+    return Math.hypot(c.x - target.x, c.y - target.y);
+  };
   return faces.reduce((best, f) => (dist(f) < dist(best) ? f : best));
 }
 
 /**
  * Two-pass alignment of every face in a decoded photo (`maxFaces` at most, most confident first; a
  * tie in score goes to the larger face). A weaker detection whose box centre lies inside the box of a
- * face already taken is the same face detected twice, and is dropped.
+ * face already taken, or that pass 2 finds at the place of a face already aligned, is the same face
+ * detected twice, and is dropped.
  *
  * 1. Detect faces with eye landmarks on the original.
  * 2. For each face: `deg = eyeAngle(leftEye, rightEye)`; rotate with canvas expansion by `deg`.
@@ -106,14 +116,13 @@ export async function alignFaces(detector: FaceDetector, image: RgbImage, rotate
   const faces: DetectedFace[] = [];
   for (const face of byConfidence(await detector.detect(image))) {
     // A second, weaker box on the same face (its centre inside a kept face's box) is the same person.
-    const c = { x: (face.box[0] + face.box[2]) / 2, y: (face.box[1] + face.box[3]) / 2 };
-    if (faces.some((k) => c.x >= k.box[0] && c.x <= k.box[2] && c.y >= k.box[1] && c.y <= k.box[3])) continue;
+    if (faces.some((k) => inside(centreOf(face.box), k.box))) continue;
     if (faces.length === maxFaces) break;
     faces.push(face);
   }
   const results: AlignResult[] = [];
   for (const face of faces) {
-    const centre = { x: (face.box[0] + face.box[2]) / 2, y: (face.box[1] + face.box[3]) / 2 };
+    const centre = centreOf(face.box);
     /** Rotates by `d` and detects; the face closest to where the pass-1 face landed. */
     const detectRotated = async (d: number): Promise<DetectedFace | undefined> => {
       const found = await detector.detect(await rotate(image, d));
@@ -133,6 +142,10 @@ export async function alignFaces(detector: FaceDetector, image: RgbImage, rotate
       deg += residual;
       match = next;
     }
+    // Two pass-1 boxes that pass 2 finds to be one face (its centre, mapped into the frame of a face
+    // already aligned, lies inside that face's box) are one face.
+    const here = unrotatePoint(centreOf(match.box), deg, image);
+    if (results.some((r) => r.status === 'ok' && inside(rotatePoint(here, r.deg, image), r.box))) continue;
     results.push({
       status: 'ok',
       deg,
