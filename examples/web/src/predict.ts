@@ -1,7 +1,7 @@
 /**
  * From a decoded photo to predictions, on the page's tfjs backend, following `preprocessor.json`:
  * each face is rotated by its alignment angle (PIL's expanded frame), its box grown by the model's
- * `margin`, cropped and resized to `size`, normalised with `colorOrder`/`mean`/`std`; a photo that is
+ * `margin`, cropped and resized to `size` with Lanczos-3 (the kernel of Node's sharp path), normalised with `colorOrder`/`mean`/`std`; a photo that is
  * already an aligned crop is fitted with the model's `crop`. The expected age is `Σ k·p_k` from
  * @ldl/core's `expectedAge`, as Node's `predictImage` computes it.
  */
@@ -33,14 +33,15 @@ export function alignedCrop(image: RgbImage, face: AlignedFace, loaded: LoadedMo
   return tidy(() => {
     const rotated = toPixels(rotateExpandTensor(tensor3d(image.data, [image.height, image.width, 3], 'int32'), face.deg));
     const box = expandBox(face.box, margin, { width: rotated.shape[1], height: rotated.shape[0] });
-    return toPixels(cropResizeTensor(rotated, box, size));
+    return toPixels(cropResizeTensor(rotated, box, size, { kernel: 'lanczos3' }));
   });
 }
 
 /** The model input `[size, size, 3]` (0..255) of a photo that is already an aligned face crop: the model's `crop`, resized. */
 export function wholeCrop(image: RgbImage, loaded: LoadedModel): Tensor3D {
   const { size, crop } = loaded.preprocessor;
-  return tidy(() => toPixels(cropResizeTensor(tensor3d(image.data, [image.height, image.width, 3], 'int32'), wholeImageBox(image.width, image.height, crop), size)));
+  const box = wholeImageBox(image.width, image.height, crop);
+  return tidy(() => toPixels(cropResizeTensor(tensor3d(image.data, [image.height, image.width, 3], 'int32'), box, size, { kernel: 'lanczos3' })));
 }
 
 /** Runs the model on one `[size, size, 3]` crop (0..255); the crop is disposed. */

@@ -84,7 +84,8 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
     const runDir = path.join(work, 'run');
     await runExperiment({
       title: 'browser test', runDir, train: (await readMegaAge(root, 'train')).samples, test: (await readMegaAge(root, 'test')).samples,
-      backend: 'cpu', epochs: 1, batchSize: 10, margin: 0.4, model: { backbone: 'resnet50', widthScale: 1 / 16, depthScale: 0.34, imageSize: 32 },
+      // 8 epochs at lr 1e-2 (≈ 40 s): enough for a peaked distribution in the screenshot (1 epoch gives an almost flat one).
+      backend: 'cpu', epochs: 8, learningRate: 1e-2, batchSize: 10, margin: 0.4, model: { backbone: 'resnet50', widthScale: 1 / 16, depthScale: 0.34, imageSize: 32 },
     });
     bestDir = path.join(runDir, 'best');
     console.log(`trained the tiny model in ${((Date.now() - t1) / 1000).toFixed(1)} s: ${bestDir}`);
@@ -223,8 +224,9 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
       // The same detector and alignment (wasm in Node, the page's backend here): equal to float noise.
       expect(Math.abs(first.deg - aligned.deg)).toBeLessThan(0.05);
       first.box?.split(',').forEach((v, i) => expect(Math.abs(Number(v) - aligned.box[i])).toBeLessThan(1));
-      // Resampling differs (sharp's Lanczos-3 in Node, bilinear tf.image ops in the page): measured ≤ 0.065 years.
-      expect(Math.abs(first.age - nodeAge)).toBeLessThan(0.1);
+      // Both crop with Lanczos-3, but not bit-identically (libvips rounds to 8 bits between passes and uses
+      // 12-bit weights; mean 0.2–0.8/255 per pixel): the ages differ by a little (figures printed).
+      expect(Math.abs(first.age - nodeAge)).toBeLessThan(0.25);
     }
     detector.dispose?.();
   });
