@@ -4,7 +4,7 @@
 // page's messages for a folder that is not an @ldl model, an unreadable file and a photo without a face
 // (which loads and runs the in-browser face detector). Skips, saying so, where no Chromium is installed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,7 @@ describe.skipIf(!chromium)('the browser demo in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('picks a backend and says which', async () => {
