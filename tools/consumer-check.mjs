@@ -4,7 +4,7 @@
 // then imports each package from ESM and from CJS and computes an LDL loss on the cpu backend, and runs the installed
 // `ldl` command: --help, a tiny training on synthetic faces, and a prediction with the model it saved.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -29,7 +29,8 @@ try {
     return `file:${join(tarballs, file)}`;
   };
   const ldlDeps = Object.fromEntries(packages.map((n) => [`@ldl/${n}`, tarballOf(n)]));
-  const tf = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).peerDependencies['@tensorflow/tfjs-core'];
+  const trainPeers = JSON.parse(readFileSync(join(root, 'packages/train/package.json'), 'utf8')).peerDependencies;
+  const tf = trainPeers['@tensorflow/tfjs-core'];
   const app = join(scratch, 'app');
   run('mkdir', ['-p', app], scratch);
   writeFileSync(join(app, 'package.json'), JSON.stringify({
@@ -37,11 +38,18 @@ try {
     dependencies: {
       ...ldlDeps,
       '@tensorflow/tfjs-core': tf, '@tensorflow/tfjs-layers': tf, '@tensorflow/tfjs-backend-cpu': tf,
+      // The weights of the pretrained check below: an optional peer of @ldl/backbones and @ldl/train, installed by the user.
+      '@vladmandic/face-api': trainPeers['@vladmandic/face-api'],
     },
     // Workspace deps were rewritten by pnpm pack to plain versions; point them at the local tarballs too.
     overrides: ldlDeps,
   }, null, 2));
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  // The face detector's stack is @ldl/face-prep's optional peers: installing every @ldl package must not pull it in.
+  for (const name of ['@vladmandic/human', '@tensorflow/tfjs', '@tensorflow/tfjs-converter']) {
+    if (existsSync(join(app, 'node_modules', name))) throw new Error(`consumer-check: installing the @ldl packages installed ${name}, which only face detection needs (an optional peer of @ldl/face-prep).`);
+  }
+  console.log('consumer-check: no face-detector stack installed (@vladmandic/human, @tensorflow/tfjs, tfjs-converter absent)');
 
   const esm = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -53,6 +61,8 @@ import * as kernels from '@ldl/kernels';
 import * as train from '@ldl/train';
 import { SaBfgs } from '@ldl/algorithms';
 import { parseCsv } from '@ldl/core/node';
+import { groupedConv2d } from '@ldl/kernels/ops';
+if (typeof groupedConv2d !== 'function') throw new Error('ESM: @ldl/kernels/ops has no groupedConv2d');
 await tf.setBackend('cpu');
 const csv = parseCsv('\ufeffpath,age\r\n"a,\nb.jpg",31\n', 'check.csv');
 if (csv.rows.length !== 1 || csv.rows[0].fields[0] !== 'a,\nb.jpg' || csv.header[0] !== 'path') throw new Error('ESM: @ldl/core/node parseCsv misread a quoted field');
@@ -68,7 +78,7 @@ for (const [name, mod] of Object.entries({ backbones, facePrep, kernels, train }
 }
 const sa = new SaBfgs({ maxIterations: 20 }).fit([[1, 0], [0, 1], [1, 1]], [[0.7, 0.3], [0.2, 0.8], [0.5, 0.5]]).predict([[1, 0]]);
 if (Math.abs(sa[0][0] + sa[0][1] - 1) > 1e-9) throw new Error('ESM: SaBfgs prediction does not sum to 1');
-// Pretrained weights from an installed npm package (@vladmandic/face-api comes with @ldl/train), resolved from the tarball.
+// Pretrained weights from an installed npm package (@vladmandic/face-api, installed above), resolved from the tarball.
 const net = await backbones.createModel('facerec_resnet34', { pretrained: true, includeTop: false });
 if (net.loadReport.missing.length !== 0 || net.outputs[0].shape[1] !== 256) throw new Error('ESM: facerec_resnet34 weights did not load');
 console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 60, 99]).toFixed(3), '; createModel facerec_resnet34.faceapi:', net.loadReport.loaded.length, 'weights');

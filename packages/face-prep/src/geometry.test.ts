@@ -10,6 +10,7 @@ import {
   rotatePoint,
   rotationFrame,
   unrotatePoint,
+  wholeImageBox,
 } from './geometry';
 
 
@@ -102,5 +103,18 @@ describe('expandBox', () => {
     expect(() => expandBox([0, 0, 1, 1], -1, { width: 10, height: 10 })).toThrow(
       'Error in expandBox: ratio must be a finite number >= 0, but got -1.',
     );
+  });
+});
+
+describe('wholeImageBox', () => {
+  it('takes the whole image, the centred square or the bottom square', () => {
+    expect(wholeImageBox(309, 395, 'square-bottom')).toEqual([0, 86, 309, 395]);
+    expect(wholeImageBox(400, 300, 'square-center')).toEqual([50, 0, 350, 300]);
+    expect(wholeImageBox(30, 40, 'stretch')).toEqual([0, 0, 30, 40]);
+  });
+
+  it('names a bad crop or size', () => {
+    expect(() => wholeImageBox(30, 40, 'fill' as 'stretch')).toThrow("Error in wholeImageBox: crop must be 'stretch', 'square-center' or 'square-bottom', but got 'fill'.");
+    expect(() => wholeImageBox(0, 40, 'stretch')).toThrow('Error in wholeImageBox: size must be positive integers, but got 0x40.');
   });
 });

@@ -185,3 +185,28 @@ export function expandBox(box: Box, ratio: number, imageSize: Size): Box {
     clamp(y2 + dh, imageSize.height),
   ];
 }
+
+/**
+ * How a whole image (one without a face box: an already aligned crop) is fitted to a square model
+ * input: `'stretch'` takes it whole (the paper's pipeline stretches it to the square); `'square-center'`
+ * and `'square-bottom'` take the largest square (side `min(W, H)`), centred, or centred horizontally and
+ * touching the bottom edge (on eye-aligned portrait crops such as All-Age-Faces' this keeps the eyes at
+ * about a third of the height, close to a dlib face chip). Saved as `crop` in a model's `preprocessor.json`.
+ */
+export type WholeImageCrop = 'stretch' | 'square-center' | 'square-bottom';
+
+/**
+ * The box {@link WholeImageCrop} `crop` takes from a `width × height` image (integers, inside it).
+ * @throws Error when the size is not positive integers or `crop` is not one of the three.
+ */
+export function wholeImageBox(width: number, height: number, crop: WholeImageCrop): Box {
+  checkSize('wholeImageBox', { width, height });
+  if (crop === 'stretch') return [0, 0, width, height];
+  if (crop !== 'square-center' && crop !== 'square-bottom') {
+    throw new Error(`Error in wholeImageBox: crop must be 'stretch', 'square-center' or 'square-bottom', but got '${String(crop)}'.`);
+  }
+  const side = Math.min(width, height);
+  const x1 = Math.floor((width - side) / 2);
+  const y1 = crop === 'square-bottom' ? height - side : Math.floor((height - side) / 2);
+  return [x1, y1, x1 + side, y1 + side];
+}

@@ -4,25 +4,9 @@
  */
 import sharp from 'sharp';
 import { type Box, rotationFrame } from './geometry';
+import { type RgbImage, UnreadableImageError } from './rgb';
 
-/** A decoded 8-bit RGB image: `data` is `height × width × 3`, row-major, interleaved. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
-/** Raised by {@link decodeImage} when a file is missing, not an image, or corrupt. */
-export class UnreadableImageError extends Error {
-  /** What was being read (a path, or `'<buffer>'`). */
-  readonly source: string;
-
-  constructor(source: string, cause: unknown) {
-    super(`Cannot read image ${source}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'UnreadableImageError';
-    this.source = source;
-  }
-}
+export { type RgbImage, UnreadableImageError } from './rgb';
 
 /** Resampling used by {@link rotateExpand}. */
 export type Interpolator = 'nearest' | 'bilinear' | 'bicubic';

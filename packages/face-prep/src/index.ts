@@ -1,6 +1,14 @@
 /**
- * @ldl/face-prep: face detection, two-pass eye alignment (PIL-compatible rotate with canvas
- * expansion), margin expansion and crop for age estimation datasets, plus the `ldl-face-prep` CLI.
+ * @ldl/face-prep: two-pass eye alignment (PIL-compatible rotate with canvas expansion), margin
+ * expansion and crop for age estimation datasets, on sharp (Node). Three entries:
+ *
+ * - `@ldl/face-prep` (this one): geometry, sharp image I/O (`decodeImage`, `rotateExpand`,
+ *   `cropResize`), the tensor path, the two-pass alignment with any {@link FaceDetector}. No face
+ *   detector stack: installing it does not install face-api or Human.
+ * - `@ldl/face-prep/detector`: the default face detector (face-api + Face Mesh, optional peer
+ *   dependencies), the batch tools and the `ldl-face-prep` CLI as functions.
+ * - `@ldl/face-prep/browser`: the same alignment in a web page (no sharp, no Node API), with the
+ *   detector loading its weights from URLs.
  *
  * @packageDocumentation
  */
@@ -10,6 +18,7 @@ export {
   type Point,
   type RotationFrame,
   type Size,
+  type WholeImageCrop,
   applyAffine,
   expandBox,
   eyeAngle,
@@ -19,6 +28,7 @@ export {
   rotatedSize,
   rotationFrame,
   unrotatePoint,
+  wholeImageBox,
 } from './geometry';
 export {
   type CropResizeOptions,
@@ -34,20 +44,7 @@ export {
   toSharp,
 } from './image';
 export { type RotateExpandTensorOptions, cropResizeTensor, rotateExpandTensor } from './tensor';
-export { type DefaultDetectorOptions, type DetectedFace, type FaceDetector, createDefaultDetector } from './detector';
+export type { DetectedFace, DetectorOptions, FaceDetector, ModelFileReader } from './detector-core';
+export { type RotateExpandFn, type TwoPassOptions, alignFaces } from './two-pass';
 export { type AlignFailure, type AlignOptions, type AlignResult, type AlignStatus, type AlignedFace, alignFace } from './align';
 export { FACES_CSV_COLUMNS, type FaceRow, facesCsvHeader, formatFaceRow, parseFacesCsv } from './csv';
-export {
-  type AlignImagesOptions,
-  type AlignSummary,
-  type CropImagesOptions,
-  type CropSummary,
-  IMAGE_EXTENSIONS,
-  type WorkerReply,
-  type WorkerRequest,
-  alignImages,
-  cropImages,
-  listImages,
-  readImageList,
-} from './batch';
-export { USAGE, UsageError, main } from './cli';

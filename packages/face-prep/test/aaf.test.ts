@@ -6,8 +6,6 @@ import { alignImages } from '../src/batch';
 import { parseFacesCsv } from '../src/csv';
 import { AAF_PRESENT, AAF_RAW, evaluate, percentile, readHandLabels, seededSubset } from './aaf';
 
-/** Photos of the seeded subset (all 600 run in `pnpm --filter @ldl/face-prep bench`). */
-const SUBSET = 150;
 
 if (!AAF_PRESENT) console.log(`face-prep: ${AAF_RAW} not found, skipping the AAF alignment evaluation.`);
 
@@ -21,20 +19,23 @@ describe('evaluation helpers', () => {
   });
 });
 
-describe.skipIf(!AAF_PRESENT)(`two-pass alignment on aaf-raw (seeded subset of ${SUBSET})`, () => {
-  it('meets the acceptance figures', { timeout: 600_000 }, async () => {
-    const labels = seededSubset(readHandLabels(), SUBSET, 2020);
+// All 600 photos, not a sample: the acceptance figures are defined on the whole set, and a 150-photo subset's
+// share of level eyes has a standard error of about 1.5 points around the full set's 96.67 %, so a 95 % bound on
+// a subset fails or passes by the draw (one draw gave 94.67 %). About 6 minutes on 2 cores; CI has the data.
+describe.skipIf(!AAF_PRESENT)('two-pass alignment on aaf-raw (all 600 hand-labelled photos)', () => {
+  it('meets the acceptance figures', { timeout: 1_200_000 }, async () => {
+    const labels = readHandLabels();
     const dir = mkdtempSync(join(tmpdir(), 'face-prep-aaf-'));
     try {
       const out = join(dir, 'faces.csv');
       await alignImages({ imagesDir: `${AAF_RAW}/images`, photos: labels.map((l) => l.file), out, progress: false });
       const m = await evaluate(labels, parseFacesCsv(readFileSync(out, 'utf8'), out));
-      console.log(`face-prep aaf subset: ${JSON.stringify(m)}`);
+      console.log(`face-prep aaf, all ${labels.length}: ${JSON.stringify(m)}`);
       expect(m.detectionRate).toBeGreaterThanOrEqual(0.98);
       expect(m.eyeErrorMedian).toBeLessThanOrEqual(0.05);
       expect(m.eyeErrorP95).toBeLessThanOrEqual(0.1);
       expect(m.angleErrorMedian).toBeLessThanOrEqual(2);
-      // The issue's 95 %: the full 600 reach 96.67 % with the default Face Mesh eyes (bench/align.ts).
+      // The issue's 95 % (bench/align.ts measured 96.67 % with the default Face Mesh eyes).
       expect(m.levelWithin2).toBeGreaterThanOrEqual(0.95);
     } finally {
       rmSync(dir, { recursive: true, force: true });

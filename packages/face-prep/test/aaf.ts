@@ -4,6 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Rng } from '@ldl/core';
+import { parseCsv } from '@ldl/core/node';
 import sharp from 'sharp';
 import type { FaceRow } from '../src/csv';
 import { type Point, eyeAngle, rotatePoint } from '../src/geometry';
@@ -20,41 +22,26 @@ export interface HandLabel {
   rightEye: Point;
 }
 
-/** Reads `landmarks.csv` (file, age, left_eye_x/y, right_eye_x/y, points49). */
+/** Reads `landmarks.csv` (file, age, left_eye_x/y, right_eye_x/y, points49) with @ldl/core's CSV reader. */
 export function readHandLabels(dir = AAF_RAW): HandLabel[] {
-  const [header, ...lines] = readFileSync(`${dir}/landmarks.csv`, 'utf8').trim().split(/\r?\n/);
-  const cols = header.split(',');
+  const file = `${dir}/landmarks.csv`;
+  const { header, rows } = parseCsv(readFileSync(file, 'utf8'), file);
   const at = (name: string) => {
-    const i = cols.indexOf(name);
-    if (i < 0) throw new Error(`${dir}/landmarks.csv: missing column ${name}`);
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`${file}: missing column ${name}`);
     return i;
   };
   const [f, lx, ly, rx, ry] = ['file', 'left_eye_x', 'left_eye_y', 'right_eye_x', 'right_eye_y'].map(at);
-  return lines.map((line) => {
-    const v = line.split(',');
-    return { file: v[f], leftEye: { x: Number(v[lx]), y: Number(v[ly]) }, rightEye: { x: Number(v[rx]), y: Number(v[ry]) } };
-  });
+  return rows.map(({ fields: v }) => ({ file: v[f]!, leftEye: { x: Number(v[lx]), y: Number(v[ly]) }, rightEye: { x: Number(v[rx]), y: Number(v[ry]) } }));
 }
 
-/** `n` items picked by a seeded Fisher–Yates shuffle (mulberry32), in their original order. */
+/** `n` items picked by @ldl/core's seeded shuffle (`Rng(seed).shuffle`), in their original order. */
 export function seededSubset<T>(items: readonly T[], n: number, seed: number): T[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const idx = items.map((_, i) => i);
-  for (let i = idx.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx
+  return new Rng(seed)
+    .shuffle(items.map((_, i) => i))
     .slice(0, n)
     .sort((a, b) => a - b)
-    .map((i) => items[i]);
+    .map((i) => items[i]!);
 }
 
 /** Nearest-rank percentile (`p` in [0, 1]) of a non-empty list. */

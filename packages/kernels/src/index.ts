@@ -11,34 +11,12 @@
  *   cpu, webgpu and tfjs-node.
  * - Backend set-up in Node: {@link enableWasmThreads}, {@link installDawnWebgpu}.
  *
+ * The ops alone, without the kernels and the Node set-up, are the browser-safe entry `@ldl/kernels/ops`
+ * (what `@ldl/backbones` imports).
+ *
  * @module @ldl/kernels
  */
-export { groupedConv2d, type GroupedConv2dOptions } from './ops/grouped_conv2d';
-export { batchNormTraining, type BatchNormTrainingResult } from './ops/batch_norm_training';
-export { movingAverage } from './ops/moving_average';
-export { adamUpdate } from './ops/adam_update';
-export {
-  LdlGroupedConv2D,
-  LdlGroupedConv2DBackpropInput,
-  LdlGroupedConv2DBackpropFilter,
-  LdlBatchNormTraining,
-  LdlBatchNormTrainingGrad,
-  LdlMovingAverage,
-  LdlAdamUpdate,
-  type GroupedConv2DInputs,
-  type GroupedConv2DAttrs,
-  type GroupedConv2DBackpropInputInputs,
-  type GroupedConv2DBackpropInputAttrs,
-  type GroupedConv2DBackpropFilterInputs,
-  type GroupedConv2DBackpropFilterAttrs,
-  type BatchNormTrainingInputs,
-  type BatchNormTrainingAttrs,
-  type BatchNormTrainingGradInputs,
-  type MovingAverageInputs,
-  type MovingAverageAttrs,
-  type AdamUpdateInputs,
-  type AdamUpdateAttrs,
-} from './ops/kernel_names';
+export * from './ops/index';
 export { enableFastKernels, disableFastKernels } from './enable';
 export type { EnableFastKernelsOptions, EnableFastKernelsResult, FastKernelBackend } from './enable';
 export { fusedBatchNormGradConfig } from './batch_norm_grad';

@@ -24,6 +24,7 @@ import {
   RESNET_VARIANTS,
   splitModel,
 } from '@ldl/backbones';
+import type { WholeImageCrop } from '@ldl/face-prep';
 import { AgeMetrics, type AgeMetricsResult, expectedAge } from '@ldl/core';
 import { enableFastKernels } from '@ldl/kernels';
 import * as tf from '@tensorflow/tfjs-core';
@@ -32,7 +33,7 @@ import type { AugmentConfig } from './augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
 import { FeatureCache } from './feature_cache';
 import { recordFailure } from './failure';
-import { type BatchSource, DataLoader, IMAGENET_NORMALIZATION, loadImage, type Normalization, normalizeInto, type WholeImageCrop, writeImageGrid } from './pipeline';
+import { type BatchSource, DataLoader, IMAGENET_NORMALIZATION, loadImage, type Normalization, normalizeInto, writeImageGrid } from './pipeline';
 import { Rng } from '@ldl/core';
 import { definedOnly } from './util';
 import { type AgeSample, splitSamples } from './readers';

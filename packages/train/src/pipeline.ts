@@ -4,7 +4,7 @@
  * with prefetch (sharp decodes on libuv worker threads while the model trains on the main thread).
  */
 import type { Preprocessing } from '@ldl/backbones';
-import { type Box, cropResize, decodeImage, expandBox, type RgbImage, rotateExpand } from '@ldl/face-prep';
+import { type Box, cropResize, decodeImage, expandBox, type RgbImage, rotateExpand, type WholeImageCrop, wholeImageBox } from '@ldl/face-prep';
 import sharp from 'sharp';
 import type { Rng } from '@ldl/core';
 import { type AugmentConfig, type AugmentParams, applyAugment, sampleAugmentParams } from './augment';
@@ -21,13 +21,6 @@ export type Normalization = Pick<Preprocessing, 'colorOrder' | 'mean' | 'std'>;
 /** ImageNet normalisation (timm's default): RGB, {@link IMAGENET_MEAN}, {@link IMAGENET_STD}. */
 export const IMAGENET_NORMALIZATION: Normalization = { colorOrder: 'rgb', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
 
-/**
- * How a whole image (a sample without a face box) is fitted to the square input: `'stretch'` resizes it
- * whole (the paper's pipeline); `'square-center'` and `'square-bottom'` crop the largest square (side
- * `min(W, H)`) centred, or centred horizontally and touching the bottom edge — on eye-aligned portrait
- * crops such as All-Age-Faces' this keeps the eyes at about a third of the height, close to a dlib face chip.
- */
-export type WholeImageCrop = 'stretch' | 'square-center' | 'square-bottom';
 
 /** How a sample becomes a network input. */
 export interface ImageOptions {
@@ -37,17 +30,8 @@ export interface ImageOptions {
   margin?: number;
   /** Rotate by the sample's `deg` (aligned CSV) before cropping. @default true */
   rotate?: boolean;
-  /** Fitting of images without a face box. @default 'stretch' */
+  /** Fitting of images without a face box (face-prep's `WholeImageCrop`). @default 'stretch' */
   crop?: WholeImageCrop;
-}
-
-/** The box of `crop` in a `width × height` image. */
-export function wholeImageBox(width: number, height: number, crop: WholeImageCrop): Box {
-  if (crop === 'stretch') return [0, 0, width, height];
-  const side = Math.min(width, height);
-  const x1 = Math.floor((width - side) / 2);
-  const y1 = crop === 'square-bottom' ? height - side : Math.floor((height - side) / 2);
-  return [x1, y1, x1 + side, y1 + side];
 }
 
 /**

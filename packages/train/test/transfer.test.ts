@@ -8,7 +8,7 @@ import { selectBackend } from '../src/backend';
 import type { PreprocessorConfig } from '../src/preprocessor';
 import { buildAgeModel, type ExperimentReport, evaluateSaved, loadSavedModel, predictImage, runExperiment } from '../src/experiment';
 import { FeatureCache } from '../src/feature_cache';
-import { DataLoader, normalizeInto, wholeImageBox } from '../src/pipeline';
+import { DataLoader, normalizeInto } from '../src/pipeline';
 import { type AgeSample, readMegaAge } from '../src/readers';
 import { generateSyntheticMegaAge } from '../src/synthetic';
 import { Trainer } from '../src/trainer';
@@ -143,10 +143,7 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
 });
 
 describe('pipeline preprocessing', () => {
-  it('square crops and BGR normalisation', () => {
-    expect(wholeImageBox(309, 395, 'square-bottom')).toEqual([0, 86, 309, 395]);
-    expect(wholeImageBox(400, 300, 'square-center')).toEqual([50, 0, 350, 300]);
-    expect(wholeImageBox(30, 40, 'stretch')).toEqual([0, 0, 30, 40]);
+  it('BGR normalisation (the square crops are face-prep\'s wholeImageBox, tested there)', () => {
     const out = new Float32Array(3);
     normalizeInto({ width: 1, height: 1, data: new Uint8Array([255, 0, 51]) }, out, 0, { colorOrder: 'bgr', mean: [0.1, 0.2, 0.3], std: [1, 1, 0.5] });
     expect(Array.from(out).map((v) => +v.toFixed(4))).toEqual([0.1, -0.2, 1.4]);

@@ -1,6 +1,6 @@
 import { batchNorm, serialization, tidy, type Tensor, type Tensor1D } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { batchNormTraining, movingAverage } from '@ldl/kernels';
+import { batchNormTraining, movingAverage } from '@ldl/kernels/ops';
 import { singleInput, singleShape, type AddWeight, type BaseLayerArgs, type CallKwargs, type LayerInitializer, type LayerShape } from './common.js';
 
 /** Variables of one batch-norm (`${name}/gamma`, `beta`, `moving_mean`, `moving_variance`, as tfjs-layers names them). */

@@ -1,6 +1,6 @@
 import { add, serialization, tidy, type Tensor, type Tensor4D } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { groupedConv2d } from '@ldl/kernels';
+import { groupedConv2d } from '@ldl/kernels/ops';
 import { heNormalFanOut, singleInput, singleShape, type BaseLayerArgs, type LayerShape } from './common.js';
 
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);

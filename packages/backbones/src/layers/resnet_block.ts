@@ -1,6 +1,6 @@
 import { add, conv2d, relu, serialization, tidy, type Tensor, type Tensor1D, type Tensor4D } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
-import { groupedConv2d } from '@ldl/kernels';
+import { groupedConv2d } from '@ldl/kernels/ops';
 import { addBatchNormWeights, applyBatchNorm, type BatchNormVariables } from './batch_norm.js';
 import { addSqueezeExciteWeights, makeDivisible, readSqueezeExcite, squeezeExcite, type SqueezeExciteWeights } from './squeeze_excite.js';
 import { heNormalFanOut, singleInput, singleShape, type AddWeight, type BaseLayerArgs, type CallKwargs, type LayerShape } from './common.js';

@@ -1,0 +1,3 @@
+import { testGuide } from './run-guide';
+
+testGuide('browser-demo.md');

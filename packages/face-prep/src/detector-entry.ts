@@ -1,0 +1,23 @@
+/**
+ * `@ldl/face-prep/detector`: the default face detector in Node (face-api's SSD boxes + MediaPipe Face
+ * Mesh eyes, weights read from the installed npm packages), the batch tools built on it, and the
+ * `ldl-face-prep` CLI as a function. Needs the optional peer dependencies `@vladmandic/face-api`,
+ * `@vladmandic/human`, `@tensorflow/tfjs`, `@tensorflow/tfjs-converter` and `@tensorflow/tfjs-backend-wasm`.
+ *
+ * @packageDocumentation
+ */
+export { type DefaultDetectorOptions, type DetectedFace, type DetectorOptions, type FaceDetector, createDefaultDetector } from './detector';
+export {
+  type AlignImagesOptions,
+  type AlignSummary,
+  type CropImagesOptions,
+  type CropSummary,
+  IMAGE_EXTENSIONS,
+  type WorkerReply,
+  type WorkerRequest,
+  alignImages,
+  cropImages,
+  listImages,
+  readImageList,
+} from './batch';
+export { USAGE, UsageError, main } from './cli';
