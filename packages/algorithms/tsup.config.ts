@@ -9,12 +9,4 @@ export default defineConfig([
     clean: true,
     target: 'es2022',
   },
-  {
-    // The ldl-cv executable.
-    entry: { 'ldl-cv': 'src/bin.ts' },
-    format: ['esm'],
-    sourcemap: true,
-    target: 'es2022',
-    banner: { js: '#!/usr/bin/env node' },
-  },
 ]);

@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   {
     // The Node entries (ESM + CJS): `.` (sharp I/O, geometry, alignment), `./detector` (face detector,
-    // batch tools, CLI) and the align worker that `alignImages` starts (next to them in dist/).
+    // batch tools, the CLI behind `ldl prep`) and the align worker that `alignImages` starts (next to them in dist/).
     entry: { index: 'src/index.ts', detector: 'src/detector-entry.ts', 'align-worker': 'src/align-worker.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts', detector: 'src/detector-entry.ts' } },
@@ -19,13 +19,5 @@ export default defineConfig([
     sourcemap: true,
     platform: 'browser',
     target: 'es2022',
-  },
-  {
-    // The ldl-face-prep executable.
-    entry: { 'ldl-face-prep': 'src/bin.ts' },
-    format: ['esm'],
-    sourcemap: true,
-    target: 'es2022',
-    banner: { js: '#!/usr/bin/env node' },
   },
 ]);

@@ -144,7 +144,7 @@ describe('shared bad-input cases through the megaage-asian CLI', () => {
     expect(r.out).toContain('Error in --verify-images: --verify-images must be one of decode, header, exists, none, but got "full".');
   });
 
-  // One training run covers three kinds: c17 (the faces.csv of ldl-face-prep align, no ages, as the
+  // One training run covers three kinds: c17 (the faces.csv of ldl prep align, no ages, as the
   // train CSV: ages joined from list/train_*.txt; a no_face row and a box partly outside the image),
   // c09 (a JPEG that only warns and a truncated one in the test list) and c08 under --skip-bad for eval.
   it('c17 + c09 + c08: align output trains with joined ages, one decoding rule, and --skip-bad eval skips the bad box', () => {

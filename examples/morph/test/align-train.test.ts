@@ -1,4 +1,4 @@
-// The documented path from photos to a trained model: `ldl-face-prep align` writes faces.csv (no ages),
+// The documented path from photos to a trained model: `ldl prep align` writes faces.csv (no ages),
 // and `train --faces faces.csv --csv LABELS` trains on its crops with the ages of the data set's own
 // label table joined by photo name. Real photos (../shared/datasets/aaf-raw, research-only) are read
 // in place; everything written goes to a temp folder.
@@ -22,7 +22,7 @@ function run(cwd: string, ...args: string[]) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-describe.skipIf(!present)('ldl-face-prep align → train (8 real photos)', () => {
+describe.skipIf(!present)('ldl prep align → train (8 real photos)', () => {
   it('trains on the aligned crops with ages joined from the labels CSV', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-align-train-'));
     const photos = readFileSync(path.join(AAF_RAW, 'landmarks.csv'), 'utf8').trim().split('\n').slice(1, 9).map((l) => l.split(',')[0]);
@@ -43,7 +43,7 @@ describe.skipIf(!present)('ldl-face-prep align → train (8 real photos)', () =>
     // without the labels the error speaks of the file the user has
     const noLabels = run(path.resolve(here, '..'), ...ldl, 'train', '--config', 'ldl.json', '--data', faces, '--aligned', '--run-dir', path.join(dir, 'r2'), ...tiny);
     expect(noLabels.code).toBe(1);
-    expect(noLabels.out).toContain(`${faces} is the faces.csv of ldl-face-prep align`);
+    expect(noLabels.out).toContain(`${faces} is the faces.csv of ldl prep align`);
     expect(noLabels.out).not.toContain('Album2');
   }, 600_000);
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README table: 10-fold CV (seed 0) of @ldl's algorithms with `ldl-cv` on each LDL benchmark set,
+# The README table: 10-fold CV (seed 0) of @ldl's algorithms with `ldl cv` on each LDL benchmark set,
 # then PyLDL's SA-BFGS (and AA-kNN) on exactly the same folds (tools/reference/ldl_cv_reference.py).
 #   bash packages/algorithms/bench/ldl-table.sh [SET...]      (from the repository root; default: SJAFFE)
 # Sets: SJAFFE SBU_3DFE Movie Yeast_alpha Yeast_spo5 (in ../shared/datasets/ldl). ALGORITHMS overrides
@@ -16,7 +16,7 @@ cd "$root"
 for set in "${@:-SJAFFE}"; do
   algorithms="${ALGORITHMS:-$([ "$set" = SJAFFE ] && echo sa-bfgs,aa-knn,deep-ldl || echo sa-bfgs,aa-knn)}"
   echo "## $set"
-  pnpm exec tsx --tsconfig packages/algorithms/tsconfig.json packages/algorithms/src/bin.ts \
+  pnpm ldl cv \
     --data "$data/$set.mat" --algorithm "$algorithms" --no-progress \
     --save-folds "$out/$set-folds.json" --json "$out/$set-ldl.json"
   tools/reference/.venv/bin/python tools/reference/ldl_cv_reference.py --folds "$out/$set-folds.json" \

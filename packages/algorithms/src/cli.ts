@@ -1,5 +1,5 @@
 /**
- * `ldl-cv` command line: k-fold cross validation of LDL algorithms on a data file, printing the
+ * The `ldl cv` command line (of @ldl/cli): k-fold cross validation of LDL algorithms on a data file, printing the
  * PyLDL-style table (mean ± std of the six measures over the folds).
  */
 import { LDL_MEASURE_HIGHER_IS_BETTER, STANDARD_LDL_MEASURES, type LdlMeasureName } from '@ldl/core';
@@ -22,9 +22,9 @@ export const ALGORITHMS = {
 } as const;
 type AlgorithmName = keyof typeof ALGORITHMS;
 
-/** Usage text of `ldl-cv`. */
+/** Usage text of `ldl cv`. */
 export const USAGE = `Usage:
-  ldl-cv --data FILE [--algorithm sa-bfgs,aa-knn,deep-ldl] [--folds 10] [--repeats 1] [--seed 0]
+  ldl cv --data FILE [--algorithm sa-bfgs,aa-knn,deep-ldl] [--folds 10] [--repeats 1] [--seed 0]
          [--label-columns L] [--all-measures] [--save-folds FILE] [--json FILE] [--no-progress]
          [--k 5] [--max-iterations 500] [--l2 0]
          [--hidden 64] [--weight-decay 1e-3] [--dropout 0] [--learning-rate 1e-3] [--epochs 500]
@@ -143,7 +143,7 @@ function factory(name: AlgorithmName, values: Record<string, unknown>): (seed: n
 }
 
 /**
- * Runs `ldl-cv` with the given arguments (without the program name).
+ * Runs `ldl cv` with the given arguments (without the program name).
  * @returns the exit code: 0 on success, 2 on a usage error (printed with the usage text).
  */
 export async function runLdlCv(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
@@ -156,7 +156,7 @@ export async function runLdlCv(argv: string[], out: (line: string) => void = con
     }
     if (typeof values.data !== 'string' || values.data === '') throw new UsageError('--data is required.');
   } catch (e) {
-    err(`ldl-cv: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    err(`ldl cv: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     return 2;
   }
   try {
@@ -203,7 +203,7 @@ export async function runLdlCv(argv: string[], out: (line: string) => void = con
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`ldl-cv: ${e.message}\n${USAGE}`);
+      err(`ldl cv: ${e.message}\n${USAGE}`);
       return 2;
     }
     throw e;

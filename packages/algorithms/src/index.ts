@@ -1,7 +1,7 @@
 /**
  * @ldl/algorithms — classic label distribution learning on feature vectors: SA-BFGS, AA-kNN and a
  * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
- * k-fold cross validation and the `ldl-cv` command line.
+ * k-fold cross validation and the command line behind `ldl cv` (@ldl/cli).
  *
  * @module @ldl/algorithms
  */

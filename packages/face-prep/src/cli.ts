@@ -1,19 +1,19 @@
 /**
- * `ldl-face-prep` command line: `align` photos into `faces.csv`, `crop` them with a margin.
+ * The face-prep command line, `ldl prep` of @ldl/cli: `align` photos into `faces.csv`, `crop` them with a margin.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { alignImages, cropImages, readImageList } from './batch';
 
-/** Usage text of `ldl-face-prep`. */
+/** Usage text of `ldl prep`. */
 export const USAGE = `Usage:
-  ldl-face-prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--eyes mesh|landmark68] [--min-confidence S] [--refine N]
+  ldl prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--eyes mesh|landmark68] [--min-confidence S] [--refine N]
       Two-pass eye alignment of every photo (or those named in FILE, one per line, relative to DIR).
       Writes photo,deg,box1..box4,left_eye_x,left_eye_y,right_eye_x,right_eye_y,status; resumes a
       partial faces.csv. --workers defaults to min(2, CPU cores); 0 runs in the main thread.
       --detector picks SSD MobileNet v1 (default, accurate) or the ~7x faster Tiny Face Detector.
       --eyes picks the eye model: MediaPipe Face Mesh (default) or face-api's 68-point landmark net.
       --refine N (default 1) re-measures the eye angle on the rotated photo N times; 0 = plain two passes.
-  ldl-face-prep crop --csv faces.csv --images DIR --out DIR [--margin 0.4] [--size 224] [--overwrite]
+  ldl prep crop --csv faces.csv --images DIR --out DIR [--margin 0.4] [--size 224] [--overwrite]
       Rotates each aligned photo by deg, grows the box by the margin, crops and resizes to size x size.
 `;
 
@@ -111,7 +111,7 @@ async function crop(args: string[], log: (line: string) => void): Promise<number
 }
 
 /**
- * Runs `ldl-face-prep` with the given arguments (without `node` and the script) and returns the exit
+ * Runs `ldl prep` with the given arguments (without `node` and the script) and returns the exit
  * code: 0 done, 1 some photos failed with an error, 2 bad arguments.
  */
 export async function main(argv: string[], log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
@@ -126,7 +126,7 @@ export async function main(argv: string[], log: (line: string) => void = (l) => 
     throw new UsageError(`unknown command '${command}' (expected align or crop).`);
   } catch (err) {
     if (err instanceof UsageError) {
-      log(`ldl-face-prep ${err.message}\n\n${USAGE}`);
+      log(`ldl prep ${err.message}\n\n${USAGE}`);
       return 2;
     }
     throw err;

@@ -1,5 +1,5 @@
 /**
- * The `faces.csv` table written by `ldl-face-prep align` and read by `ldl-face-prep crop`.
+ * The `faces.csv` table written by `ldl prep align` and read by `ldl prep crop`.
  */
 import { parseCsv } from '@ldl/core/node';
 import type { AlignResult, AlignStatus } from './align';

@@ -1,7 +1,7 @@
 /**
  * `@ldl/face-prep/detector`: the default face detector in Node (face-api's SSD boxes + MediaPipe Face
  * Mesh eyes, weights read from the installed npm packages), the batch tools built on it, and the
- * `ldl-face-prep` CLI as a function. Needs the optional peer dependencies `@vladmandic/face-api`,
+ * CLI behind `ldl prep` as a function. Needs the optional peer dependencies `@vladmandic/face-api`,
  * `@vladmandic/human`, `@tensorflow/tfjs`, `@tensorflow/tfjs-converter` and `@tensorflow/tfjs-backend-wasm`.
  *
  * @packageDocumentation

@@ -2,7 +2,7 @@
  * The default face detector in Node: face-api's Node wasm build, with the pretrained weights read from
  * the installed `@vladmandic/face-api` and `@vladmandic/human` packages (no network). These packages
  * are optional peer dependencies of `@ldl/face-prep`: only this entry (`@ldl/face-prep/detector`)
- * and the `ldl-face-prep` CLI need them.
+ * and the CLI behind `ldl prep` need them.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -29,7 +29,7 @@ export interface RotateExpandOptions {
  * How strictly {@link decodeImage} decodes: libvips' `failOn: 'error'`. A file that libvips can only
  * partly decode (truncated, corrupt scan) is an error; a file that decodes completely but makes libjpeg
  * warn (e.g. "3 extraneous bytes before marker", which PIL also accepts) is usable. Every path that
- * reads photos — the readers' up-front check, the training loader, eval, predict, `ldl-face-prep`
+ * reads photos — the readers' up-front check, the training loader, eval, predict, `ldl prep`
  * align and crop — decodes through {@link decodeImage}, so a file is usable everywhere or nowhere.
  */
 export const DECODE_FAIL_ON = 'error' as const;

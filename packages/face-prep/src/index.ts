@@ -6,7 +6,7 @@
  *   `cropResize`), the tensor path, the two-pass alignment with any {@link FaceDetector}. No face
  *   detector stack: installing it does not install face-api or Human.
  * - `@ldl/face-prep/detector`: the default face detector (face-api + Face Mesh, optional peer
- *   dependencies), the batch tools and the `ldl-face-prep` CLI as functions.
+ *   dependencies), the batch tools and the CLI behind `ldl prep` as functions.
  * - `@ldl/face-prep/browser`: the same alignment in a web page (no sharp, no Node API), with the
  *   detector loading its weights from URLs.
  *

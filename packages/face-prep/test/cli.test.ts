@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('ldl-face-prep arguments', () => {
+describe('ldl prep arguments', () => {
   it('names the missing or bad argument', async () => {
     expect(await run('align', '--images', dir)).toMatchObject({ code: 2, text: expect.stringContaining('align: --out is required.') });
     expect(await run('crop', '--csv', 'x', '--images', dir, '--out', dir, '--margin', 'abc')).toMatchObject({
@@ -38,7 +38,7 @@ describe('ldl-face-prep arguments', () => {
   });
 });
 
-describe('ldl-face-prep crop', () => {
+describe('ldl prep crop', () => {
   it('rotates, expands and crops the ok rows, skipping the others', async () => {
     const csv = join(dir, 'faces.csv');
     writeFileSync(csv, `${facesCsvHeader()}grey.jpg,10,20,15,70,60,30,30,60,35,ok\nbad.jpg,,,,,,,,,,unreadable\n`);
@@ -51,7 +51,7 @@ describe('ldl-face-prep crop', () => {
   });
 });
 
-describe.skipIf(!AAF_PRESENT)('ldl-face-prep align on real photos (2 worker threads)', () => {
+describe.skipIf(!AAF_PRESENT)('ldl prep align on real photos (2 worker threads)', () => {
   it('aligns, appends rows and resumes', async () => {
     const list = join(dir, 'list.txt');
     writeFileSync(list, '00004A02.jpg\n00020A02.jpg\n');

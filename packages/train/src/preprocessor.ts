@@ -24,7 +24,9 @@ export const HEAD_NAMES = ['age', 'gender', 'ethnicity'] as const;
 /**
  * A model's preprocessing and label set, as written to `preprocessor.json` (format `ldl-preprocessor`,
  * version 2). Input pixels `p` (0..255) become `x = (p / 255 − mean[c]) / std[c]` with the channels in
- * `colorOrder`, after the crop and a bilinear resize to `inputSize × inputSize`.
+ * `colorOrder`, after the crop and a Lanczos-3 resize to `inputSize × inputSize` (sharp's default kernel in
+ * Node; the browser demo uses face-prep's `cropResizeTensor(…, { kernel: 'lanczos3' })`). The kernel is not a field:
+ * every @ldl consumer resizes with Lanczos-3.
  *
  * ```json
  * { "format": "ldl-preprocessor", "version": 2, "inputSize": 150, "colorOrder": "rgb",

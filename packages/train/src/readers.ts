@@ -34,9 +34,9 @@ export interface AgeSample {
   gender?: number;
   /** Index into the reader's `raceClasses` (when the data set has it). */
   ethnicity?: number;
-  /** Rotation in degrees (PIL convention, counter-clockwise) from `ldl-face-prep align`. */
+  /** Rotation in degrees (PIL convention, counter-clockwise) from `ldl prep align`. */
   deg?: number;
-  /** Face box in the rotated (expanded) frame, from `ldl-face-prep align`. */
+  /** Face box in the rotated (expanded) frame, from `ldl prep align`. */
   box?: Box;
   /** Origin of the label. */
   source: SampleSource;
@@ -279,7 +279,7 @@ export interface CsvReaderOptions extends ReaderOptions {
   /** Race classes, in label-index order (MORPH: `['B','W','A','H','O']`). @default UTKFACE_RACES */
   raceClasses?: readonly string[];
   /**
-   * Labels for a CSV without an age column, such as the `faces.csv` that `ldl-face-prep align` writes
+   * Labels for a CSV without an age column, such as the `faces.csv` that `ldl prep align` writes
    * (`photo,deg,box…,status`): the data set's own labelled samples (e.g. `readMegaAge(root, split)`),
    * or a function that reads them (called only when the CSV has no age column). A row takes the age,
    * gender and race of the sample whose path is the row's photo resolved against `imageRoot`, or else of
@@ -303,7 +303,7 @@ function labelLookup(labels: readonly AgeSample[]): (file: string) => AgeSample 
 /** The CSV a user has, in words, for error messages. */
 function describeCsvFormat(file: string, header: readonly string[]): string {
   if (['deg', 'box1', 'status'].every((c) => header.includes(c))) {
-    return `${file} is the faces.csv of ldl-face-prep align (${header.join(',')}), which has no age column`;
+    return `${file} is the faces.csv of ldl prep align (${header.join(',')}), which has no age column`;
   }
   return `${file} has no age column (columns ${header.join(',')})`;
 }
@@ -391,7 +391,7 @@ async function readLabelledCsv(
       continue;
     }
     if (hasStatus && v.status !== 'ok') {
-      rows.bad(file, rec.line, `status must be ok (a face aligned by ldl-face-prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
+      rows.bad(file, rec.line, `status must be ok (a face aligned by ldl prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
     }
     const photoPath = path.resolve(root, photo);
@@ -454,7 +454,7 @@ export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): P
 
 /**
  * Reads the paper's aligned CSV (`photo,age,deg,box1,box2,box3,box4` with optional `gender,race`) or
- * the `faces.csv` that `ldl-face-prep align` writes (`photo,deg,box1..box4,eyes…,status`, no ages: give
+ * the `faces.csv` that `ldl prep align` writes (`photo,deg,box1..box4,eyes…,status`, no ages: give
  * `labels`, the data set's own labels, joined by photo name; rows whose status is not `ok` are bad
  * rows). `deg` is the rotation and `box1..4` the face box in the rotated frame; both are checked
  * against the image when the rows are read (see {@link ReaderOptions.verifyImages}).

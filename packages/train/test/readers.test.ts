@@ -254,8 +254,8 @@ describe('readAlignedCsv', () => {
     await expect(loadImage(samples[0], { size: 8 })).resolves.toMatchObject({ width: 8, height: 8 });
   });
 
-  // Shared case c17-align-csv-no-age: the faces.csv of ldl-face-prep align feeds training.
-  it("reads ldl-face-prep align's faces.csv with ages joined from the data set's labels, and says what is missing without them", async () => {
+  // Shared case c17-align-csv-no-age: the faces.csv of ldl prep align feeds training.
+  it("reads ldl prep align's faces.csv with ages joined from the data set's labels, and says what is missing without them", async () => {
     const root = tempDir();
     await writeMegaAge(root, 'train', ['p1.jpg', 'p2.jpg', 'p3.jpg'], ['21', '35', '60']);
     const faces = path.join(root, 'faces.csv');
@@ -265,7 +265,7 @@ describe('readAlignedCsv', () => {
         'train/p1.jpg,1.5,1,1,7,7,2,3,5,3,ok\np2.jpg,0,0,0,8,8,2,3,5,3,ok\ntrain/p3.jpg,,,,,,,,,,no_face\ntrain/p9.jpg,0,0,0,8,8,2,3,5,3,ok\n',
     );
     const err = (await readAlignedCsv(faces).catch((e: unknown) => e)) as Error;
-    expect(err.message).toContain(`Error in readAlignedCsv: ${faces} is the faces.csv of ldl-face-prep align (photo,deg,box1,`);
+    expect(err.message).toContain(`Error in readAlignedCsv: ${faces} is the faces.csv of ldl prep align (photo,deg,box1,`);
     expect(err.message).toContain("ages must come from the data set's own labels joined by photo name");
     expect(err.message).not.toContain('Album2');
     const labels = async () => (await readMegaAge(root, 'train')).samples;
