@@ -73,7 +73,7 @@ export interface ResolvedSettings {
   preset: Preset;
   /** Its name (for `start`, the one it chose). */
   chosen: string;
-  /** Every setting: the preset's, the file's, the file's for this preset, the flags', in that order. */
+  /** Every setting: the preset's, the file's, the file's for this preset, the run's (`--resume`), the flags', in that order. */
   settings: Settings;
   /** Lines for the log about the choice. */
   notes: string[];
@@ -96,18 +96,19 @@ function faceWeights(): string | null {
 }
 
 /**
- * Merges a command's settings: preset < the run's `config.json` (`run`, with `--resume`) < file < file's
- * `presets.<name>` < flags. The preset is `--preset`, else the file's, else the run's, else `paper`.
- * `--preset start` picks its preset from what is present (see {@link START_PRESET}).
+ * Merges a command's settings: preset < file < file's `presets.<name>` < the run's `config.json` (`run`,
+ * with `--resume`: the settings the run resolved, the file's included) < flags. The preset is `--preset`,
+ * else the run's, else the file's, else `paper`. `--preset start` picks its preset from what is present
+ * (see {@link START_PRESET}).
  * @throws Error for an unknown preset.
  */
 export function resolveSettings(flags: Settings, presetFlag: string | undefined, file: ConfigFile | undefined, run?: ConfigFile): ResolvedSettings {
-  const presetName = presetFlag ?? file?.preset ?? run?.preset ?? 'paper';
+  const presetName = presetFlag ?? run?.preset ?? file?.preset ?? 'paper';
   const notes: string[] = [];
   if (!PRESET_NAMES.includes(presetName)) {
     throw new Error(`Error in --preset: preset must be one of ${PRESET_NAMES.join(', ')}, but got ${JSON.stringify(presetName)}.`);
   }
-  const userSettings = { ...run?.settings, ...file?.settings, ...flags };
+  const userSettings = { ...file?.settings, ...run?.settings, ...flags };
   let chosen = presetName;
   let preset: Preset;
   let extra: Settings = {};
@@ -125,7 +126,7 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
   preset = PRESETS[chosen as PresetName];
   const synthetic = Boolean(extra.synthetic ?? userSettings.synthetic);
   if (chosen === 'small' && synthetic) preset = { ...preset, ...SMALL_ON_SYNTHETIC };
-  const layers: (Settings | undefined)[] = [run?.settings, file?.settings, file?.presets[chosen], extra, flags];
+  const layers: (Settings | undefined)[] = [file?.settings, file?.presets[chosen], extra, run?.settings, flags];
   const settings: Settings = Object.assign(presetSettings(preset), ...layers);
   const extraFromPreset = layers.every((l) => l?.extraTrain === undefined);
   return { presetName, preset, chosen, settings, notes, extraFromPreset };

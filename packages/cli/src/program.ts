@@ -21,7 +21,7 @@ const presetHelp = () =>
     'plus "preset" and "presets": { "<preset>": { …settings for that preset only } }. Relative paths are relative to the',
     "file. Precedence: preset < file < the file's presets.<name> < flags. A run writes its resolved settings to",
     'RUN_DIR/config.json: `ldl train --config RUN_DIR/config.json` repeats it; `ldl train --run-dir RUN_DIR --resume`',
-    'continues it from those settings (flags may change what a checkpoint allows).',
+    'continues it from those settings (above --config, below flags; the trainer refuses changes a checkpoint cannot take).',
   ].join('\n');
 
 /** Adds the table's options of `name` to `cmd` (values stay raw strings here; {@link checkFlags} checks them). */
@@ -52,8 +52,8 @@ function settingsOf(cmd: Command, name: CommandName): { flags: ReturnType<typeof
 }
 
 /**
- * `--resume`: the run's own `RUN_DIR/config.json`, the settings it was started with (flags and `--config`
- * override them; the trainer refuses changes a checkpoint cannot take).
+ * `--resume`: the run's own `RUN_DIR/config.json`, the settings it was started with (above `--config`'s,
+ * below the flags; the trainer refuses changes a checkpoint cannot take).
  * @throws Error without `--run-dir`, or when the run has no readable config.json.
  */
 function runConfigOf(s: Settings): ConfigFile {

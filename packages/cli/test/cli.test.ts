@@ -78,6 +78,15 @@ describe('config files', () => {
     }
   });
 
+  it("--resume: the run's config.json is above the file (its preset first), below the flags", () => {
+    const file = readConfigFile(write('base.json', JSON.stringify({ preset: 'paper', lr: 0.01, presets: { small: { epochs: 4, margin: 0.4 } } })), 'train');
+    const run = readConfigFile(write('resumed-config.json', JSON.stringify({ preset: 'small', epochs: 2, extraTrain: [] })), 'train');
+    const r = resolveSettings(checkFlags({ batchSize: '8' }, () => true), undefined, file, run);
+    expect(r.chosen).toBe('small');
+    expect(r.settings).toMatchObject({ epochs: 2, margin: 0.4, lr: 0.01, batchSize: 8, extraTrain: [] });
+    expect(resolveSettings(checkFlags({ epochs: '5' }, () => true), undefined, file, run).settings.epochs).toBe(5);
+  });
+
   it('names the file and key of a wrong or unknown setting; settings of other commands are left to them', () => {
     expect(() => readConfigFile(write('a.json', '{"epochs": "x"}'), 'train')).toThrow(`Error in readConfigFile: ${path.join(dir, 'a.json')}: epochs must be an integer ≥ 1, but got "x".`);
     expect(() => readConfigFile(write('b.json', '{"imgSize": 3}'), 'train')).toThrow(`${path.join(dir, 'b.json')}: imgSize must be a setting of 'ldl train'`);
