@@ -262,13 +262,14 @@ async function loadModelFor(command: string, s: Settings, log: (line: string) =>
 export const SPLIT_KEYS = ['dataFormat', 'splitSeed', 'raceClasses', 'photoCol', 'ageCol', 'genderCol', 'raceCol', 'skipBad', 'verifyImages', 'duplicates'] as const;
 
 /**
- * The run's `config.json` beside a saved model, if any: in the run directory, the parent of `best/`
- * (`modelDir`) or of `checkpoints/` (a checkpoint directory).
+ * The run's `config.json` beside a saved model, if any, in its run directory: the parent of `best/`
+ * (`modelDir`), or the folder holding `checkpoints/` (a checkpoint's `model/`).
  */
 function runConfigOf(modelDir: string): string | undefined {
-  const parent = path.dirname(modelDir);
-  const dirs = path.basename(parent) === 'checkpoints' ? [path.dirname(parent)] : [parent];
-  return dirs.map((d) => path.join(d, 'config.json')).find((f) => existsSync(f));
+  const parts = modelDir.split(path.sep);
+  const i = parts.lastIndexOf('checkpoints');
+  const file = path.join(i > 0 ? parts.slice(0, i).join(path.sep) : path.dirname(modelDir), 'config.json');
+  return existsSync(file) ? file : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSyntheticMegaAge, PRESETS } from '@ldl/train';
@@ -167,6 +167,10 @@ describe('a run: --resume from its config.json, eval with its split and classes,
     expect(ev.out).toContain('80/20 split with --split-seed 3');
     expect(ev.out).toContain(`eval on ${done.counts.test} images: MAE ${done.test.mae.toFixed(3)}`);
     expect(ev.out).toContain('(classes B,W,A,H,O)');
+    const latest = readdirSync(path.join(runDir, 'checkpoints')).filter((f) => f.startsWith('epoch-')).sort().at(-1)!;
+    const fromCheckpoint = await ldl('eval', '--checkpoint', path.join(runDir, 'checkpoints', latest), '--data', data.csv, '--backend', 'cpu');
+    expect(fromCheckpoint.code, fromCheckpoint.out).toBe(0);
+    expect(fromCheckpoint.out).toContain(`settings of the run (${path.join(runDir, 'config.json')}): splitSeed 3`);
     const wrong = await ldl('eval', '--checkpoint', runDir, '--data', data.csv, '--backend', 'cpu', '--race-classes', 'W,B,A,H,O');
     expect(wrong.code).toBe(1);
     expect(wrong.out).toContain(`Error in ldl eval: --race-classes must be the model's ethnicity classes (${path.join(runDir, 'best', 'preprocessor.json')}: B,W,A,H,O), but got W,B,A,H,O.`);
