@@ -34,7 +34,7 @@ import {
   type VerifyImages,
   type DuplicatePolicy,
 } from '@ldl/train';
-import type { ConfigFile } from './config';
+import { type ConfigFile, readConfigFile } from './config';
 import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';
 
 /**
@@ -73,10 +73,15 @@ export interface ResolvedSettings {
   preset: Preset;
   /** Its name (for `start`, the one it chose). */
   chosen: string;
-  /** Every setting: the preset's, the file's, the file's for this preset, the flags', in that order. */
+  /** Every setting: the preset's, the file's, the file's for this preset, the run's (`--resume`), the flags', in that order. */
   settings: Settings;
   /** Lines for the log about the choice. */
   notes: string[];
+  /**
+   * Whether `settings.extraTrain` is the preset's own (nothing overrode it): only then may a missing
+   * dataset of it be skipped; extra data named by a config file or a flag must exist.
+   */
+  extraFromPreset: boolean;
 }
 
 /** Whether `start` finds the face-recognition weights (`@vladmandic/face-api`); the reason when not. */
@@ -91,17 +96,19 @@ function faceWeights(): string | null {
 }
 
 /**
- * Merges a command's settings: preset < file < file's `presets.<name>` < flags. `--preset start` picks its
- * preset from what is present (see {@link START_PRESET}).
+ * Merges a command's settings: preset < file < file's `presets.<name>` < the run's `config.json` (`run`,
+ * with `--resume`: the settings the run resolved, the file's included) < flags. The preset is `--preset`,
+ * else the run's, else the file's, else `paper`. `--preset start` picks its preset from what is present
+ * (see {@link START_PRESET}).
  * @throws Error for an unknown preset.
  */
-export function resolveSettings(flags: Settings, presetFlag: string | undefined, file: ConfigFile | undefined): ResolvedSettings {
-  const presetName = presetFlag ?? file?.preset ?? 'paper';
+export function resolveSettings(flags: Settings, presetFlag: string | undefined, file: ConfigFile | undefined, run?: ConfigFile): ResolvedSettings {
+  const presetName = presetFlag ?? run?.preset ?? file?.preset ?? 'paper';
   const notes: string[] = [];
   if (!PRESET_NAMES.includes(presetName)) {
     throw new Error(`Error in --preset: preset must be one of ${PRESET_NAMES.join(', ')}, but got ${JSON.stringify(presetName)}.`);
   }
-  const userSettings = { ...file?.settings, ...flags };
+  const userSettings = { ...file?.settings, ...run?.settings, ...flags };
   let chosen = presetName;
   let preset: Preset;
   let extra: Settings = {};
@@ -119,8 +126,10 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
   preset = PRESETS[chosen as PresetName];
   const synthetic = Boolean(extra.synthetic ?? userSettings.synthetic);
   if (chosen === 'small' && synthetic) preset = { ...preset, ...SMALL_ON_SYNTHETIC };
-  const settings: Settings = { ...presetSettings(preset), ...file?.settings, ...file?.presets[chosen], ...extra, ...flags };
-  return { presetName, preset, chosen, settings, notes };
+  const layers: (Settings | undefined)[] = [file?.settings, file?.presets[chosen], extra, run?.settings, flags];
+  const settings: Settings = Object.assign(presetSettings(preset), ...layers);
+  const extraFromPreset = layers.every((l) => l?.extraTrain === undefined);
+  return { presetName, preset, chosen, settings, notes, extraFromPreset };
 }
 
 const str = (s: Settings, key: string) => s[key] as string | undefined;
@@ -188,28 +197,34 @@ function experimentOptions(preset: Preset, s: Settings): Omit<ExperimentOptions,
 
 /**
  * `ldl train`: reads the data, writes the resolved settings to `RUN_DIR/config.json` (a config file that
- * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports. A failure is recorded in
- * the run directory (`train.log`, `report.json` with status `failed`) and rethrown.
+ * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports. A failure of a new run is
+ * recorded in the run directory (`train.log`, `report.json` with status `failed`) and rethrown. With
+ * `--resume` the run is an existing one: `config.json` is rewritten only once the run has continued to its
+ * end, and the command itself records no failure into it (a refused resume leaves the run as it was).
  */
-export async function trainCommand(r: ResolvedSettings, flagExtras: readonly string[], log: (line: string) => void): Promise<void> {
+export async function trainCommand(r: ResolvedSettings, log: (line: string) => void): Promise<void> {
   const s = r.settings;
+  const resume = Boolean(s.resume);
   const threads = wasmThreads(s);
   const source = await dataOptions(s, 'train'); // a missing data set is a usage mistake: no run directory for it
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
   const runDir = str(s, 'runDir') ?? path.join(runsDirOf(s), `${str(s, 'name') ?? 'ldl'}-${r.presetName}-${stamp}`);
   // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
-  // and a failed run leaves report.json with status 'failed' and the reason.
+  // and a failed new run leaves report.json with status 'failed' and the reason.
   await mkdir(runDir, { recursive: true });
-  const { resume: _r, runDir: _d, ...replay } = s;
-  await writeFileAtomic(path.join(runDir, 'config.json'), `${JSON.stringify({ preset: r.chosen, ...replay }, null, 2)}\n`);
   const restoreWarn = teeWarnings(runDir);
   try {
     r.notes.forEach((n) => log(n));
     const reader = readerOptions(s);
-    const data: RunData = await loadTrainTestData(source, reader);
+    const own: RunData = await loadTrainTestData(source, reader);
     const options = experimentOptions(r.preset, s);
-    const extras = ((s.extraTrain as ExtraTrainValue[] | undefined) ?? []).map((spec) => ({ spec: spec as ExtraTrain, fromUser: typeof spec === 'string' && flagExtras.includes(spec) }));
-    const val = await addExtraTrain(data, extras, { valFraction: options.valFraction ?? 0.1, splitSeed: options.splitSeed ?? 0, reader });
+    const extras = ((s.extraTrain as ExtraTrainValue[] | undefined) ?? []).map((spec) => ({ spec: spec as ExtraTrain, optional: r.extraFromPreset }));
+    const { data, val, used } = await addExtraTrain(own, extras, { valFraction: options.valFraction ?? 0.1, splitSeed: options.splitSeed ?? 0, reader });
+    // The settings that repeat this run: the extra data it read (a preset's missing ones left out).
+    const { resume: _r, runDir: _d, ...rest } = s;
+    const replay: Settings = s.extraTrain ? { ...rest, extraTrain: used as ExtraTrainValue[] } : rest;
+    const writeConfig = () => writeFileAtomic(path.join(runDir, 'config.json'), `${JSON.stringify({ preset: r.chosen, ...replay }, null, 2)}\n`);
+    if (!resume) await writeConfig();
     const model: ModelConfig = options.model ?? {};
     await runExperiment({
       ...options,
@@ -221,11 +236,12 @@ export async function trainCommand(r: ResolvedSettings, flagExtras: readonly str
       ...(model.multiTask ? { ethnicityClasses: (s.raceClasses as string[] | undefined) ?? [...UTKFACE_RACES] } : {}),
       backend: str(s, 'backend'),
       wasmThreads: threads,
-      resume: Boolean(s.resume),
+      resume,
       notes: [`config: ${path.join(runDir, 'config.json')} (preset ${r.chosen} with these settings)`, ...data.notes],
     });
+    if (resume) await writeConfig();
   } catch (e) {
-    await recordFailure(runDir, e);
+    if (!resume) await recordFailure(runDir, e);
     throw e;
   } finally {
     restoreWarn();
@@ -242,16 +258,52 @@ async function loadModelFor(command: string, s: Settings, log: (line: string) =>
   return saved;
 }
 
-/** `ldl eval`: MAE and CA(3/5/7) of a saved model on a data set's test (or train) split, made as its `preprocessor.json` says. */
-export async function evalCommand(s: Settings, log: (line: string) => void): Promise<void> {
-  const saved = await loadModelFor('eval', s, log);
+/** The settings of a run's `config.json` that decide which samples form its test split (with the data path). */
+export const SPLIT_KEYS = ['dataFormat', 'splitSeed', 'raceClasses', 'photoCol', 'ageCol', 'genderCol', 'raceCol', 'skipBad', 'verifyImages', 'duplicates'] as const;
+
+/**
+ * The run's `config.json` beside a saved model, if any, in its run directory: the parent of `best/`
+ * (`modelDir`), or the folder holding `checkpoints/` (a checkpoint's `model/`).
+ */
+function runConfigOf(modelDir: string): string | undefined {
+  const parts = modelDir.split(path.sep);
+  const i = parts.lastIndexOf('checkpoints');
+  const file = path.join(i > 0 ? parts.slice(0, i).join(path.sep) : path.dirname(modelDir), 'config.json');
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * `ldl eval`: MAE and CA(3/5/7) of a saved model on a data set's test (or train) split, made as its
+ * `preprocessor.json` says. The race classes are the model's (`preprocessor.json`'s `ethnicityClasses`);
+ * where the run's `config.json` is beside the model, its {@link SPLIT_KEYS} are the defaults, so the test
+ * split is the one the run was scored on.
+ * @throws Error when `--race-classes` disagrees with the model's classes.
+ */
+export async function evalCommand(given: Settings, log: (line: string) => void): Promise<void> {
+  const saved = await loadModelFor('eval', given, log);
+  const runConfig = runConfigOf(saved.dir);
+  const defaults: Settings = {};
+  if (runConfig) {
+    const run = readConfigFile(runConfig, 'eval').settings;
+    for (const key of SPLIT_KEYS) if (run[key] !== undefined && given[key] === undefined) defaults[key] = run[key];
+    const shown = Object.entries(defaults).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+    if (shown.length > 0) log(`settings of the run (${runConfig}): ${shown.join(', ')}`);
+  }
+  const classes = saved.preprocessor.ethnicityClasses;
+  const flagClasses = given.raceClasses as string[] | undefined;
+  if (classes && flagClasses && JSON.stringify(flagClasses) !== JSON.stringify(classes)) {
+    throw new Error(
+      `Error in ldl eval: --race-classes must be the model's ethnicity classes (${path.join(saved.dir, 'preprocessor.json')}: ${classes.join(',')}), but got ${flagClasses.join(',')}.`,
+    );
+  }
+  const s: Settings = { ...defaults, ...given, ...(classes ? { raceClasses: classes } : {}) };
   const split = (str(s, 'split') ?? 'test') as 'train' | 'test';
   const { samples, notes } = await loadEvalData(await dataOptions(s, 'eval'), split, readerOptions(s));
   notes.forEach((n) => log(n));
   const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTTA: Boolean(s.flipTTA) });
   const m = r.metrics;
   log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
-  if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} %`);
+  if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 
 /** `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or whole photos). */
@@ -261,22 +313,22 @@ export async function predictCommand(s: Settings, images: readonly string[], log
   const pct = (xs: { label: string; p: number }[]) => xs.map((x) => `${x.label} ${(100 * x.p).toFixed(1)} %`).join(', ');
   for (const image of images) {
     const p = await predictImage(saved, image, num(s, 'top') ?? 5);
-    console.log(`${image}: age ${p.age.toFixed(1)}`);
-    console.log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
-    if (p.gender && p.ethnicity) console.log(`gender: ${pct(p.gender)}; ethnicity: ${pct(p.ethnicity)}`);
+    log(`${image}: age ${p.age.toFixed(1)}`);
+    log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
+    if (p.gender && p.ethnicity) log(`gender: ${pct(p.gender)}; ethnicity: ${pct(p.ethnicity)}`);
   }
 }
 
 /** `ldl preprocessor DIR`: prints a model's checked `preprocessor.json`; `--upgrade` first writes it from what an older run recorded. */
-export async function preprocessorCommand(dir: string, options: { upgrade?: boolean; ethnicityClasses?: string }): Promise<void> {
+export async function preprocessorCommand(dir: string, options: { upgrade?: boolean; ethnicityClasses?: string }, log: (line: string) => void): Promise<void> {
   await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
   if (options.upgrade) {
     const { file, config } = await upgradePreprocessor(dir, { ethnicityClasses: options.ethnicityClasses?.split(',').map((x) => x.trim()) });
-    console.log(`wrote ${file}`);
-    console.log(JSON.stringify(config, null, 2));
+    log(`wrote ${file}`);
+    log(JSON.stringify(config, null, 2));
     return;
   }
   const saved = await loadSavedModel(dir);
   saved.model.dispose();
-  console.log(JSON.stringify(saved.preprocessor, null, 2));
+  log(JSON.stringify(saved.preprocessor, null, 2));
 }

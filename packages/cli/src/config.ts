@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PRESETS } from '@ldl/train';
 import { parse as parseYaml } from 'yaml';
 import { type CommandName, type ExtraTrainValue, type OptionSpec, type OptionValue, OPTIONS_BY_KEY, type Settings } from './options';
 
@@ -97,7 +98,8 @@ function checkSettings(obj: Record<string, unknown>, file: string, prefix: strin
  * Reads a config file: JSON (`.json`) or YAML (`.yaml`, `.yml`), an object of settings by camelCase key,
  * with an optional `preset` name and `presets: { <name>: { …settings } }`. Settings of the other commands
  * are checked by name only and left out (one file serves `train`, `eval` and `predict`).
- * @throws Error naming the file and the key of the first unknown or invalid setting.
+ * @throws Error naming the file and the key of the first unknown or invalid setting, or of a `presets`
+ *   section whose name is not a preset's.
  */
 export function readConfigFile(file: string, command: CommandName): ConfigFile {
   const abs = path.resolve(file);
@@ -119,6 +121,8 @@ export function readConfigFile(file: string, command: CommandName): ConfigFile {
   if (typeof presets !== 'object' || presets === null || Array.isArray(presets)) fail({ file: abs, key: 'presets' }, 'an object { <preset>: { …settings } }', presets);
   const perPreset: Record<string, Settings> = {};
   for (const [name, obj] of Object.entries(presets as Record<string, unknown>)) {
+    // `start` is not a preset of its own: it runs finetune-head or small, and their sections apply.
+    if (!(name in PRESETS)) fail({ file: abs, key: `presets.${name}` }, `a section named by a preset (${Object.keys(PRESETS).join(', ')})`, name);
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail({ file: abs, key: `presets.${name}` }, 'an object of settings', obj);
     perPreset[name] = checkSettings(obj as Record<string, unknown>, abs, `presets.${name}.`, command);
   }

@@ -2,11 +2,13 @@
  * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `prep` (face-prep's
  * align/crop) and `cv` (@ldl/algorithms' cross validation).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PRESETS } from '@ldl/train';
 import { checkFlags, type ConfigFile, readConfigFile } from './config';
-import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, START_PRESET, trainCommand } from './commands';
-import { type CommandName, OPTIONS } from './options';
+import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
+import { type CommandName, OPTIONS, type Settings } from './options';
 
 const presetHelp = () =>
   [
@@ -18,7 +20,8 @@ const presetHelp = () =>
     'Config file (--config run.json | run.yaml): the settings by their camelCase names (imageSize for --image-size),',
     'plus "preset" and "presets": { "<preset>": { …settings for that preset only } }. Relative paths are relative to the',
     "file. Precedence: preset < file < the file's presets.<name> < flags. A run writes its resolved settings to",
-    'RUN_DIR/config.json: `ldl train --config RUN_DIR/config.json` repeats it.',
+    'RUN_DIR/config.json: `ldl train --config RUN_DIR/config.json` repeats it; `ldl train --run-dir RUN_DIR --resume`',
+    'continues it from those settings (above --config, below flags; the trainer refuses changes a checkpoint cannot take).',
   ].join('\n');
 
 /** Adds the table's options of `name` to `cmd` (values stay raw strings here; {@link checkFlags} checks them). */
@@ -49,6 +52,19 @@ function settingsOf(cmd: Command, name: CommandName): { flags: ReturnType<typeof
 }
 
 /**
+ * `--resume`: the run's own `RUN_DIR/config.json`, the settings it was started with (above `--config`'s,
+ * below the flags; the trainer refuses changes a checkpoint cannot take).
+ * @throws Error without `--run-dir`, or when the run has no readable config.json.
+ */
+function runConfigOf(s: Settings): ConfigFile {
+  const runDir = s.runDir;
+  if (typeof runDir !== 'string') throw new Error('Error in --resume: --resume must name the run to continue with --run-dir (or runDir in --config), but got none.');
+  const file = path.join(runDir, 'config.json');
+  if (!existsSync(file)) throw new Error(`Error in --resume: --run-dir ${runDir} must be a run directory with its config.json, but ${file} does not exist.`);
+  return readConfigFile(file, 'train');
+}
+
+/**
  * Builds the `ldl` program. `log` receives the progress lines (stdout by default).
  * Commander's own errors (unknown flag, missing argument) throw a `CommanderError` (see {@link runCli}).
  */
@@ -64,12 +80,21 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .action(async (_opts: unknown, cmd: Command) => {
       const { flags, file } = settingsOf(cmd, 'train');
       const preset = cmd.opts<{ preset?: string }>().preset;
-      const resolved = resolveSettings(flags, preset, file);
-      const flagExtras = (flags.extraTrain as string[] | undefined) ?? [];
-      await trainCommand(resolved, flagExtras, log);
+      const resolved = resolveSettings(flags, preset, file, flags.resume ? runConfigOf({ ...file?.settings, ...flags }) : undefined);
+      await trainCommand(resolved, log);
     });
 
-  addOptions(program.command('eval').description("evaluate a saved model (its preprocessor.json) on a data set's test split"), 'eval').action(async (_opts: unknown, cmd: Command) => {
+  addOptions(program.command('eval').description("evaluate a saved model (its preprocessor.json) on a data set's test split"), 'eval')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "The model's preprocessor.json decides the preprocessing and the race classes (ethnicityClasses; --race-classes must agree).",
+        `Where the run's config.json is beside the model (a run directory, its best/ or checkpoints/), its ${SPLIT_KEYS.join(', ')}`,
+        'are the defaults, so eval scores the test split the run was scored on.',
+      ].join('\n'),
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
     const { flags, file } = settingsOf(cmd, 'eval');
     await evalCommand({ ...file?.settings, ...flags }, log);
   });
@@ -87,7 +112,7 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .argument('<dir>', 'a run directory, its best/ or a checkpoint directory')
     .option('--upgrade', 'write preprocessor.json (version 2) from a version-1 file or the run config')
     .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
-    .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts));
+    .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts, log));
 
   // prep and cv have their own parsers (and --help): everything after the command name is theirs.
   const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PRESETS } from '@ldl/train';
-import { describe, expect, it, vi } from 'vitest';
+import { generateSyntheticMegaAge, PRESETS } from '@ldl/train';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveSettings } from '../src/commands';
 import { checkFlags, readConfigFile } from '../src/config';
 import { runCli } from '../src/program';
@@ -19,6 +19,7 @@ async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
   const spies = [
     vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
+    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))), // the trainer's progress
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
     vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
   ];
@@ -77,6 +78,15 @@ describe('config files', () => {
     }
   });
 
+  it("--resume: the run's config.json is above the file (its preset first), below the flags", () => {
+    const file = readConfigFile(write('base.json', JSON.stringify({ preset: 'paper', lr: 0.01, presets: { small: { epochs: 4, margin: 0.4 } } })), 'train');
+    const run = readConfigFile(write('resumed-config.json', JSON.stringify({ preset: 'small', epochs: 2, extraTrain: [] })), 'train');
+    const r = resolveSettings(checkFlags({ batchSize: '8' }, () => true), undefined, file, run);
+    expect(r.chosen).toBe('small');
+    expect(r.settings).toMatchObject({ epochs: 2, margin: 0.4, lr: 0.01, batchSize: 8, extraTrain: [] });
+    expect(resolveSettings(checkFlags({ epochs: '5' }, () => true), undefined, file, run).settings.epochs).toBe(5);
+  });
+
   it('names the file and key of a wrong or unknown setting; settings of other commands are left to them', () => {
     expect(() => readConfigFile(write('a.json', '{"epochs": "x"}'), 'train')).toThrow(`Error in readConfigFile: ${path.join(dir, 'a.json')}: epochs must be an integer ≥ 1, but got "x".`);
     expect(() => readConfigFile(write('b.json', '{"imgSize": 3}'), 'train')).toThrow(`${path.join(dir, 'b.json')}: imgSize must be a setting of 'ldl train'`);
@@ -90,5 +100,90 @@ describe('config files', () => {
     expect(r.chosen).toBe('small');
     expect(r.settings).toMatchObject({ synthetic: true, epochs: 8, stepSize: 6, margin: 0.4 });
     expect(r.notes.at(-1)).toBe('preset start → small (no real face data: training from random weights on synthetic faces)');
+  });
+});
+
+describe('config-file checks', () => {
+  it('names the file and key of a presets section that is no preset (a typo)', () => {
+    const file = write('typo.json', JSON.stringify({ presets: { smal: { epochs: 3 } } }));
+    expect(() => readConfigFile(file, 'train')).toThrow(`Error in readConfigFile: ${file}: presets.smal must be a section named by a preset (paper, small, finetune, finetune-head, ensemble-head, imagenet-resnet50), but got "smal".`);
+  });
+
+  it("only the preset's own extraTrain is optional: a file's, a flag's or a replayed run's must exist", async () => {
+    const preset = resolveSettings({}, 'finetune', undefined);
+    expect(preset.extraFromPreset).toBe(true);
+    const file = readConfigFile(write('extra.json', JSON.stringify({ presets: { finetune: { extraTrain: ['nowhere.csv'] } } })), 'train');
+    expect(resolveSettings({}, 'finetune', file).extraFromPreset).toBe(false);
+    expect(resolveSettings(checkFlags({ extraTrain: ['x.csv'] }, () => true), 'finetune', undefined).extraFromPreset).toBe(false);
+    expect(resolveSettings({}, undefined, undefined, readConfigFile(write('run-config.json', JSON.stringify({ preset: 'finetune', extraTrain: ['x.csv'] })), 'train')).extraFromPreset).toBe(false);
+    // read before any training: a missing extra dataset named in the file stops the run
+    const r = await ldl('train', '--config', write('extra-run.json', JSON.stringify({ data: data.csv, photoCol: 'file', raceClasses: 'B,W,A,H,O', extraTrain: ['nowhere.csv'], runsDir: path.join(dir, 'runs') })), '--preset', 'small');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`Error in readDataset: ${path.join(dir, 'nowhere.csv')} must be a MegaAge-Asian folder`);
+  });
+});
+
+/** A MORPH-style CSV over 30 synthetic 32-px faces with MORPH race letters (B,W,A,H,O). */
+const data = { csv: '' };
+beforeAll(async () => {
+  await generateSyntheticMegaAge(path.join(dir, 'syn'), { trainCount: 30, testCount: 1, size: 32 });
+  const ages = readFileSync(path.join(dir, 'syn/list/train_age.txt'), 'utf8').trim().split('\n');
+  const rows = ages.map((a, i) => `syn/train/train_${String(i).padStart(5, '0')}.jpg,${a},${i % 2 ? 'F' : 'M'},${'BWAHO'[i % 5]}`);
+  data.csv = write('morph.csv', ['file,age,gender,race', ...rows].join('\n'));
+});
+
+describe('a run: --resume from its config.json, eval with its split and classes, predict through log', () => {
+  it('trains, resumes without repeating the flags, leaves a finished run alone when a resume fails, evaluates the same split', { timeout: 240_000 }, async () => {
+    const runDir = path.join(dir, 'run');
+    const tiny = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'cpu', '--batch-size', '8'];
+    const first = await ldl('train', ...tiny, '--epochs', '1', '--data', data.csv, '--photo-col', 'file', '--multi-task', '--race-classes', 'B,W,A,H,O', '--split-seed', '3', '--run-dir', runDir);
+    expect(first.code, first.out).toBe(0);
+
+    const resumed = await ldl('train', '--run-dir', runDir, '--resume', '--epochs', '2');
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(resumed.out).toContain('1 epoch(s) done');
+    const config = readFileSync(path.join(runDir, 'config.json'), 'utf8');
+    expect(JSON.parse(config)).toMatchObject({ preset: 'small', epochs: 2, splitSeed: 3, raceClasses: ['B', 'W', 'A', 'H', 'O'] });
+    const report = readFileSync(path.join(runDir, 'report.json'), 'utf8');
+    const done = JSON.parse(report) as { counts: { test: number }; test: { mae: number } };
+
+    // a resume that fails before the trainer takes it (a flag's extra data is missing) changes nothing in the run
+    const failed = await ldl('train', '--run-dir', runDir, '--resume', '--epochs', '3', '--extra-train', path.join(dir, 'nowhere.csv'));
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain(`Error in readDataset: ${path.join(dir, 'nowhere.csv')} must be`);
+    expect(readFileSync(path.join(runDir, 'report.json'), 'utf8')).toBe(report);
+    expect(readFileSync(path.join(runDir, 'config.json'), 'utf8')).toBe(config);
+    // the trainer's check refuses a change a checkpoint cannot take; config.json stays the run's
+    const refused = await ldl('train', '--run-dir', runDir, '--resume', '--epochs', '3', '--sigma', '3');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain("Error in Trainer.fit: resume must use the checkpoint's settings, but sigma (checkpoint 2, now 3) differ.");
+    expect(readFileSync(path.join(runDir, 'config.json'), 'utf8')).toBe(config);
+    expect((await ldl('train', '--resume')).out).toContain('Error in --resume: --resume must name the run to continue with --run-dir');
+
+    // eval: the split seed and columns from the run's config.json, the classes from preprocessor.json
+    const ev = await ldl('eval', '--checkpoint', runDir, '--data', data.csv, '--backend', 'cpu');
+    expect(ev.code, ev.out).toBe(0);
+    expect(ev.out).toContain(`settings of the run (${path.join(runDir, 'config.json')}): splitSeed 3, raceClasses ["B","W","A","H","O"], photoCol "file"`);
+    expect(ev.out).toContain('80/20 split with --split-seed 3');
+    expect(ev.out).toContain(`eval on ${done.counts.test} images: MAE ${done.test.mae.toFixed(3)}`);
+    expect(ev.out).toContain('(classes B,W,A,H,O)');
+    const latest = readdirSync(path.join(runDir, 'checkpoints')).filter((f) => f.startsWith('epoch-')).sort().at(-1)!;
+    const fromCheckpoint = await ldl('eval', '--checkpoint', path.join(runDir, 'checkpoints', latest), '--data', data.csv, '--backend', 'cpu');
+    expect(fromCheckpoint.code, fromCheckpoint.out).toBe(0);
+    expect(fromCheckpoint.out).toContain(`settings of the run (${path.join(runDir, 'config.json')}): splitSeed 3`);
+    const wrong = await ldl('eval', '--checkpoint', runDir, '--data', data.csv, '--backend', 'cpu', '--race-classes', 'W,B,A,H,O');
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toContain(`Error in ldl eval: --race-classes must be the model's ethnicity classes (${path.join(runDir, 'best', 'preprocessor.json')}: B,W,A,H,O), but got W,B,A,H,O.`);
+
+    // predict prints through createProgram's log, not console.log
+    const logged: string[] = [];
+    const consoleLog = vi.spyOn(console, 'log');
+    try {
+      expect(await runCli(['predict', '--checkpoint', runDir, '--backend', 'cpu', path.join(dir, 'syn/train/train_00000.jpg')], (l) => logged.push(l))).toBe(0);
+      expect(consoleLog).not.toHaveBeenCalled();
+    } finally {
+      consoleLog.mockRestore();
+    }
+    expect(logged.join('\n')).toMatch(/train_00000\.jpg: age \d+\.\d\ntop of the distribution: .*\ngender: .*; ethnicity: B \d+\.\d %, W/);
   });
 });

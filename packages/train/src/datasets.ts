@@ -163,48 +163,56 @@ export async function loadEvalData(o: DataOptions, split: 'train' | 'test', read
 }
 
 /**
- * Adds extra training data to `data` (in place) and returns the validation samples: with extra data and
+ * Adds extra training data to a run's samples and splits off the validation samples: with extra data and
  * `valFraction > 0`, validation is split (seed `splitSeed`) from the run's own training data first, so the
- * best epoch is the best on this task. A preset's extra data that does not exist is skipped with a note and
- * read with `skipBad` (UTKFace has ages above 100); data named by the user must exist. Warns in the notes
- * when test images are also in the training data.
+ * best epoch is the best on this task. An `optional` entry (a preset's own extra data) that does not exist
+ * is skipped with a note and read with `skipBad` (UTKFace has ages above 100); any other entry (a flag, a
+ * config file) must exist. Warns in the notes when test images are also in the training data.
+ * `data` is left as it is.
+ * @returns a new `RunData` (train with the extra samples, the notes added), the validation samples
+ *   (`undefined` when nothing was split off) and the entries read (`used`: the skipped ones left out).
+ * @throws Error from {@link readDataset} for an entry that is not optional and does not exist, or a bad row.
  */
 export async function addExtraTrain(
   data: RunData,
-  extras: readonly { spec: ExtraTrain; fromUser: boolean }[],
+  extras: readonly { spec: ExtraTrain; optional: boolean }[],
   options: { valFraction: number; splitSeed: number; reader: ReaderOptions },
-): Promise<AgeSample[] | undefined> {
+): Promise<{ data: RunData; val: AgeSample[] | undefined; used: ExtraTrain[] }> {
   let val: AgeSample[] | undefined;
+  const used: ExtraTrain[] = [];
+  let train = data.train;
+  const notes = [...data.notes];
   if (extras.length > 0 && options.valFraction > 0) {
     const split = splitSamples(data.train, options.splitSeed, options.valFraction);
-    data.train = split.train;
+    train = split.train;
     val = split.test;
-    data.notes.push(`validation: ${(options.valFraction * 100).toFixed(0)} % of the run's own training list (seed ${options.splitSeed}), before extra data is added; the test set is used only for the final report`);
+    notes.push(`validation: ${(options.valFraction * 100).toFixed(0)} % of the run's own training list (seed ${options.splitSeed}), before extra data is added; the test set is used only for the final report`);
   }
-  for (const { spec: extra, fromUser } of extras) {
+  for (const { spec: extra, optional } of extras) {
     const source = typeof extra === 'string' ? extra : extra.path;
-    if (!fromUser && !existsSync(source.replace(/:[A-Za-z0-9_-]+$/, ''))) {
-      data.notes.push(`extra training data ${source} (preset) not found: skipped`);
+    if (optional && !existsSync(source.replace(/:[A-Za-z0-9_-]+$/, ''))) {
+      notes.push(`extra training data ${source} (preset) not found: skipped`);
       continue;
     }
-    const r = await readDataset(source, fromUser ? options.reader : { ...options.reader, skipBad: true });
+    const r = await readDataset(source, optional ? { ...options.reader, skipBad: true } : options.reader);
+    used.push(extra);
     const part = typeof extra === 'string' ? null : extra.trainPartOf;
     const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
-    data.train = [...data.train, ...samples];
-    data.notes.push(
+    train = [...train, ...samples];
+    notes.push(
       `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
         (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
       ...noteSkipped(path.basename(r.path), r.skipped),
     );
   }
-  const leaked = sharedImages(data.train, data.test);
+  const leaked = sharedImages(train, data.test);
   if (leaked.length > 0) {
-    data.notes.push(
+    notes.push(
       `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path or byte-identical), so test figures are optimistic; first: ${leaked
         .slice(0, 3)
         .map((s) => `${s.path} (${s.source.file}${s.source.line ? ` line ${s.source.line}` : ''})`)
         .join(', ')}`,
     );
   }
-  return val;
+  return { data: { ...data, train, notes }, val, used };
 }

@@ -32,19 +32,23 @@ describe('loadTrainTestData (the formats of ldl train --data-format)', () => {
     await expect(loadTrainTestData({ path: path.join(root, 'nope') })).rejects.toThrow(`Error in loadTrainTestData: data ${path.join(root, 'nope')} must exist`);
   });
 
-  it('addExtraTrain: validation from the own data first, a missing preset dataset skipped with a note, a missing user dataset an error', async () => {
+  it('addExtraTrain: validation from the own data first, a missing optional (preset) dataset skipped with a note, any other missing one an error; the input left as it is', async () => {
     const root = tempDir();
     await writeMegaAge(root, 'train', Array.from({ length: 10 }, (_, i) => `t${i}.jpg`), Array.from({ length: 10 }, (_, i) => String(20 + i)), { images: [] });
     for (let i = 0; i < 10; i++) writeFileSync(path.join(root, 'train', `t${i}.jpg`), await jpeg(8, 8, [200 - i, 0, 0]));
     await writeMegaAge(root, 'test', ['x.jpg'], ['30'], { images: [] });
     writeFileSync(path.join(root, 'test', 'x.jpg'), await jpeg(8, 8, [0, 99, 0]));
     const data = await loadTrainTestData({ path: root });
+    const before = structuredClone(data);
     const extra = await utkFolder();
-    const val = await addExtraTrain(data, [{ spec: extra, fromUser: true }, { spec: '/nowhere/utk.csv', fromUser: false }], { valFraction: 0.2, splitSeed: 0, reader: {} });
-    expect(val).toHaveLength(2);
-    expect(data.train).toHaveLength(8 + 10);
-    expect(data.notes).toContain('extra training data /nowhere/utk.csv (preset) not found: skipped');
-    await expect(addExtraTrain(await loadTrainTestData({ path: root }), [{ spec: '/nowhere/utk.csv', fromUser: true }], { valFraction: 0.2, splitSeed: 0, reader: {} })).rejects.toThrow(
+    const r = await addExtraTrain(data, [{ spec: extra, optional: false }, { spec: '/nowhere/utk.csv', optional: true }], { valFraction: 0.2, splitSeed: 0, reader: {} });
+    expect(r.val).toHaveLength(2);
+    expect(r.data.train).toHaveLength(8 + 10);
+    expect(r.data.notes).toContain('extra training data /nowhere/utk.csv (preset) not found: skipped');
+    expect(r.used).toEqual([extra]);
+    expect(data).toEqual(before);
+    await expect(addExtraTrain(data, [{ spec: '/nowhere/utk.csv', optional: false }], { valFraction: 0.2, splitSeed: 0, reader: {} })).rejects.toThrow('Error in readDataset: /nowhere/utk.csv must be');
+    await expect(addExtraTrain(data, [{ spec: { path: '/nowhere/utk.csv', trainPartOf: { seed: 0, testFraction: 0.2 } }, optional: false }], { valFraction: 0.2, splitSeed: 0, reader: {} })).rejects.toThrow(
       'Error in readDataset: /nowhere/utk.csv must be',
     );
   });
