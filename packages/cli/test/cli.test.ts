@@ -153,11 +153,12 @@ describe('a run: --resume from its config.json, eval with its split and classes,
     expect(failed.out).toContain(`Error in readDataset: ${path.join(dir, 'nowhere.csv')} must be`);
     expect(readFileSync(path.join(runDir, 'report.json'), 'utf8')).toBe(report);
     expect(readFileSync(path.join(runDir, 'config.json'), 'utf8')).toBe(config);
-    // the trainer's check refuses a change a checkpoint cannot take; config.json stays the run's
+    // the trainer's check refuses a change a checkpoint cannot take; config.json and the finished report stay the run's
     const refused = await ldl('train', '--run-dir', runDir, '--resume', '--epochs', '3', '--sigma', '3');
     expect(refused.code).toBe(1);
     expect(refused.out).toContain("Error in Trainer.fit: resume must use the checkpoint's settings, but sigma (checkpoint 2, now 3) differ.");
     expect(readFileSync(path.join(runDir, 'config.json'), 'utf8')).toBe(config);
+    expect(readFileSync(path.join(runDir, 'report.json'), 'utf8')).toBe(report);
     expect((await ldl('train', '--resume')).out).toContain('Error in --resume: --resume must name the run to continue with --run-dir');
 
     // eval: the split seed and columns from the run's config.json, the classes from preprocessor.json

@@ -40,7 +40,7 @@ import { type AgeSample, splitSamples } from './readers';
 import { errorByAge, errorByAgeSvg, writeSvgPng } from './report';
 import writeFileAtomic from 'write-file-atomic';
 import { GENDER_CLASSES, parsePreprocessorConfig, PREPROCESSOR_FORMAT, PREPROCESSOR_JSON, PREPROCESSOR_VERSION, type PreprocessorConfig } from './preprocessor';
-import { type BestBy, type EvalResult, type LossName, type ScheduleName, Trainer } from './trainer';
+import { type BestBy, type EvalResult, type LossName, ResumeRefusedError, type ScheduleName, Trainer } from './trainer';
 
 /** Architecture of an age model. */
 export interface ModelConfig {
@@ -412,13 +412,14 @@ function reportMarkdown(r: ExperimentReport): string {
 /**
  * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
  * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
- * and rethrown.
+ * and rethrown — except a refused resume ({@link ResumeRefusedError}), which leaves the run as it was
+ * (a finished run's report stays `completed`).
  */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
   try {
     return await runExperimentUnrecorded(options);
   } catch (e) {
-    await recordFailure(options.runDir, e, { title: options.title });
+    if (!(e instanceof ResumeRefusedError)) await recordFailure(options.runDir, e, { title: options.title });
     throw e;
   }
 }

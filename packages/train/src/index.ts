@@ -80,6 +80,7 @@ export {
 } from './checkpoint';
 export {
   Trainer,
+  ResumeRefusedError,
   type TrainerOptions,
   type EvalResult,
   type FitResult,

@@ -150,6 +150,17 @@ type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Ten
 const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'schedule', 'warmupEpochs', 'minLearningRate', 'parameterGroups', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
 
 /**
+ * A `resume` the trainer refuses before it touches the run (no checkpoint, or settings a checkpoint cannot
+ * take): the run directory is left as it was, so `runExperiment` records no failure into it.
+ */
+export class ResumeRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResumeRefusedError';
+  }
+}
+
+/**
  * Trains a `LayersModel` whose output is age logits `[N, numClasses]`, or, for multi-task, three
  * outputs `[age, gender, ethnicity]` (as built by `multiTaskAgeModel`).
  *
@@ -384,11 +395,11 @@ export class Trainer {
     let optimizer: FusedAdamOptimizer | null = null;
     if (this.o.resume) {
       const ckpt = await latestCheckpoint(runDir);
-      if (!ckpt) throw new Error(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
+      if (!ckpt) throw new ResumeRefusedError(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
       const diverged = await readDiverged(runDir); // a diverged run may continue with a lower learning rate
       const differing = RESUME_KEYS.filter((k) => !(diverged && k === 'learningRate') && JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]));
       if (differing.length > 0) {
-        throw new Error(
+        throw new ResumeRefusedError(
           `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
         );
       }
