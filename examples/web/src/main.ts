@@ -204,7 +204,10 @@ $<HTMLInputElement>('model-input').addEventListener('change', (e) => {
   if (files.length > 0) void useModel(() => loadModelFromFiles(files));
 });
 $<HTMLInputElement>('photo-input').addEventListener('change', (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  // Emptied, so that choosing the same photo again (after an error, or with another model) runs it again.
+  input.value = '';
   if (file) void usePhoto(file);
 });
 const drop = $<HTMLDivElement>('drop');
