@@ -25,6 +25,22 @@ const modelStatus = $<HTMLParagraphElement>('model-status');
 const alignedBox = $<HTMLInputElement>('aligned');
 const params = new URLSearchParams(location.search);
 
+/**
+ * `?face=<deg>,<x1>,<y1>,<x2>,<y2>`: use this alignment (a row of `ldl prep align`'s output: the angle in degrees,
+ * the box in the rotated, expanded frame) for every photo instead of running the detector, to reproduce a Node
+ * prediction exactly in the page (the browser test compares the two on the full rotate + crop + resize path).
+ */
+let fixedFace: Pick<AlignedFace, 'deg' | 'box'> | undefined;
+
+function parseFixedFace(value: string | null): Pick<AlignedFace, 'deg' | 'box'> | undefined {
+  if (value === null) return undefined;
+  const v = value.split(',').map(Number);
+  if (v.length !== 5 || v.some((x) => !Number.isFinite(x)) || v[3] <= v[1] || v[4] <= v[2]) {
+    throw new Error(`Error in parseFixedFace: ?face must be <deg>,<x1>,<y1>,<x2>,<y2> (finite numbers, x2 > x1, y2 > y1), but got ${value}.`);
+  }
+  return { deg: v[0], box: [v[1], v[2], v[3], v[4]] };
+}
+
 /** Photos smaller than this are reported without running the detector (as `alignFace` does in Node). */
 const MIN_IMAGE_SIZE = 16;
 
@@ -55,7 +71,7 @@ function imageCanvas(image: RgbImage): HTMLCanvasElement {
 }
 
 /** One result card: the aligned crop, the expected age, the distribution, and the other heads. */
-function showFace(index: number, p: FacePrediction, note: string, face?: AlignedFace): void {
+function showFace(index: number, p: FacePrediction, note: string, face?: Pick<AlignedFace, 'deg' | 'box'>): void {
   const card = document.createElement('article');
   card.className = 'face';
   card.dataset.testid = 'face';
@@ -147,8 +163,18 @@ async function usePhoto(file: File): Promise<void> {
       setState('error', `No face in ${file.name}: the image is ${image.width}×${image.height}, smaller than ${MIN_IMAGE_SIZE} px.`);
       return;
     }
+    if (fixedFace) {
+      const note = `the alignment given by ?face (rotated ${fixedFace.deg}°, box [${fixedFace.box.join(', ')}]), no detection, margin ${model.preprocessor.margin}`;
+      showFace(0, await predictCrop(alignedCrop(image, fixedFace, model), model), note, fixedFace);
+      setState('done', `${file.name}: 1 face at the given alignment.`);
+      return;
+    }
     setState('busy', detector ? `Finding faces in ${file.name}…` : 'Loading the face detector (face-api SSD + Face Mesh)…');
-    detector ??= createBrowserDetector({ faceApiModelUrl: 'models/face-api/', humanModelUrl: 'models/human/' });
+    // A failed load is not kept: the next photo tries again (a network hiccup must not need a reload).
+    detector ??= createBrowserDetector({ faceApiModelUrl: 'models/face-api/', humanModelUrl: 'models/human/' }).catch((err: unknown) => {
+      detector = undefined;
+      throw err;
+    });
     const faces = await alignFaces(await detector, image, rotateExpandImage);
     if (faces.length === 0) {
       setState('error', `No face found in ${file.name}. If it is already a cropped face, tick "already an aligned face crop".`);
@@ -178,7 +204,10 @@ $<HTMLInputElement>('model-input').addEventListener('change', (e) => {
   if (files.length > 0) void useModel(() => loadModelFromFiles(files));
 });
 $<HTMLInputElement>('photo-input').addEventListener('change', (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  // Emptied, so that choosing the same photo again (after an error, or with another model) runs it again.
+  input.value = '';
   if (file) void usePhoto(file);
 });
 const drop = $<HTMLDivElement>('drop');
@@ -196,6 +225,12 @@ drop.addEventListener('drop', (e) => {
 
 async function start(): Promise<void> {
   setState('starting', 'Starting TensorFlow.js…');
+  try {
+    fixedFace = parseFixedFace(params.get('face'));
+  } catch (err) {
+    setState('error', errorText(err));
+    return;
+  }
   try {
     const backend = await pickBackend(params.get('backend'));
     $('backend').textContent = backend.name;

@@ -27,8 +27,11 @@ export interface FacePrediction {
 /** Rounds to 8-bit pixels, as the sharp path stores every intermediate image. */
 const toPixels = (x: Tensor3D): Tensor3D => round(clipByValue(x, 0, 255));
 
-/** The model input `[size, size, 3]` (0..255) of one aligned face: rotate, grow the box by `margin`, crop, resize. */
-export function alignedCrop(image: RgbImage, face: AlignedFace, loaded: LoadedModel): Tensor3D {
+/**
+ * The model input `[size, size, 3]` (0..255) of one aligned face: rotate by `face.deg`, grow `face.box` (in the
+ * rotated, expanded frame) by `margin`, crop, resize; Node's `loadImage` with the same `box`/`deg` does the same.
+ */
+export function alignedCrop(image: RgbImage, face: Pick<AlignedFace, 'deg' | 'box'>, loaded: LoadedModel): Tensor3D {
   const { inputSize: size, margin } = loaded.preprocessor;
   return tidy(() => {
     const rotated = toPixels(rotateExpandTensor(tensor3d(image.data, [image.height, image.width, 3], 'int32'), face.deg));
