@@ -46,7 +46,7 @@ export const START_PRESET = 'start';
 /** Names `--preset` accepts. */
 export const PRESET_NAMES: readonly string[] = [...Object.keys(PRESETS), START_PRESET];
 
-/** On the synthetic set (720 training images) `small` runs longer: 8 epochs, StepLR step 6 (about a minute on 2 cores). */
+/** On the synthetic set (720 training images) `small` runs longer: 8 epochs, StepLR step 6 (1–3 minutes on 2 cores: 51 s alone, 1.8–2.8 min beside other jobs). */
 const SMALL_ON_SYNTHETIC = { epochs: 8, stepSize: 6 };
 
 /** A preset's values as settings (the table's `path`s read from it). */
