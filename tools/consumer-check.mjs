@@ -64,8 +64,8 @@ import { parseCsv } from '@ldl/core/node';
 import { groupedConv2d } from '@ldl/kernels/ops';
 if (typeof groupedConv2d !== 'function') throw new Error('ESM: @ldl/kernels/ops has no groupedConv2d');
 await tf.setBackend('cpu');
-const csv = parseCsv('\ufeffpath,age\r\n"a,\nb.jpg",31\n', 'check.csv');
-if (csv.rows.length !== 1 || csv.rows[0].fields[0] !== 'a,\nb.jpg' || csv.header[0] !== 'path') throw new Error('ESM: @ldl/core/node parseCsv misread a quoted field');
+const csv = parseCsv('\\ufeffpath,age\\r\\n"a,\\nb.jpg",31\\n', 'check.csv');
+if (csv.rows.length !== 1 || csv.rows[0].fields[0] !== 'a,\\nb.jpg' || csv.header[0] !== 'path') throw new Error('ESM: @ldl/core/node parseCsv misread a quoted field');
 const logits = tf.randomNormal([4, 101], 0, 1, 'float32', 7);
 const loss = ldlLoss(logits, [3, 25.5, 60, 99]).dataSync()[0];
 if (!Number.isFinite(loss) || loss <= 0) throw new Error('ESM: bad loss ' + loss);
@@ -87,7 +87,7 @@ console.log('ESM ok: ldlLoss =', loss.toFixed(6), 'MAE =', mae(pred, [3, 25.5, 6
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const { ldlLoss } = require('@ldl/core');
-if (require('@ldl/core/node').parseCsv('path,age\n"x.jpg",3\n', 'check.csv').rows[0].fields[1] !== '3') throw new Error('CJS: @ldl/core/node parseCsv failed');
+if (require('@ldl/core/node').parseCsv('path,age\\n"x.jpg",3\\n', 'check.csv').rows[0].fields[1] !== '3') throw new Error('CJS: @ldl/core/node parseCsv failed');
 for (const name of ['@ldl/algorithms', '@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
   if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
 }
