@@ -412,8 +412,8 @@ function reportMarkdown(r: ExperimentReport): string {
 /**
  * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
  * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
- * and rethrown — except a refused resume ({@link ResumeRefusedError}), which leaves the run as it was
- * (a finished run's report stays `completed`).
+ * and rethrown — except a refused resume ({@link ResumeRefusedError}), which records nothing (a finished
+ * run's report stays `completed`).
  */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
   try {

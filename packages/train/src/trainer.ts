@@ -150,8 +150,9 @@ type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Ten
 const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'schedule', 'warmupEpochs', 'minLearningRate', 'parameterGroups', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
 
 /**
- * A `resume` the trainer refuses before it touches the run (no checkpoint, or settings a checkpoint cannot
- * take): the run directory is left as it was, so `runExperiment` records no failure into it.
+ * A `resume` the trainer refuses before it restores or writes anything of the run (no checkpoint, or settings
+ * a checkpoint cannot take): `runExperiment` records no failure for it, so the run's `report.json` keeps its
+ * status (log lines written before the check stay in `train.log`).
  */
 export class ResumeRefusedError extends Error {
   constructor(message: string) {
