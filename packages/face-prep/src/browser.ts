@@ -11,24 +11,7 @@ import { type DetectorOptions, type FaceApiModule, type FaceDetector, createDete
 import { type RgbImage, UnreadableImageError } from './rgb';
 import { rotateExpandTensor } from './tensor';
 
-export {
-  type Affine,
-  type Box,
-  type Point,
-  type RotationFrame,
-  type Size,
-  type WholeImageCrop,
-  applyAffine,
-  expandBox,
-  eyeAngle,
-  invertAffine,
-  rotateBox,
-  rotatePoint,
-  rotatedSize,
-  rotationFrame,
-  unrotatePoint,
-  wholeImageBox,
-} from './geometry';
+export * from './geometry';
 export { type RotateExpandTensorOptions, cropResizeTensor, rotateExpandTensor } from './tensor';
 export { type RgbImage, UnreadableImageError } from './rgb';
 export type { DetectedFace, DetectorOptions, FaceDetector, ModelFileReader } from './detector-core';

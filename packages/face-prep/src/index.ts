@@ -12,24 +12,7 @@
  *
  * @packageDocumentation
  */
-export {
-  type Affine,
-  type Box,
-  type Point,
-  type RotationFrame,
-  type Size,
-  type WholeImageCrop,
-  applyAffine,
-  expandBox,
-  eyeAngle,
-  invertAffine,
-  rotateBox,
-  rotatePoint,
-  rotatedSize,
-  rotationFrame,
-  unrotatePoint,
-  wholeImageBox,
-} from './geometry';
+export * from './geometry';
 export {
   type CropResizeOptions,
   type Interpolator,
