@@ -13,6 +13,7 @@ export {
   type CropImagesOptions,
   type CropSummary,
   IMAGE_EXTENSIONS,
+  type ListImagesOptions,
   type WorkerReply,
   type WorkerRequest,
   alignImages,
