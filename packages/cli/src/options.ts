@@ -49,7 +49,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'test-csv', kind: 'path', commands: TE, description: 'megaage: aligned CSV for test' },
   { flag: 'faces', kind: 'path', commands: TE, description: "morph-csv: the faces.csv of 'ldl prep align': crops by its boxes, ages from --data joined by photo name" },
   { flag: 'aligned', kind: 'boolean', commands: TE, description: 'morph-csv: the CSV is an aligned one (photo,age,deg,box1..box4[,gender,race])' },
-  { flag: 'image-root', kind: 'path', commands: TE, description: "morph-csv: folder photo paths are relative to (default: the CSV's)" },
+  { flag: 'image-root', kind: 'path', commands: [...TE, 'predict'], description: "morph-csv: folder photo paths are relative to (default: the CSV's); predict: the folder --list's paths are relative to (default: the list's)" },
   { flag: 'split-seed', kind: 'integer', commands: TE, description: 'morph-csv, utkface-dir: seed of the 80/20 train/test split (default 0)' },
   { flag: 'race-classes', kind: 'list', commands: TE, description: 'race labels in class order (default White,Black,Asian,Indian,Others; MORPH: B,W,A,H,O)' },
   { flag: 'photo-col', kind: 'string', commands: TE, description: 'morph-csv: photo column (default photo)' },
@@ -110,6 +110,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   // eval / predict
   { flag: 'checkpoint', kind: 'path', commands: ['eval', 'predict'], description: 'the model: a run directory, its best/ or a checkpoint directory (with preprocessor.json)' },
   { flag: 'top', kind: 'integer', check: positiveInt, commands: ['predict'], description: 'how many ages of the distribution to print (default 5)' },
+  { flag: 'list', kind: 'path', commands: ['predict'], description: 'a file of image paths, one per line, relative to --image-root (default: its folder)' },
+  { flag: 'out', kind: 'path', commands: ['predict'], description: 'write photo,status,age,top[,gender,ethnicity],error rows to this CSV instead of printing; a partial one is resumed' },
+  { flag: 'shard', kind: 'string', commands: ['predict'], description: "predict shard i/N (1-based) of the images with --out, or 'auto' in a Kubernetes Indexed Job, Slurm array or AWS Batch array job (ldl prep --help)" },
+  { flag: 'shard-count', kind: 'integer', check: positiveInt, commands: ['predict'], description: "--shard auto: the number of shards (a Kubernetes Indexed Job's completions; checked against Slurm's and AWS Batch's own count)" },
 ];
 
 /** The config-file key of a flag (`wasm-threads` → `wasmThreads`). */

@@ -99,7 +99,13 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     await evalCommand({ ...file?.settings, ...flags }, log);
   });
 
-  addOptions(program.command('predict').description('print the age and the top of the distribution for each image').argument('<images...>', 'face images'), 'predict').action(
+  addOptions(
+    program
+      .command('predict')
+      .description('print the age and the top of the distribution for each image, or write them to a CSV (--out, resumable, in shards with --shard)')
+      .argument('[images...]', 'face images, or folders of them (searched recursively)'),
+    'predict',
+  ).action(
     async (images: string[], _opts: unknown, cmd: Command) => {
       const { flags, file } = settingsOf(cmd, 'predict');
       await predictCommand({ ...file?.settings, ...flags }, images, log);

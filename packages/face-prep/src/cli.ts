@@ -2,7 +2,8 @@
  * The face-prep command line, `ldl prep` of @ldl/cli: `align` photos into `faces.csv`, `crop` them with a margin.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { alignImages, cropImages, listImages, readImageList } from './batch';
+import { alignImages, cropImages } from './batch';
+import { listImages, readImageList } from './files';
 import { type Shard, ShardSpecError, parseShard, shardLabel, shardPath } from './shard';
 import { mergeShardCsv } from './shard-csv';
 

@@ -46,3 +46,4 @@ export {
   partPath,
   sampleKey,
 } from './pack';
+export { IMAGE_EXTENSIONS, type ListImagesOptions, listImages, readImageList } from './files';
