@@ -135,7 +135,8 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
 const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
-function readerOptions(s: Settings): ReaderOptions {
+/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`). */
+export function readerOptions(s: Settings): ReaderOptions {
   return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
 }
 
@@ -151,7 +152,7 @@ function wasmThreads(s: Settings): number | undefined {
 const runsDirOf = (s: Settings) => str(s, 'runsDir') ?? path.resolve('runs');
 
 /** The data settings as `DataOptions`; `--synthetic` generates the synthetic set first. */
-async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
+export async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
   if (s.synthetic) {
     const root = path.join(runsDirOf(s), 'synthetic-megaage');
     const { generated } = await generateSyntheticMegaAge(root);

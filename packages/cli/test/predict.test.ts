@@ -93,7 +93,8 @@ describe('ldl predict on many inputs', () => {
     console.info(`shard rows ${rows.join(' + ')} = ${rows.reduce((a, b) => a + b)}; single run ${readFileSync(single, 'utf8').trim().split('\n').length - 1} rows`);
 
     // every array-job convention names shard 2/3, whose output is already complete: nothing to redo
-    for (const env of [{ JOB_COMPLETION_INDEX: '1' }, { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '4', SLURM_ARRAY_TASK_COUNT: '3' }, { AWS_BATCH_JOB_ARRAY_INDEX: '1', AWS_BATCH_JOB_ARRAY_SIZE: '3' }]) {
+    const envs: Record<string, string>[] = [{ JOB_COMPLETION_INDEX: '1' }, { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '4', SLURM_ARRAY_TASK_COUNT: '3' }, { AWS_BATCH_JOB_ARRAY_INDEX: '1', AWS_BATCH_JOB_ARRAY_SIZE: '3' }];
+    for (const env of envs) {
       const r = await ldl(['predict', ...model, '--list', list, '--out', out, '--shard', 'auto', ...('JOB_COMPLETION_INDEX' in env ? ['--shard-count', '3'] : [])], env);
       expect(r.code, r.out).toBe(0);
       expect(r.out).toContain(`→ ${second} (${rows[1]} already there)`);
