@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -9,6 +9,7 @@ import { listImages } from '../src/files';
 import { main } from '../src/cli';
 import { facesCsvHeader } from '../src/csv';
 import type { FaceDetector } from '../src/detector-core';
+import { AAF_PRESENT, AAF_RAW } from './aaf';
 import { type Shard, ShardSpecError, parseShard, parseShardPath, selectShard, shardOf, shardPath } from '../src/shard';
 import { mergeShardCsv } from '../src/shard-csv';
 
@@ -189,5 +190,25 @@ describe('listImages follows symbolic links (issue 20 kind 10)', () => {
     const loops: string[] = [];
     expect(listImages(links, { onLoop: (p) => loops.push(p) })).toEqual(['folder/b.png', 'one.png']);
     expect(loops.sort()).toEqual(['folder-loop', 'folder/self']);
+  });
+});
+
+describe.skipIf(!AAF_PRESENT)('ldl prep align on real photos: a folder of links, and shards 1/3..3/3 merged', () => {
+  it('follows the links (issue 20 kind 10) and the merged shards equal the single run', { timeout: 180_000 }, async () => {
+    const links = join(dir, 'aaf-links');
+    mkdirSync(join(links, 'deeper'), { recursive: true });
+    const names = ['00004A02.jpg', '00020A02.jpg', '00034A02.jpg', '00068A02.jpg'];
+    names.forEach((n, i) => symlinkSync(join(AAF_RAW, 'images', n), join(links, i < 2 ? n : join('deeper', n))));
+    symlinkSync(links, join(links, 'deeper', 'loop'));
+    const lines: string[] = [];
+    const single = join(dir, 'aaf-single.csv');
+    expect(await main(['align', '--images', links, '--out', single, '--workers', '0'], (l) => lines.push(l))).toBe(0);
+    expect(lines.join('\n')).toContain(`align: deeper/loop is a link back to ${realpathSync(links)} (a loop): not followed again`);
+    expect(lines.join('\n')).toMatch(/align: 4 photos \(0 already in .*\): 4 ok, 0 no_face, 0 unreadable, 0 errors/);
+    const out = join(dir, 'aaf', 'faces.csv');
+    for (const s of ['1/3', '2/3', '3/3']) expect(await main(['align', '--images', links, '--out', out, '--workers', '0', '--shard', s], () => undefined)).toBe(0);
+    expect(await main(['merge', '--out', out, '--images', links], (l) => lines.push(l))).toBe(0);
+    const [header, ...rows] = readFileSync(single, 'utf8').trim().split('\n');
+    expect(readFileSync(out, 'utf8')).toBe(`${[header, ...rows.sort()].join('\n')}\n`);
   });
 });
