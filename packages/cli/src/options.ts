@@ -58,6 +58,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'age-col', kind: 'string', commands: TEP, description: 'morph-csv: age column (default age; absent: from MORPH Album2 names)' },
   { flag: 'gender-col', kind: 'string', commands: TEP, description: 'morph-csv: gender column (default gender)' },
   { flag: 'race-col', kind: 'string', commands: TEP, description: 'morph-csv: race column (default race)' },
+  { flag: 'split-col', kind: 'string', commands: ['pack'], description: "morph-csv: the column naming each photo's split (train, test, …), used instead of the seeded 80/20 split" },
   { flag: 'split', kind: 'string', choices: ['train', 'test'], commands: ['eval'], description: 'the split to evaluate (default test)' },
   { flag: 'skip-bad', kind: 'boolean', commands: TEP, description: 'skip bad rows (reported with a count) instead of stopping' },
   { flag: 'verify-images', kind: 'string', choices: ['decode', 'header', 'exists', 'none'], commands: TEP, description: 'decode (default: every image decoded up front by the one decoder training uses) | header | exists | none' },

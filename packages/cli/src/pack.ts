@@ -3,7 +3,8 @@
  * names, with `ldl prep align`'s boxes) cropped as training crops them, with their labels, as WebDataset tar
  * files and `shards.json` (@ldl/face-prep's `packShards`, the shard format v1) for PyTorch.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { parseCsv } from '@ldl/core/node';
 import path from 'node:path';
 import { type PackSample, packShards, parseShard, shardLabel } from '@ldl/face-prep';
 import { type DataOptions, GENDER_CLASSES, loadImage, loadTrainTestData, type AgeSample, UTKFACE_RACES } from '@ldl/train';
@@ -15,6 +16,24 @@ function imageRootOf(source: DataOptions): string {
   const file = path.resolve(source.path);
   if (!statSync(file).isFile()) return file;
   return path.resolve(source.imageRoot ?? path.dirname(file));
+}
+
+/**
+ * `--split-col`: each sample's split from a column of the data CSV (joined by the photo's path), in the CSV's row order.
+ * @throws Error when the data is not a CSV, the column is absent, or a photo has no split (naming the first).
+ */
+function bySplitColumn(samples: readonly AgeSample[], source: DataOptions, column: string, photoCol: string, root: string): [AgeSample, string][] {
+  const file = path.resolve(source.path);
+  if (!statSync(file).isFile()) throw new Error(`Error in ldl prep pack: --split-col needs --data to be a CSV (morph-csv), but ${file} is a folder.`);
+  const { header, rows } = parseCsv(readFileSync(file, 'utf8'), file);
+  for (const c of [photoCol, column]) if (!header.includes(c)) throw new Error(`Error in ldl prep pack: ${file} line 1 must have the column ${JSON.stringify(c)} (--${c === column ? 'split-col' : 'photo-col'}), but got ${header.join(',')}.`);
+  const [p, k] = [header.indexOf(photoCol), header.indexOf(column)];
+  const splitOf = new Map(rows.map((r) => [path.resolve(root, r.fields[p] ?? ''), { split: r.fields[k] ?? '', line: r.line }]));
+  const missing = samples.filter((x) => !splitOf.get(x.path)?.split);
+  if (missing.length > 0) {
+    throw new Error(`Error in ldl prep pack: every photo must have a split in ${file}'s column ${column}, but ${missing.length} ${missing.length === 1 ? 'has' : 'have'} none (first: ${missing[0]!.path}).`);
+  }
+  return samples.map((x) => [x, splitOf.get(x.path)!] as const).sort((a, b) => a[1].line - b[1].line).map(([x, v]) => [x, v.split]);
 }
 
 /**
@@ -35,6 +54,7 @@ export async function packCommand(s: Settings, log: (line: string) => void): Pro
   const margin = (s.margin as number | undefined) ?? 0.4;
   const crop = (s.crop as 'stretch' | 'square-center' | 'square-bottom' | undefined) ?? 'stretch';
   const all = [...data.train, ...data.test];
+  const splitCol = s.splitCol as string | undefined;
   const raceClasses = (s.raceClasses as string[] | undefined) ?? [...UTKFACE_RACES];
   const classes = {
     gender: all.some((x) => x.gender !== undefined) ? [...GENDER_CLASSES] : null,
@@ -52,7 +72,7 @@ export async function packCommand(s: Settings, log: (line: string) => void): Pro
       load: () => loadImage(x, { size: imageSize, margin, crop }),
     };
   };
-  const samples = [...data.train.map((x) => sample(x, 'train')), ...data.test.map((x) => sample(x, 'test'))];
+  const samples = splitCol ? bySplitColumn(all, source, splitCol, (s.photoCol as string | undefined) ?? 'photo', root).map(([x, split]) => sample(x, split)) : [...data.train.map((x) => sample(x, 'train')), ...data.test.map((x) => sample(x, 'test'))];
   if (shard) log(`pack: shard ${shardLabel(shard)} (${shard.source})`);
   const summary = await packShards({
     outDir: out,

@@ -109,4 +109,20 @@ describe('ldl prep pack', () => {
     expect(readPack(sharded)).toEqual(a);
     expect(readdirSync(sharded).filter((f) => f.endsWith('.tar')).every((f) => /^(train|test)-s000[12]of0002-\d{5}\.tar$/.test(f))).toBe(true);
   });
+
+  it('--split-col: a split per CSV column value', { timeout: 60_000 }, async () => {
+    const ages = readFileSync(path.join(syn, 'list/train_age.txt'), 'utf8').trim().split('\n');
+    const rows = ages.map((a, i) => `train/train_${String(i).padStart(5, '0')}.jpg,${a},${['train', 'val', 'test'][i % 3]},${i % 2 ? 'F' : 'M'}`);
+    const csv = path.join(syn, 'labels.csv');
+    writeFileSync(csv, ['photo,age,part,gender', ...rows].join('\n'));
+    const out = path.join(dir, 'by-column');
+    const r = await ldl('prep', 'pack', '--data', csv, '--split-col', 'part', '--image-size', '16', '--out', out);
+    expect(r.code, r.out).toBe(0);
+    const index = JSON.parse(readFileSync(path.join(out, 'shards.json'), 'utf8'));
+    expect(index.counts).toEqual({ train: 5, val: 5, test: 4 });
+    expect(index.classes).toEqual({ gender: ['male', 'female'], ethnicity: null });
+    const bad = await ldl('prep', 'pack', '--data', csv, '--split-col', 'fold', '--out', path.join(dir, 'nope'));
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`${csv} line 1 must have the column "fold" (--split-col), but got photo,age,part,gender.`);
+  });
 });
