@@ -1,5 +1,6 @@
 /**
- * The face-prep command line, `ldl prep` of @ldl/cli: `align` photos into `faces.csv`, `crop` them with a margin.
+ * The face-prep command line, `ldl prep` of @ldl/cli: `align` photos into `faces.csv`, `crop` them with a margin,
+ * `merge` the outputs of shards (`pack` is @ldl/cli's: it reads the data as `ldl train` does).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { alignImages, cropImages } from './batch';
@@ -9,14 +10,15 @@ import { mergeShardCsv } from './shard-csv';
 
 /** Usage text of `ldl prep`. */
 export const USAGE = `Usage:
-  ldl prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--eyes mesh|landmark68] [--min-confidence S] [--refine N]
-      Two-pass eye alignment of every photo (or those named in FILE, one per line, relative to DIR).
+  ldl prep align --images DIR [--list FILE] --out faces.csv [--workers N] [--detector ssd|tiny] [--eyes mesh|landmark68] [--min-confidence S] [--refine N] [--shard i/N|auto [--shard-count N]]
+      Two-pass eye alignment of every photo (or those named in FILE, one per line, relative to DIR); symbolic
+      links are followed (a link back into a folder being walked is reported and not followed again).
       Writes photo,deg,box1..box4,left_eye_x,left_eye_y,right_eye_x,right_eye_y,status; resumes a
       partial faces.csv. --workers defaults to min(2, CPU cores); 0 runs in the main thread.
       --detector picks SSD MobileNet v1 (default, accurate) or the ~7x faster Tiny Face Detector.
       --eyes picks the eye model: MediaPipe Face Mesh (default) or face-api's 68-point landmark net.
       --refine N (default 1) re-measures the eye angle on the rotated photo N times; 0 = plain two passes.
-  ldl prep crop --csv faces.csv --images DIR --out DIR [--margin 0.4] [--size 224] [--overwrite]
+  ldl prep crop --csv faces.csv --images DIR --out DIR [--margin 0.4] [--size 224] [--overwrite] [--shard i/N|auto [--shard-count N]]
       Rotates each aligned photo by deg, grows the box by the margin, crops and resizes to size x size.
   ldl prep pack --data DIR|CSV|--synthetic [data flags of ldl train] --out DIR [--image-size 224] [--margin 0.4] [--format png|jpg]
       Aligned, margin-cropped faces and their labels as WebDataset tar files plus shards.json, for PyTorch
