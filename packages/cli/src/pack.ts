@@ -47,7 +47,9 @@ export async function packCommand(s: Settings, log: (line: string) => void): Pro
   if (!out) throw new Error('Error in ldl prep pack: --out DIR is required (the folder of the tar files and shards.json).');
   const shard = parseShard(s.shard as string | undefined, s.shardCount as number | undefined);
   const source = await dataOptions(s, 'prep pack');
-  const data = await loadTrainTestData(source, readerOptions(s));
+  // Each image is decoded once, when it is packed (a failure is reported there): no up-front pass over every
+  // image of the data set, which a shard job would otherwise make for the photos of all shards.
+  const data = await loadTrainTestData(source, readerOptions({ ...s, verifyImages: s.verifyImages ?? 'none' }));
   data.notes.forEach((n) => log(n));
   const root = imageRootOf(source);
   const imageSize = (s.imageSize as number | undefined) ?? 224;

@@ -161,6 +161,7 @@ async function runPack(args: string[], log: (line: string) => void): Promise<num
         '--faces and its seeded 80/20 split, UTKFace names). Crops are made as training makes them (--image-size, --margin, --crop).',
         'With --shard i/N (or auto) each job packs its photos into its own tar files and DIR/shards.shard-000i-of-000N.json;',
         'ldl prep merge --out DIR/shards.json then writes shards.json. A killed job keeps its finished tar files.',
+        '--verify-images defaults to none here: each image is decoded once, when it is packed, and a failure is reported then.',
       ].join('\n'),
     )
     .action(async (_opts: unknown, c: Command) => {

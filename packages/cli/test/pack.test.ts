@@ -121,6 +121,13 @@ describe('ldl prep pack', () => {
     const index = JSON.parse(readFileSync(path.join(out, 'shards.json'), 'utf8'));
     expect(index.counts).toEqual({ train: 5, val: 5, test: 4 });
     expect(index.classes).toEqual({ gender: ['male', 'female'], ethnicity: null });
+    // an image that cannot be decoded is reported, the rest are packed, exit 1
+    writeFileSync(path.join(syn, 'train', 'broken.jpg'), 'not an image');
+    writeFileSync(csv, ['photo,age,part,gender', ...rows, 'train/broken.jpg,30,test,F'].join('\n'));
+    const broken = await ldl('prep', 'pack', '--data', csv, '--split-col', 'part', '--image-size', '16', '--out', path.join(dir, 'with-broken'));
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/error: train\/broken\.jpg: Error in loadImage: cannot load .*broken\.jpg/);
+    expect(broken.out).toContain('pack: 15 samples: 14 packed now, 0 already in finished tar files, 1 failed');
     const bad = await ldl('prep', 'pack', '--data', csv, '--split-col', 'fold', '--out', path.join(dir, 'nope'));
     expect(bad.code).toBe(1);
     expect(bad.out).toContain(`${csv} line 1 must have the column "fold" (--split-col), but got photo,age,part,gender.`);
