@@ -1,7 +1,9 @@
 /** `ldl predict` on many inputs (issue 20 kind 9) and in shards (issue 19 item 4), at the command line. */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateSyntheticMegaAge } from '@ldl/train';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -109,5 +111,41 @@ describe('ldl predict on many inputs', () => {
     const gap = await ldl(['prep', 'merge', '--out', out]);
     expect(gap.code).toBe(1);
     expect(gap.out).toContain(`all 3 shard outputs must be present, but 1 is missing: ${third}.`);
+  }, 180_000);
+
+  it('--out killed mid-way (SIGKILL) resumes and ends with the uninterrupted run\'s rows', async () => {
+    const big = path.join(dir, 'big');
+    await generateSyntheticMegaAge(big, { trainCount: 240, testCount: 0, size: 32 });
+    const list = path.join(big, 'all.txt');
+    writeFileSync(list, `${Array.from({ length: 240 }, (_, i) => `train/train_${String(i).padStart(5, '0')}.jpg`).join('\n')}\n`);
+    const single = path.join(dir, 'big-single.csv');
+    expect((await ldl(['predict', ...model, '--list', list, '--out', single])).code).toBe(0);
+    const shardFile = path.join(dir, 'big', 'ages.csv');
+    const bin = fileURLToPath(new URL('../bin/ldl-source.mjs', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'predict', ...model, '--list', list, '--out', shardFile], { stdio: 'ignore' });
+    const rowsOf = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').length - 2 : 0);
+    const killedAt = await new Promise<number>((resolve, reject) => {
+      const poll = setInterval(() => {
+        const n = rowsOf(shardFile);
+        if (n >= 20) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve(n);
+        }
+      }, 10);
+      child.on('exit', () => {
+        clearInterval(poll);
+        reject(new Error(`the child ended before it was killed, with ${rowsOf(shardFile)} rows`));
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const left = rowsOf(shardFile);
+    expect(left).toBeGreaterThanOrEqual(killedAt);
+    expect(left).toBeLessThan(240);
+    const resumed = await ldl(['predict', ...model, '--list', list, '--out', shardFile]);
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(resumed.out).toMatch(new RegExp(`\\(${left} already there|\\(${left - 1} already there, a cut last row dropped`));
+    expect(readFileSync(shardFile, 'utf8')).toBe(readFileSync(single, 'utf8'));
+    console.info(`killed after ${left} of 240 rows; resumed to 240, equal to the uninterrupted run`);
   }, 180_000);
 });
