@@ -5,10 +5,9 @@ from .losses import expected_age, gaussian_labels, ldl_loss, multi_task_loss
 from .metrics import AgeMetrics
 from .models import build_model, load_model, save_model
 from .shards import ShardDataset, open_shards
-from .roundtrip import finetune_exported
 
 __all__ = [
     "TrainConfig", "read_config", "expected_age", "gaussian_labels", "ldl_loss", "multi_task_loss", "AgeMetrics",
-    "build_model", "load_model", "save_model", "ShardDataset", "open_shards", "finetune_exported",
+    "build_model", "load_model", "save_model", "ShardDataset", "open_shards",
 ]
 __version__ = "0.1.0"

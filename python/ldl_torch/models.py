@@ -231,18 +231,21 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor], *, strict: bool
 def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Loads a safetensors file written by :func:`save_model` or by ``ldl export --format safetensors``.
 
-    The architecture comes from the metadata (``timm_model``, ``preprocessor.json``'s heads and classes) and the
-    tensor shapes (stage depths and widths of @ldl's small models); the weights load with ``strict=True``.
+    The architecture comes from the metadata (``timm_model``, else ``preprocessor.json``'s backbone; its heads and
+    classes) and the tensor shapes (stage depths and widths of @ldl's small models); the weights load with
+    ``strict=True``.
 
     :returns: ``(model, preprocessor)``, the model in eval mode.
     :raises ValueError: for a file without @ldl's metadata, an unsupported model, or weights that do not fit.
     """
     state, meta = read_safetensors(path)
-    if PREPROCESSOR_KEY not in meta or "timm_model" not in meta:
-        raise ValueError(f"Error in load_model: {path} must carry @ldl's metadata ({PREPROCESSOR_KEY!r}, 'timm_model', "
-                         f"written by ldl export --format safetensors or ldl_torch), but has keys {sorted(meta)}.")
+    if PREPROCESSOR_KEY not in meta:
+        raise ValueError(f"Error in load_model: {path} must carry @ldl's metadata ({PREPROCESSOR_KEY!r}, written by "
+                         f"ldl export --format safetensors or ldl_torch), but has keys {sorted(meta)}.")
     pre = json.loads(meta[PREPROCESSOR_KEY])
-    timm_name = meta["timm_model"]
+    # ldl export leaves timm_model out for a reduced width/depth (timm has no such named model): the
+    # preprocessor's backbone names the family, the tensor shapes give the size.
+    timm_name = meta.get("timm_model") or TIMM_NAMES.get(pre.get("backbone"), pre.get("backbone"))
     multi = pre.get("heads") == ["age", "gender", "ethnicity"]
     num_classes = int(pre["numClasses"])
     if timm_name == "vgg16_bn":
