@@ -1,6 +1,6 @@
 """The paper's metrics, as @ldl's ``AgeMetrics`` (``packages/core/src/metrics.ts``): MAE, CA(3/5/7) and MAE per
 decade. CA(n) counts ``|pred − truth| < n`` (the paper's strict convention, @ldl's default); ``inclusive=True``
-counts ``≤ n`` (DLDL-v2's). Sums are kept so that ranks' accumulators add up (``all_reduce``) before ``result()``.
+counts ``≤ n`` (DLDL-v2's). Sums are kept (``state``) so that ranks' accumulators add up (``all_reduce``) before ``result()``.
 """
 from __future__ import annotations
 
@@ -38,14 +38,6 @@ class AgeMetrics:
         d = torch.clamp(torch.floor(t / 10).long(), 0, NUM_DECADES - 1)
         s[6:6 + NUM_DECADES] += torch.bincount(d, minlength=NUM_DECADES).double()
         s[6 + NUM_DECADES:] += torch.bincount(d, weights=e, minlength=NUM_DECADES)
-
-    def all_reduce(self) -> None:
-        """Sums the accumulators of every rank (no-op without an initialised process group)."""
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            backend = torch.distributed.get_backend()
-            t = self.state.cuda() if backend == "nccl" else self.state
-            torch.distributed.all_reduce(t)
-            self.state = t.cpu()
 
     @property
     def count(self) -> int:

@@ -287,11 +287,12 @@ def _run(cfg: TrainConfig, shards: str, outdir: Path, d: distributed.DistInfo, l
         ddp.train()
         t0 = time.time()
         seen, loss_sum, step = 0, 0.0, 0
-        pending: list = []
-        for x, target in train_loader:
-            pending.append((x, target))
-            if len(pending) < cfg.accumulation_steps:
-                continue
+        batches = iter(train_loader)
+        while step < steps_per_epoch:
+            # accumulationSteps micro-batches per step; the epoch's last step takes what is left
+            pending = [b for _, b in zip(range(cfg.accumulation_steps), batches)]
+            if not pending:
+                break
             for g in optimizer.param_groups:
                 g["lr"] = learning_rate_at(cfg, epoch, (step + 1) / steps_per_epoch)
             loss = train_step(ddp, optimizer, pending, cfg, d.device, amp=amp)
@@ -300,10 +301,7 @@ def _run(cfg: TrainConfig, shards: str, outdir: Path, d: distributed.DistInfo, l
                                          f"step {step + 1}: lower lr or check the data.")
             seen += sum(p[0].shape[0] for p in pending) * d.world_size
             loss_sum += loss
-            pending = []
             step += 1
-            if step >= steps_per_epoch:
-                break
         train_seconds = time.time() - t0
         val = evaluate(ddp, val_loader, cfg, d.device, amp=amp)
         value = best_value(val, cfg.best_by)

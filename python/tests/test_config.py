@@ -54,3 +54,14 @@ def test_unreadable_and_bad_json(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"presets": {"small": {}}, "backbone": "resnet18"}))
     with pytest.raises(ValueError, match="presets must be resolved first"):
         read_config(tmp_path / "c.json")
+
+
+def test_learning_rate_schedule_is_ldls():
+    from ldl_torch.train import learning_rate_at
+    step = config_from_settings({"lr": 1e-3, "stepSize": 4, "gamma": 0.2, "epochs": 8})
+    assert [learning_rate_at(step, e, 0.5) for e in (1, 4, 5, 8)] == pytest.approx([1e-3, 1e-3, 2e-4, 2e-4])
+    cos = config_from_settings({"lr": 1e-3, "schedule": "cosine", "warmupEpochs": 0.5, "epochs": 8})
+    assert learning_rate_at(cos, 1, 0.25) == pytest.approx(0.5e-3)  # half-way through the warm-up
+    assert learning_rate_at(cos, 1, 0.5) == pytest.approx(1e-3)
+    assert learning_rate_at(cos, 8, 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert learning_rate_at(cos, 5, 0.25) == pytest.approx(0.5e-3)  # t = 4.25: half of the 7.5 cosine epochs

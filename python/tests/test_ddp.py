@@ -74,3 +74,15 @@ def test_ddp_step_equals_single_process_step(tmp_path):
           f"{len(params)} tensors, Adam lr {CFG.lr}", file=sys.stderr)
     assert dgrad <= 1e-5 * max(1.0, gscale)
     assert dparam <= 1e-6
+
+
+def test_accumulated_micro_batches_equal_the_whole_batch():
+    x, t = batch()
+    whole = fresh_model()
+    _, g1 = step(whole, x, t)
+    acc = fresh_model()
+    opt = torch.optim.Adam(acc.parameters(), lr=CFG.lr)
+    train_step(acc, opt, [(x[:4], {"age": t["age"][:4]}), (x[4:], {"age": t["age"][4:]})], CFG, torch.device("cpu"))
+    params = dict(whole.named_parameters())
+    assert max((p - params[n]).abs().max().item() for n, p in acc.named_parameters()) <= 1e-6
+    assert max((p.grad - g1[n]).abs().max().item() for n, p in acc.named_parameters()) <= 1e-6
