@@ -79,18 +79,27 @@ def adjust_brightness_contrast(image: np.ndarray, alpha: float, beta: float) -> 
     return _lut(image, lambda x: alpha * x + beta * 255)
 
 
+# Which of (0, C, X) each output channel takes in each 60° sector of the hue (the HSV → RGB formula).
+_SECTOR_CODES = np.array([[1, 2, 0], [2, 1, 0], [0, 1, 2], [0, 2, 1], [2, 0, 1], [1, 0, 2]])
+
+
 def shift_hsv(image: np.ndarray, hue: float, saturation: float, value: float) -> np.ndarray:
-    """Hue (OpenCV 0–180 units, wrapping), saturation and value (0–255, clipped) through the 8-bit RGB↔HSV round trip."""
-    src = image.astype(np.float64)
-    r, g, b = src[..., 0], src[..., 1], src[..., 2]
-    v = src.max(axis=-1)
-    d = v - src.min(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(v == 0, 0.0, 255 * d / np.where(v == 0, 1, v))
-        dd = np.where(d == 0, 1, d)
-        h = np.where(v == r, 60 * (g - b) / dd, np.where(v == g, 120 + 60 * (b - r) / dd, 240 + 60 * (r - g) / dd))
-    h = np.where(d > 0, h, 0.0)
-    h = np.where(h < 0, h + 360, h)
+    """Hue (OpenCV 0–180 units, wrapping), saturation and value (0–255, clipped) through the 8-bit RGB↔HSV round trip.
+
+    The same float64 operations, in the same order, as augment.ts' ``shiftHsv`` (so the same bytes come out).
+    """
+    h_, w_ = image.shape[:2]
+    src = image.reshape(-1, 3).astype(np.float64)
+    r, g, b = src[:, 0], src[:, 1], src[:, 2]
+    v = src.max(axis=1)
+    d = v - src.min(axis=1)
+    s = np.divide(255 * d, v, out=np.zeros_like(v), where=v != 0)
+    max_r, max_g = v == r, v == g
+    num = np.where(max_r, g - b, np.where(max_g, b - r, r - g))
+    offset = np.where(max_r, 0.0, np.where(max_g, 120.0, 240.0))
+    h = np.divide(60 * num, d, out=np.zeros_like(v), where=d > 0)
+    h = np.where(d > 0, offset + h, 0.0)
+    h[h < 0] += 360
     h8 = np.mod(_round(h / 2) + _round(np.float64(hue)), 180)
     s8 = _clip255(_round(s) + saturation)
     v8 = _clip255(v + value)
@@ -98,13 +107,10 @@ def shift_hsv(image: np.ndarray, hue: float, saturation: float, value: float) ->
     c = v8 * s8 / 255
     x = c * (1 - np.abs(np.mod(hh, 2) - 1))
     m = v8 - c
-    z = np.zeros_like(c)
-    sector = np.minimum(np.floor(hh), 5).astype(np.int64)
-    choices_r = [c, x, z, z, x, c]
-    choices_g = [x, c, c, x, z, z]
-    choices_b = [z, z, x, c, c, x]
-    out = np.stack([np.choose(sector, choices_r), np.choose(sector, choices_g), np.choose(sector, choices_b)], axis=-1)
-    return _clip255(out + m[..., None]).astype(np.uint8)
+    sector = np.minimum(np.floor(hh), 5).astype(np.intp)
+    zcx = np.stack([np.zeros_like(c), c, x])  # [3, N]
+    rgb = zcx[_SECTOR_CODES[sector], np.arange(c.shape[0])[:, None]]  # [N, 3]
+    return _clip255(rgb + m[:, None]).astype(np.uint8).reshape(h_, w_, 3)
 
 
 def apply_augment(image: np.ndarray, p: AugmentParams) -> np.ndarray:

@@ -26,6 +26,17 @@ def test_each_case_equals_augment_ts():
     np.testing.assert_array_equal(shift_hsv(IMAGE, 20, 30, 20), ts(FX["ops"]["hsvOnly"]))
 
 
+def test_drawn_parameter_sets_equal_augment_ts():
+    big = FX["big"]
+    image = np.array(big["image"], dtype=np.uint8).reshape(big["height"], big["width"], 3)
+    for case in big["cases"]:
+        p = case["params"]
+        params = AugmentParams(flip=p["flip"], hsv=tuple(p["hsv"]), gamma=p["gamma"],
+                               brightness_contrast=tuple(p["brightnessContrast"]) if p["brightnessContrast"] else None)
+        want = np.array(case["output"], dtype=np.uint8).reshape(image.shape)
+        np.testing.assert_array_equal(apply_augment(image, params), want, err_msg=str(p))
+
+
 def test_probabilities_and_ranges_are_the_papers():
     rng = np.random.default_rng(0)
     draws = [sample_augment_params(rng) for _ in range(4000)]
