@@ -27,18 +27,18 @@ def shards(tmp_path_factory):
     return root
 
 
-def _rank(rank, world, port, cfg, shards, out, resume):
+def _rank(rank, world, port, cfg, shards, out, resume, init=None, max_steps=None):
     import torch
     torch.set_num_threads(1)
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(world),
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    run(cfg, shards, out, workers=0, device="cpu", resume=resume)
+    run(cfg, shards, out, workers=0, device="cpu", resume=resume, init=init, max_steps=max_steps)
 
 
-def torchrun_like(cfg, shards, out, resume=False, world=2):
+def torchrun_like(cfg, shards, out, resume=False, world=2, init=None, max_steps=None):
     # fork: the children inherit the imported torch and timm
-    mp.start_processes(_rank, args=(world, free_port(), cfg, str(shards), str(out), resume), nprocs=world, join=True,
-                       start_method="fork")
+    mp.start_processes(_rank, args=(world, free_port(), cfg, str(shards), str(out), resume, init, max_steps),
+                       nprocs=world, join=True, start_method="fork")
 
 
 @pytest.mark.parametrize("multi_task", [False, True], ids=["age", "multitask"])
@@ -68,6 +68,22 @@ def test_resume_continues_from_the_checkpoint(shards, tmp_path):
     assert "resume:" in (tmp_path / "train.log").read_text()
     with pytest.raises(Exception, match=r"--resume must keep the run's settings, but these differ: lr 0.001 → 0.1"):
         torchrun_like(replace(CFG, epochs=3, lr=0.1), shards, tmp_path, resume=True, world=1)
+
+
+def test_init_from_an_exported_file(shards, tmp_path):
+    import torch
+    from ldl_torch.models import build_model, preprocessor_json, read_safetensors, save_model
+    torch.manual_seed(123)  # other weights than the run's own seeded init
+    src = build_model(CFG)
+    save_model(src, tmp_path / "exported.safetensors", preprocessor_json(CFG, margin=0, crop="stretch"))
+    torchrun_like(CFG, shards, tmp_path / "out", init=str(tmp_path / "exported.safetensors"), max_steps=0)
+    got, _ = read_safetensors(tmp_path / "out" / "model.safetensors")
+    assert all(torch.equal(v, got[k]) for k, v in src.state_dict().items())  # no step taken: the init itself
+    assert "init: " in (tmp_path / "out" / "train.log").read_text()
+    wrong = build_model(replace(CFG, width_scale=0.5))
+    save_model(wrong, tmp_path / "wrong.safetensors", preprocessor_json(CFG, margin=0, crop="stretch"))
+    with pytest.raises(Exception, match=r"must match the model \(strict\).*other shapes: conv1.weight \[32, 3, 7, 7\]"):
+        torchrun_like(CFG, shards, tmp_path / "out2", init=str(tmp_path / "wrong.safetensors"), world=1)
 
 
 def test_shards_are_verified(shards, tmp_path):
