@@ -245,6 +245,8 @@ def _run(cfg: TrainConfig, shards: str, outdir: Path, d: distributed.DistInfo, l
     val_loader = eval_loader(val_samples)
 
     torch.manual_seed(cfg.seed)
+    if d.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick its fastest kernels
     model = build_model(cfg, num_ethnicities=len(ethnicity_classes) if cfg.multi_task else 5)
     init = init or cfg.pretrained
     if init:

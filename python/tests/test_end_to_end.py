@@ -108,3 +108,12 @@ def test_shards_are_verified(shards, tmp_path):
     with tarfile.open(shards / "train-00000.tar") as t:
         names = t.getnames()
     assert all(n.endswith((".png", ".json")) for n in names) and len(names) == 24
+
+
+def test_the_pack_reads_in_webdataset(shards):
+    """The format's promise: webdataset reads the tar files unchanged (the same samples, image and labels)."""
+    wds = pytest.importorskip("webdataset")
+    pack = open_shards(shards)
+    files = [str(shards / f["file"]) for f in pack.meta["splits"]["train"]]
+    got = [(json.loads(s["json"])["photo"], len(s["png"])) for s in wds.WebDataset(files, shardshuffle=False)]
+    assert got == [(s.photo, s.size) for s in pack.splits["train"]]
