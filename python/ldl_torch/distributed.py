@@ -48,6 +48,17 @@ def setup(device: str = "auto") -> DistInfo:
     return DistInfo(rank, local, world, dev)
 
 
+def any_rank(flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on any (so that all ranks stop together, none left waiting)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0])
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.all_reduce(t)
+    return t.item() > 0
+
+
 def barrier() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()

@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 
 from .augment import AugmentConfig, apply_augment, sample_augment_params
+from .distributed import any_rank
 
 SHARDS_JSON = "shards.json"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -172,13 +173,8 @@ def open_shards(root: str | Path, splits: tuple[str, ...] = ("train", "test"), *
         elif verify and sha256_file(path) != f["sha256"].lower():
             error = error or (f"Error in open_shards: {path} must have the sha256 {f['sha256']} that {root / SHARDS_JSON} "
                               f"lists, but its content differs (a changed or truncated file): refusing it.")
-    if world_size > 1 and torch.distributed.is_initialized():
-        flag = torch.tensor([1.0 if error else 0.0])
-        if torch.distributed.get_backend() == "nccl":
-            flag = flag.cuda()
-        torch.distributed.all_reduce(flag)
-        if flag.item() > 0 and not error:
-            error = "Error in open_shards: another rank found a missing or changed shard file (see its message)."
+    if any_rank(bool(error)) and not error:
+        error = "Error in open_shards: another rank found a missing or changed shard file (see its message)."
     if error:
         raise ValueError(error)
     out: dict[str, list[Sample]] = {}

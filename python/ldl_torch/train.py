@@ -180,12 +180,15 @@ def run(cfg: TrainConfig, shards: str, out: str, *, init: str | None = None, res
     """
     d = distributed.setup(device)
     outdir = Path(out)
-    if d.is_main:
-        outdir.mkdir(parents=True, exist_ok=True)
-    distributed.barrier()
-    log = Logger(outdir, d.is_main)
     t_start = time.time()
     try:
+        if distributed.any_rank(not resume and (outdir / "checkpoint.pt").exists()):
+            raise ValueError(f"Error in train: --out {outdir} must not hold a run (it has checkpoint.pt): --resume "
+                             "continues it, or name another folder.")
+        if d.is_main:
+            outdir.mkdir(parents=True, exist_ok=True)
+        distributed.barrier()
+        log = Logger(outdir, d.is_main)
         return _run(cfg, shards, outdir, d, log, init=init, resume=resume, workers=workers, amp=amp,
                     sync_bn=sync_bn, verify=verify, max_steps=max_steps, t_start=t_start)
     finally:

@@ -66,6 +66,8 @@ def test_resume_continues_from_the_checkpoint(shards, tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     assert [h["epoch"] for h in report["history"]] == [1, 2]
     assert "resume:" in (tmp_path / "train.log").read_text()
+    with pytest.raises(Exception, match="must not hold a run"):  # a new run never overwrites one
+        torchrun_like(CFG, shards, tmp_path)
     with pytest.raises(Exception, match=r"--resume must keep the run's settings, but these differ: lr 0.001 → 0.1"):
         torchrun_like(replace(CFG, epochs=3, lr=0.1), shards, tmp_path, resume=True, world=1)
 
