@@ -46,6 +46,12 @@ export interface ModelConfig {
    * (`FeatureCache`): much faster on a CPU; the only augmentation is then the flip. Needs `freeze`. @default false
    */
   cacheFeatures?: boolean;
+  /**
+   * With `cacheFeatures`, also run the frozen part on the mirror of every training image, so that training
+   * draws the original or the mirror (the flip augmentation); `false` halves the caching time of the training
+   * set and trains without flips (validation and test mirrors are still cached for flip TTA). @default true
+   */
+  cacheMirrors?: boolean;
   /** Channel multiplier (small CPU models). @default 1 */
   widthScale?: number;
   /** Depth multiplier (ResNet family). @default 1 */
