@@ -2,7 +2,7 @@
  * ONNX protobuf encoding and decoding through protobufjs (reflection over the descriptor of ONNX's own
  * `onnx.proto`, `onnx_proto.ts`): no hand-written wire format, no .proto parser at run time.
  */
-import protobuf from 'protobufjs/light';
+import protobuf from 'protobufjs/light.js';
 import { ONNX_PROTO } from './onnx_proto.js';
 
 /** `TensorProto.DataType` values used here (onnx.proto). */
