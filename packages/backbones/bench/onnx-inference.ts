@@ -61,7 +61,7 @@ const pixels = x.dataSync() as Float32Array;
 
 const session = await ort.InferenceSession.create(onnx, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 const feed = { [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [batch, size, size, 3]) };
-let reference = new Float32Array();
+let reference: Float32Array = new Float32Array();
 const ortMs = await time(async () => {
   const out = await session.run(feed);
   reference = out[session.outputNames[0]!]!.data as Float32Array;
@@ -79,7 +79,7 @@ for (const [backend, runtime] of runtimes) {
   if (!(await tf.setBackend(backend))) fail(`tf.setBackend('${backend}') failed (its error is logged above).`);
   enableFastKernels({ backends: backend === 'wasm' ? ['wasm'] : ['tensorflow'] });
   const xb = tf.tensor(pixels, x.shape);
-  let y = new Float32Array();
+  let y: Float32Array = new Float32Array();
   const ms = await time(async () => {
     const out = model.predict(xb) as tf.Tensor;
     y = (await out.data()) as Float32Array;

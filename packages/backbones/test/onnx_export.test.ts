@@ -53,7 +53,7 @@ function randomizeWeights(model: LayersModel, seed: number): void {
 }
 
 /** Input `[n, H, W, C]`, seeded, roughly normalised pixels. */
-const images = (n: number, shape: readonly (number | null)[], seed: number) => tf.randomNormal([n, ...(shape.slice(1) as number[])], 0, 1, 'float32', seed) as tf.Tensor4D;
+const images = (n: number, shape: readonly (number | null)[], seed: number) => tf.randomNormal([n, ...(shape.slice(1) as number[])], 0, 1, 'float32', seed) as tf.Tensor;
 
 async function maxDiff(a: Float32Array, b: Float32Array): Promise<number> {
   expect(a.length).toBe(b.length);
@@ -82,7 +82,7 @@ async function parity(label: string, model: LayersModel, opts: { ageOutput?: str
   const ageIndex = opts.ageOutput ? outputNames.indexOf(opts.ageOutput) : outputNames.includes('age') ? outputNames.indexOf('age') : 0;
   let worst = 0;
   let worstYears = 0;
-  const perBatch: Record<number, { x: tf.Tensor4D; expected: Record<string, Float32Array> }> = {};
+  const perBatch: Record<number, { x: tf.Tensor; expected: Record<string, Float32Array> }> = {};
   for (const n of [1, 5]) {
     const x = images(n, model.inputs[0]!.shape, 17 + n);
     const ys = model.predict(x) as tf.Tensor | tf.Tensor[];
