@@ -191,6 +191,40 @@ describe('exportOnnx: onnxruntime-node equals tfjs (max |Δ| < 1e-4)', () => {
     await parity('ensemble-shaped age model (facerec 104px + TinyXception resized to 97px)', model, { minAge: 0 });
     model.dispose();
   }, 300_000);
+  it("tfjs-layers' layers and settings no model here uses (depthwise ×2 with bias, dilation, 'same' average pool, BatchNormalization, activations)", async () => {
+    const x = input({ shape: [19, 17, 4], name: 'input' });
+    const apply = (l: { apply: (t: SymbolicTensor) => unknown }, t: SymbolicTensor) => l.apply(t) as SymbolicTensor;
+    let y = apply(layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', useBias: true, activation: 'elu', name: 'dw' }), x);
+    y = apply(layers.conv2d({ filters: 6, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'tanh', name: 'dilated' }), y);
+    y = apply(layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'avg' }), y);
+    y = apply(layers.batchNormalization({ epsilon: 1e-3, name: 'bn' }), y);
+    // Zero padding then a max-pool on negative values, the pad as wide as the window: onnxruntime's PadFusion
+    // would turn the zeros into −∞ (and refuse the pad), were the export not padding with −0.
+    y = apply(layers.zeroPadding2d({ padding: [[1, 0], [0, 2]], name: 'pad' }), y);
+    y = apply(layers.maxPooling2d({ poolSize: 2, padding: 'valid', name: 'max' }), y);
+    y = apply(layers.activation({ activation: 'softplus', name: 'softplus' }), y);
+    y = apply(layers.flatten({ name: 'flat' }), y);
+    y = apply(layers.dense({ units: 9, activation: 'sigmoid', name: 'age' }), y);
+    const model = functionalModel({ inputs: x, outputs: y, name: 'assorted' });
+    randomizeWeights(model, 13);
+    // BatchNormalization's beta well below zero: the padded max-pool sees negative values.
+    const beta = model.getLayer('bn').weights.find((w) => w.originalName.endsWith('beta'))!;
+    beta.write(tf.fill(beta.shape as number[], -3));
+    await parity('assorted tfjs-layers layers', model, { extras: false });
+    model.dispose();
+  });
+
+  it('a zero-padded max-pool of negative values (onnxruntime would fuse the zeros into −∞ padding)', async () => {
+    const x = input({ shape: [6, 6, 2], name: 'input' });
+    let y = layers.batchNormalization({ name: 'bn' }).apply(x) as SymbolicTensor;
+    y = layers.zeroPadding2d({ padding: 1, name: 'pad' }).apply(y) as SymbolicTensor;
+    y = layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'max' }).apply(y) as SymbolicTensor;
+    const model = functionalModel({ inputs: x, outputs: layers.flatten({ name: 'flat' }).apply(y) as SymbolicTensor });
+    const beta = model.getLayer('bn').weights.find((w) => w.originalName.endsWith('beta'))!;
+    beta.write(tf.fill(beta.shape as number[], -5));
+    await parity('zero pad + max-pool, negative values', model, { extras: false });
+    model.dispose();
+  });
 });
 
 describe('exportOnnx: the file', () => {

@@ -84,6 +84,12 @@ export class GraphBuilder {
     return outs;
   }
 
+  /** The node that outputs `value`, or `undefined` for an input or initialiser. */
+  producer(value: string): NodeProtoInit | undefined {
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i]!.output.includes(value)) return this.nodes[i];
+    return undefined;
+  }
+
   /** {@link node} with one output; returns its name. */
   op(opType: string, inputs: readonly string[], name: string, attributes: Record<string, AttributeValue> = {}): string {
     return this.node(opType, inputs, name, attributes)[0]!;

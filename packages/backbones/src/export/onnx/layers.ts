@@ -73,43 +73,34 @@ function windowPads(c: LayerConversion, x: OnnxValue, padding: unknown, kernel: 
 /** `[N, C, H, W]` (graph) → `[N, C]` by the mean over H and W. */
 const globalMean = (g: GraphBuilder, x: string, name: string) => g.op('ReduceMean', [x], name, { axes: ints([2, 3]), keepdims: int(0) });
 
-function conv2d(c: LayerConversion): string {
+/** A convolution layer's input, config, kernel weight `kernelName` and window (strides, dilations, tfjs padding). */
+function convWindow(c: LayerConversion, kernelName: string) {
   channelsLast(c);
   const x = single(c);
   const cfg = config(c);
-  const kernel = c.weight('kernel');
+  const kernel = c.weight(kernelName);
   const [kh, kw] = kernel.shape as number[];
   const strides = pair(cfg.strides);
   const dilations = pair(cfg.dilationRate);
-  const pads = windowPads(c, x, cfg.padding, [kh!, kw!], strides, dilations);
-  const y = conv(c.g, x.name, c.name, kernel, cfg.useBias ? c.weight('bias') : null, { strides, pads, dilations });
+  return { x, cfg, kernel, window: { strides, dilations, pads: windowPads(c, x, cfg.padding, [kh!, kw!], strides, dilations) } };
+}
+
+function conv2d(c: LayerConversion): string {
+  const { x, cfg, kernel, window } = convWindow(c, 'kernel');
+  const y = conv(c.g, x.name, c.name, kernel, cfg.useBias ? c.weight('bias') : null, window);
   return applyActivation(c, y, cfg.activation, 4);
 }
 
 function separableConv2d(c: LayerConversion): string {
-  channelsLast(c);
-  const x = single(c);
-  const cfg = config(c);
-  const dw = c.weight('depthwise_kernel');
-  const [kh, kw] = dw.shape as number[];
-  const strides = pair(cfg.strides);
-  const dilations = pair(cfg.dilationRate);
-  const pads = windowPads(c, x, cfg.padding, [kh!, kw!], strides, dilations);
-  const y = depthwiseConv(c.g, x.name, `${c.name}/depthwise`, dw, { strides, pads, dilations });
+  const { x, cfg, kernel, window } = convWindow(c, 'depthwise_kernel');
+  const y = depthwiseConv(c.g, x.name, `${c.name}/depthwise`, kernel, window);
   const z = conv(c.g, y, c.name, c.weight('pointwise_kernel'), cfg.useBias ? c.weight('bias') : null, { strides: [1, 1], pads: [0, 0, 0, 0] });
   return applyActivation(c, z, cfg.activation, 4);
 }
 
 function depthwiseConv2d(c: LayerConversion): string {
-  channelsLast(c);
-  const x = single(c);
-  const cfg = config(c);
-  const dw = c.weight('depthwise_kernel');
-  const [kh, kw] = dw.shape as number[];
-  const strides = pair(cfg.strides);
-  const dilations = pair(cfg.dilationRate);
-  const pads = windowPads(c, x, cfg.padding, [kh!, kw!], strides, dilations);
-  let y = depthwiseConv(c.g, x.name, c.name, dw, { strides, pads, dilations });
+  const { x, cfg, kernel, window } = convWindow(c, 'depthwise_kernel');
+  let y = depthwiseConv(c.g, x.name, c.name, kernel, window);
   if (cfg.useBias) {
     const b = c.weight('bias');
     y = c.g.op('Add', [y, c.g.float(`${c.name}.bias`, values(b), [b.shape[0]!, 1, 1])], `${c.name}/bias`);
@@ -125,6 +116,13 @@ function pooling(op: 'MaxPool' | 'AveragePool') {
     const kernel = pair(cfg.poolSize);
     const strides = pair(cfg.strides ?? cfg.poolSize);
     const pads = windowPads(c, x, cfg.padding, kernel, strides);
+    const padNode = op === 'MaxPool' ? c.g.producer(x.name) : undefined;
+    if (padNode?.opType === 'Pad' && padNode.input.length === 2) {
+      // onnxruntime's PadFusion folds a zero Pad into the MaxPool after it, whose own padding is −∞: wrong where the
+      // input is negative (and refused where the pad reaches the kernel size). It only fuses a constant of exactly
+      // zero bytes, so pad with −0, which pads the same values.
+      padNode.input.push(c.g.float(`${padNode.name}.value`, Float32Array.of(-0), []));
+    }
     // TF's 'same' average pool divides by the pixels inside the image: ONNX count_include_pad 0 (its default).
     return c.g.op(op, [x.name], c.name, { kernel_shape: ints(kernel), strides: ints(strides), pads: ints(pads), ...(op === 'AveragePool' ? { count_include_pad: int(0) } : {}) });
   };
