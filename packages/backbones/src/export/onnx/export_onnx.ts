@@ -201,7 +201,7 @@ export function exportOnnx(model: LayersModel, options: ExportOnnxOptions = {}):
       name: model.name,
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(inputName, dims(inLayout(inShape, layout), ['batch', 'height', 'width', 'channels']))],
+      input: [valueInfo(inputName, dims(inLayout(inShape, layout), layout === 'nchw' ? ['batch', 'channels', 'height', 'width'] : ['batch', 'height', 'width', 'channels']))],
       output: graphOutputs,
     },
   });
