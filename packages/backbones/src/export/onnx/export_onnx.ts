@@ -89,7 +89,6 @@ function walk(model: LayersModel, inputs: OnnxValue[], g: GraphBuilder, prefix: 
         g,
         layer,
         inputs: ins,
-        outputShape,
         name,
         weight: (local) => findWeight(layer, local) ?? unsupported(layer, `without its weight '${local}' (weights: ${layer.weights.map((w) => w.originalName).join(', ')})`),
         hasWeight: (local) => findWeight(layer, local) !== null,

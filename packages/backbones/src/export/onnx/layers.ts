@@ -30,8 +30,6 @@ export interface LayerConversion {
   layer: InstanceType<typeof layers.Layer>;
   /** The layer's inputs. */
   inputs: OnnxValue[];
-  /** The tfjs shape of the layer's output. */
-  outputShape: LayerShape;
   /** Node and value name prefix (the layer's name, made unique by the walker for nested models). */
   name: string;
   /** The layer's weight `local` (`'conv1/kernel'`, `'gamma'`). @throws Error naming the layer and weight when absent. */
