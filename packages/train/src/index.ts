@@ -139,6 +139,7 @@ export {
 } from './saved/load';
 export { evaluateSaved, predictImage, type Prediction } from './saved/inference';
 export { upgradePreprocessor } from './saved/upgrade';
+export { exportOnnxRun, type ExportOnnxRunOptions, type ExportOnnxRunResult } from './saved/export_onnx';
 export {
   parsePreprocessorConfig,
   PREPROCESSOR_JSON,
