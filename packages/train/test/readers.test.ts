@@ -12,9 +12,9 @@ import {
   readMorphCsv,
   readUtkFaceDir,
   splitSamples,
-} from '../src/readers';
-import { describeDuplicates } from '../src/duplicates';
-import { loadImage } from '../src/pipeline';
+} from '../src/data/readers';
+import { describeDuplicates } from '../src/data/duplicates';
+import { loadImage } from '../src/data/pipeline';
 import { jpeg, tempDir, writeMegaAge } from './helpers';
 
 describe('readMegaAge', () => {

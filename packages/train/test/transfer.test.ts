@@ -4,14 +4,17 @@ import { BatchNorm, loadModel, loadWeightMap, namedWeights, saveModel, splitMode
 import * as tf from '@tensorflow/tfjs-core';
 import { enableFastKernels } from '@ldl/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../src/backend';
-import type { PreprocessorConfig } from '../src/preprocessor';
-import { buildAgeModel, type ExperimentReport, evaluateSaved, loadSavedModel, predictImage, runExperiment } from '../src/experiment';
-import { FeatureCache } from '../src/feature_cache';
-import { DataLoader, normalizeInto } from '../src/pipeline';
-import { type AgeSample, readMegaAge } from '../src/readers';
-import { generateSyntheticMegaAge } from '../src/synthetic';
-import { Trainer } from '../src/trainer';
+import { selectBackend } from '../src/run/backend';
+import type { PreprocessorConfig } from '../src/saved/preprocessor';
+import { buildAgeModel } from '../src/model/build';
+import { type ExperimentReport, runExperiment } from '../src/run/experiment';
+import { evaluateSaved, predictImage } from '../src/saved/inference';
+import { loadSavedModel } from '../src/saved/load';
+import { FeatureCache } from '../src/data/feature_cache';
+import { DataLoader, normalizeInto } from '../src/data/pipeline';
+import { type AgeSample, readMegaAge } from '../src/data/readers';
+import { generateSyntheticMegaAge } from '../src/data/synthetic';
+import { Trainer } from '../src/run/trainer';
 import { tempDir } from './helpers';
 
 let train: AgeSample[];

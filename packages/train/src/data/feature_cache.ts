@@ -12,7 +12,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import writeFileAtomic from 'write-file-atomic';
 import { type Batch, type BatchSource, batchLabels, type DataLoader } from './pipeline';
 import type { AgeSample } from './readers';
-import { createProgress, type ProgressReporter } from './progress';
+import { createProgress, type ProgressReporter } from '../run/progress';
 
 /** Reads features stored by {@link writeStored} when the key matches; `null` otherwise (missing, stale or short file). */
 async function readStored(file: string, key: string, length: number, flips: boolean): Promise<{ features: Float32Array; mirrored: Float32Array | null } | null> {

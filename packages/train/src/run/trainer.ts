@@ -24,9 +24,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import writeFileAtomic from 'write-file-atomic';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
 import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
-import type { Batch, BatchSource } from './pipeline';
-import { definedOnly } from './util';
-import { PREPROCESSOR_JSON, type PreprocessorConfig } from './preprocessor';
+import type { Batch, BatchSource } from '../data/pipeline';
+import { definedOnly } from '../util';
+import { PREPROCESSOR_JSON, type PreprocessorConfig } from '../saved/preprocessor';
 import { createProgress, type ProgressReporter } from './progress';
 import { curvesSvg, type EpochRecord, metricsCsv, writeSvgPng } from './report';
 

@@ -3,7 +3,7 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../test/helpers';
+import { tempDir } from '../../test/helpers';
 import { loadTensors, replaceDirAtomic, saveTensors } from './checkpoint';
 
 describe('checkpoint files', () => {

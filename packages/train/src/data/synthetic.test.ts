@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@ldl/core';
-import { tempDir } from '../test/helpers';
+import { tempDir } from '../../test/helpers';
 import { loadImage } from './pipeline';
 import { readMegaAge } from './readers';
 import { generateSyntheticMegaAge, syntheticFaceSvg } from './synthetic';

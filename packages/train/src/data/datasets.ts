@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
-import type { ExtraTrain } from './presets';
+import type { ExtraTrain } from '../run/presets';
 import {
   type AgeSample,
   type CsvReaderOptions,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../test/helpers';
+import { tempDir } from '../../test/helpers';
 import { curvesSvg, type EpochRecord, errorByAge, errorByAgeSvg, metricsCsv, writeSvgPng } from './report';
 
 const rec = (epoch: number, mae: number): EpochRecord => ({
