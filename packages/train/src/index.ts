@@ -139,6 +139,7 @@ export {
 } from './saved/load';
 export { evaluateSaved, predictImage, type Prediction } from './saved/inference';
 export { upgradePreprocessor } from './saved/upgrade';
+export { exportPyTorchSafetensors, importPyTorchSafetensors, type PyTorchExport, type PyTorchImport, type PyTorchImportOptions } from './saved/pytorch';
 export {
   parsePreprocessorConfig,
   PREPROCESSOR_JSON,
