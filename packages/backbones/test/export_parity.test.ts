@@ -106,3 +106,24 @@ describe.skipIf(!haveTorch)('exported safetensors load into timm strictly and gi
     tf.dispose(ys);
   });
 });
+
+describe.skipIf(!haveTorch)('README: export to PyTorch', () => {
+  it("the README's TypeScript writes a file its Python loads strictly", async () => {
+    await useCpu();
+    const readme = readFileSync(join(REPO, 'packages/backbones/README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Export to PyTorch'));
+    const python = /```python\n([\s\S]*?)```/.exec(section)![1]!;
+    const cwd = mkdtempSync(join(tmpdir(), 'ldl-export-readme-'));
+    try {
+      // The README's TypeScript, with the file in `cwd`:
+      const net = backbones.seresnext50_32x4d({ numClasses: 101 });
+      const metadata = { [PYTORCH_METADATA.format]: 'pt', [PYTORCH_METADATA.timmModel]: timmModelName(net)! }; // 'seresnext50_32x4d'
+      writeFileSync(join(cwd, 'age.safetensors'), writeSafetensors(exportPyTorchWeights(net), metadata));
+      expect(metadata.timm_model).toBe('seresnext50_32x4d');
+      net.dispose();
+      await promisify(execFile)(PYTHON, ['-c', python], { cwd, timeout: 120_000 });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
