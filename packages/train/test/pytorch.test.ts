@@ -88,6 +88,21 @@ describe('ldl export --format safetensors / ldl import', () => {
     model.dispose();
   });
 
+  it("a checkpoint's num_batches_tracked is its optimizer step count", async () => {
+    const { dir, model, text } = await savedModelDir(tiny.resnet18!);
+    const checkpoint = path.join(tempDir('ldl-pt-'), 'checkpoints', 'epoch-0003');
+    await saveModel(model, path.join(checkpoint, 'model'));
+    writeFileSync(path.join(checkpoint, 'model', 'preprocessor.json'), text);
+    writeFileSync(path.join(checkpoint, 'state.json'), JSON.stringify({ version: 1, epoch: 3, step: 42, config: {} }));
+    const file = path.join(tempDir('ldl-pt-'), 'ckpt.safetensors');
+    expect((await exportPyTorchSafetensors(checkpoint, file)).modelDir).toBe(path.join(checkpoint, 'model'));
+    const state = readSafetensors(readFileSync(file));
+    expect(state['bn1.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data: new Float32Array([42]) });
+    await exportPyTorchSafetensors(dir, file); // best/ records no step count
+    expect(readSafetensors(readFileSync(file))['bn1.num_batches_tracked']!.data).toEqual(new Float32Array([0]));
+    model.dispose();
+  });
+
   it('errors a user moving a model expects', async () => {
     const { dir, model } = await savedModelDir(tiny.resnet18!);
     const state = exportPyTorchWeights(model);
