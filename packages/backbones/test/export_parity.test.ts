@@ -19,25 +19,34 @@ const SCRIPT = join(REPO, 'tools/reference/export_parity.py');
 const haveTorch = existsSync(PYTHON);
 if (!haveTorch) console.log(`export_parity.test.ts: skipped, no ${PYTHON} (create it with tools/reference/setup.sh)`);
 
-/** Random BatchNorm statistics and affine parameters (as tools/reference/backbones_parity.py), so eval-mode BN is non-trivial. */
-function randomizeBatchNorm(model: LayersModel, seed: number): void {
-  model.weights.forEach((w, i) => {
-    const shape = w.shape as number[];
-    const n = w.originalName;
-    const init: Record<string, () => tf.Tensor> = {
-      gamma: () => tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i),
-      beta: () => tf.randomNormal(shape, 0, 0.1, 'float32', seed + i),
-      moving_mean: () => tf.randomNormal(shape, 0, 0.1, 'float32', seed + i),
-      moving_variance: () => tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i),
-      bias: () => tf.randomNormal(shape, 0, 0.1, 'float32', seed + i),
-    };
-    const make = init[n.slice(n.lastIndexOf('/') + 1)];
-    if (make) {
-      const t = make();
+/**
+ * Seeded weights (so the figures repeat run to run; tfjs treats seed 0 as none, so seeds start at 1): kernels
+ * He-normal (fan-out, as timm initialises convolutions; dense: std `1/√in`), random BatchNorm statistics and
+ * affine parameters (as tools/reference/backbones_parity.py) so eval-mode BN is non-trivial, with small gammas on
+ * each block's last BN (as trained ResNets have, timm's `zero_init_last` starts them at 0) so the logits stay in a
+ * trained network's range instead of growing block by block.
+ */
+function randomizeWeights(model: LayersModel, seed: number): void {
+  let i = 0;
+  for (const layer of model.layers) {
+    const lastBn = layer.getClassName() === 'Bottleneck' ? '/bn3/gamma' : layer.getClassName() === 'BasicBlock' ? '/bn2/gamma' : null;
+    for (const w of layer.weights) {
+      const shape = w.shape as number[];
+      const n = w.originalName;
+      const s = seed + i++;
+      const init: Record<string, () => tf.Tensor> = {
+        gamma: () => (lastBn !== null && n.endsWith(lastBn) ? tf.randomUniform(shape, 0, 0.3, 'float32', s) : tf.randomUniform(shape, 0.5, 1.5, 'float32', s)),
+        beta: () => tf.randomNormal(shape, 0, 0.1, 'float32', s),
+        moving_mean: () => tf.randomNormal(shape, 0, 0.1, 'float32', s),
+        moving_variance: () => tf.randomUniform(shape, 0.5, 1.5, 'float32', s),
+        bias: () => tf.randomNormal(shape, 0, 0.1, 'float32', s),
+        kernel: () => tf.randomNormal(shape, 0, shape.length === 4 ? Math.sqrt(2 / (shape[0]! * shape[1]! * shape[3]!)) : 1 / Math.sqrt(shape[0]!), 'float32', s),
+      };
+      const t = init[n.slice(n.lastIndexOf('/') + 1)]!();
       w.write(t);
       t.dispose();
     }
-  });
+  }
 }
 
 const SIZE = 64;
@@ -69,7 +78,7 @@ describe.skipIf(!haveTorch)('exported safetensors load into timm strictly and gi
     for (const [i, c] of cases.entries()) {
       await new Promise((r) => setImmediate(r)); // let vitest's worker talk between the long synchronous steps
       const model = c.build();
-      randomizeBatchNorm(model, 100 * i);
+      randomizeWeights(model, 1 + 10_000 * i);
       expect(timmModelName(model)).toBe(c.timm);
       const state = exportPyTorchWeights(model, { numBatchesTracked: 3 });
       const meta: Record<string, string> = { [PYTORCH_METADATA.format]: 'pt', [PYTORCH_METADATA.preprocessor]: '{}' };
