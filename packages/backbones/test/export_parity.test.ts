@@ -23,8 +23,8 @@ if (!haveTorch) console.log(`export_parity.test.ts: skipped, no ${PYTHON} (creat
  * Seeded weights (so the figures repeat run to run; tfjs treats seed 0 as none, so seeds start at 1): kernels
  * He-normal (fan-out, as timm initialises convolutions; dense: std `1/√in`), random BatchNorm statistics and
  * affine parameters (as tools/reference/backbones_parity.py) so eval-mode BN is non-trivial, with small gammas on
- * each block's last BN (as trained ResNets have, timm's `zero_init_last` starts them at 0) so the logits stay in a
- * trained network's range instead of growing block by block.
+ * each block's last BN (timm's `zero_init_last` starts them at 0), so the logits stay of order 1 instead of growing
+ * block by block.
  */
 function randomizeWeights(model: LayersModel, seed: number): void {
   let i = 0;
