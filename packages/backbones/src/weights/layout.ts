@@ -1,15 +1,33 @@
 /** Tensor layouts between TF.js weights and PyTorch state-dict tensors, both directions. */
 import type { SafetensorsEntry } from './safetensors.js';
 
+/** `data` of `shape` with its axes permuted (`out.shape[d] = shape[perm[d]]`), row-major. */
 function permute(data: Float32Array, shape: number[], perm: number[]): Float32Array {
   const out = new Float32Array(data.length);
-  const outShape = perm.map((p) => shape[p]!);
-  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   const rank = shape.length;
+  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const outShape = perm.map((p) => shape[p]!);
+  const strides = perm.map((p) => inStrides[p]!); // input stride of each output axis
+  // Rank ≤ 4 (every weight): nested loops, pad to 4 axes of extent 1.
+  if (rank <= 4) {
+    const pad = 4 - rank;
+    const [n0, n1, n2, n3] = [...new Array<number>(pad).fill(1), ...outShape] as [number, number, number, number];
+    const [s0, s1, s2, s3] = [...new Array<number>(pad).fill(0), ...strides] as [number, number, number, number];
+    let o = 0;
+    for (let a = 0; a < n0; a++) {
+      for (let b = 0; b < n1; b++) {
+        for (let c = 0; c < n2; c++) {
+          const base = a * s0 + b * s1 + c * s2;
+          for (let d = 0; d < n3; d++) out[o++] = data[base + d * s3]!;
+        }
+      }
+    }
+    return out;
+  }
   const idx = new Array<number>(rank).fill(0);
   for (let o = 0; o < out.length; o++) {
     let src = 0;
-    for (let d = 0; d < rank; d++) src += idx[d]! * inStrides[perm[d]!]!;
+    for (let d = 0; d < rank; d++) src += idx[d]! * strides[d]!;
     out[o] = data[src]!;
     for (let d = rank - 1; d >= 0; d--) {
       if (++idx[d]! < outShape[d]!) break;
