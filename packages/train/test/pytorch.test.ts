@@ -191,3 +191,31 @@ describe.skipIf(!haveTorch)('export → train 2 steps in PyTorch → import (max
     tf.dispose([x, nchw]);
   }, 600_000);
 });
+
+// The same through the Python package itself (python/ldl_torch, on PYTHONPATH): its roundtrip loads the exported
+// `small`-preset-sized model strictly, trains 2 Adam steps with @ldl's loss and writes a probe batch with its logits.
+const LDL_TORCH = path.join(REPO, 'python');
+describe.skipIf(!haveTorch || !existsSync(path.join(LDL_TORCH, 'ldl_torch', 'roundtrip.py')))('export → ldl_torch.roundtrip (2 Adam steps) → import', () => {
+  it.each([
+    ['small', { backbone: 'resnet50', widthScale: 0.25, depthScale: 0.34, imageSize: 32, numClasses: 101 }],
+    ['small multi-task', { backbone: 'resnet50', widthScale: 0.25, depthScale: 0.34, imageSize: 32, multiTask: true }],
+  ] as [string, ModelConfig][])('%s', async (name, config) => {
+    const { dir, model } = await savedModelDir(config);
+    model.dispose();
+    const work = tempDir('ldl-pt-torch-');
+    await exportPyTorchSafetensors(dir, path.join(work, 'exported.safetensors'));
+    await promisify(execFile)(PYTHON, ['-m', 'ldl_torch.roundtrip', 'exported.safetensors', 'trained.safetensors', '--steps', '2', '--probe', 'probe.json'], {
+      cwd: work,
+      env: { ...process.env, PYTHONPATH: LDL_TORCH },
+      timeout: 300_000,
+    });
+    const probe = JSON.parse(readFileSync(path.join(work, 'probe.json'), 'utf8')) as { inputNHWC: number[][][][]; logits: Record<string, number[][]> };
+    const saved = await loadSavedModel((await importPyTorchSafetensors(path.join(work, 'trained.safetensors'), path.join(work, 'imported'))).dir);
+    const ours = await logits(saved.model, tf.tensor4d(probe.inputNHWC));
+    let worst = 0;
+    saved.preprocessor.heads.forEach((head, i) => probe.logits[head]!.flat().forEach((v, j) => (worst = Math.max(worst, Math.abs(v - ours[i]![j]!)))));
+    console.log(`export → ldl_torch.roundtrip → import (${name}): max |Δ| = ${worst.toExponential(2)} over ${saved.preprocessor.heads.join('/')}`);
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    saved.model.dispose();
+  }, 600_000);
+});
