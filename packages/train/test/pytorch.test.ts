@@ -55,6 +55,9 @@ const tiny: Record<string, ModelConfig> = {
   seresnext: { backbone: 'seresnext50_32x4d', widthScale: 1 / 8, depthScale: 0.34, imageSize: 32, numClasses: 101 },
   resnet18: { backbone: 'resnet18', widthScale: 1 / 16, depthScale: 0.5, imageSize: 32, numClasses: 61 },
   vgg: { backbone: 'vgg16bn', widthScale: 1 / 16, imageSize: 32, numClasses: 101 },
+  // stem 19, planes 19/38/77/154: no single ratio of channels gives them (38.4 and 76.8 round apart)
+  oddWidth: { backbone: 'resnet50', widthScale: 0.3, depthScale: 0.34, imageSize: 32, numClasses: 101 },
+  vggOddWidth: { backbone: 'vgg16bn', widthScale: 0.07, imageSize: 32, numClasses: 101 },
   multitask: { backbone: 'resnet50', widthScale: 1 / 16, depthScale: 0.34, imageSize: 32, multiTask: true },
 };
 

@@ -17,6 +17,7 @@ import {
   resnet,
   RESNET_VARIANTS,
   type ResNetName,
+  VGG16_CFG,
   saveModel,
   type StateDict,
   timmModelName,
@@ -104,6 +105,25 @@ export interface PyTorchImport {
 
 const fnImport = 'importPyTorchSafetensors';
 
+/**
+ * The `widthScale` that gives every observed channel count from its full-size count (`scaleChannels`:
+ * `max(1, round(base · w))`, halves up): the middle of the interval of such scales, so any scale the model was
+ * built with is recovered exactly in effect.
+ * @throws Error when no single scale gives them all.
+ */
+function widthScaleOf(pairs: [base: number, observed: number][], file: string): number {
+  let lo = 0;
+  let hi = Infinity;
+  for (const [base, observed] of pairs) {
+    lo = Math.max(lo, observed === 1 ? 0 : (observed - 0.5) / base);
+    hi = Math.min(hi, (observed + 0.5) / base);
+  }
+  if (!(lo < hi)) {
+    throw new Error(`Error in ${fnImport}: ${file}: the channel counts must come from one widthScale, but got ${pairs.map(([b, o]) => `${o} for ${b}`).join(', ')}.`);
+  }
+  return (lo + hi) / 2;
+}
+
 /** The architecture a state dict holds: the backbone of `preprocessor.json` at the width and depth of its tensors. */
 function buildFor(p: PreprocessorConfig, state: StateDict, source: WeightSource, file: string): LayersModel {
   const keys = Object.keys(state).map((k) => renameKey(k, source));
@@ -116,7 +136,17 @@ function buildFor(p: PreprocessorConfig, state: StateDict, source: WeightSource,
   const multi = p.heads.length === 3;
   if (p.backbone === 'vgg16bn') {
     if (multi) throw new Error(`Error in ${fnImport}: ${file}: heads must be ["age"] for a vgg16bn (the multi-task model has a ResNet trunk), but got ${JSON.stringify(p.heads)}.`);
-    return backbones.vgg16bn({ widthScale: shapeOf('features.0.weight')[0]! / 64, numClasses: p.numClasses, inputShape });
+    let index = 0; // features.N numbering: conv, BN, ReLU per conv; one max-pool per 'M'
+    const pairs: [number, number][] = [];
+    for (const v of VGG16_CFG) {
+      if (v === 'M') index += 1;
+      else {
+        pairs.push([v, shapeOf(`features.${index}.weight`)[0]!]);
+        index += 3;
+      }
+    }
+    pairs.push([4096, shapeOf('pre_logits.fc2.weight')[0]!]);
+    return backbones.vgg16bn({ widthScale: widthScaleOf(pairs, file), numClasses: p.numClasses, inputShape });
   }
   if (!(p.backbone in RESNET_VARIANTS)) {
     throw new Error(
@@ -126,7 +156,13 @@ function buildFor(p: PreprocessorConfig, state: StateDict, source: WeightSource,
   const name = p.backbone as ResNetName;
   const depths = [1, 2, 3, 4].map((s) => new Set(keys.filter((k) => k.startsWith(`layer${s}.`)).map((k) => k.split('.')[1])).size).filter((d) => d > 0);
   const arch = { ...RESNET_VARIANTS[name], depths, name, stemPool: source === 'cadene' ? ('cadene' as const) : ('timm' as const) };
-  const widthScale = shapeOf('conv1.weight')[0]! / 64;
+  // The stem and each stage's output (its first block's last BN: planes · expansion).
+  const expansion = arch.block === 'basic' ? 1 : 4;
+  const last = arch.block === 'basic' ? 'bn2' : 'bn3';
+  const widthScale = widthScaleOf(
+    [[64, shapeOf('conv1.weight')[0]!], ...depths.map((_, s) => [64 * 2 ** s, shapeOf(`layer${s + 1}.0.${last}.weight`)[0]! / expansion] as [number, number])],
+    file,
+  );
   if (multi) {
     return multiTaskAgeModel({ backbone: arch, widthScale, numClasses: p.numClasses, numGenders: p.genderClasses!.length, numEthnicities: p.ethnicityClasses!.length, inputShape, name: `multitask_${name}` });
   }
