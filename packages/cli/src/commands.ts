@@ -1,5 +1,5 @@
 /**
- * What `ldl train`, `ldl eval`, `ldl predict` and `ldl preprocessor` do once their settings are known
+ * What `ldl train`, `ldl eval`, `ldl predict`, `ldl preprocessor`, `ldl export` and `ldl import` do once their settings are known
  * (the flags and the config file merged, see {@link resolveSettings}).
  */
 import { existsSync } from 'node:fs';
@@ -12,9 +12,11 @@ import {
   type DataOptions,
   type DatasetFormat,
   evaluateSaved,
+  exportPyTorchSafetensors,
   type ExperimentOptions,
   type ExtraTrain,
   generateSyntheticMegaAge,
+  importPyTorchSafetensors,
   loadEvalData,
   loadSavedModel,
   loadTrainTestData,
@@ -334,4 +336,28 @@ export async function preprocessorCommand(dir: string, options: { upgrade?: bool
   const saved = await loadSavedModel(dir);
   saved.model.dispose();
   log(JSON.stringify(saved.preprocessor, null, 2));
+}
+
+/** Formats `ldl export --format` writes. */
+export const EXPORT_FORMATS = ['safetensors'] as const;
+
+/** `ldl export --format safetensors DIR OUT`: a saved model as PyTorch safetensors (timm key names, `preprocessor.json` in the metadata). */
+export async function exportCommand(dir: string, out: string, options: { format: (typeof EXPORT_FORMATS)[number] }, log: (line: string) => void): Promise<void> {
+  await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
+  const r = await exportPyTorchSafetensors(dir, out);
+  log(`wrote ${r.file} (${options.format}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+  log(
+    r.timmModel
+      ? `load it in PyTorch: timm.create_model('${r.timmModel}', num_classes=…).load_state_dict(safetensors.torch.load_file('${r.file}'), strict=True)`
+      : 'timm has no model of this size (reduced width or depth): build the same ResNet/VGG configuration in timm to load it',
+  );
+}
+
+/** `ldl import FILE OUT_DIR [--preprocessor FILE]`: a PyTorch safetensors (timm key names) as a model folder for eval, predict and the browser demo. */
+export async function importCommand(file: string, outDir: string, options: { preprocessor?: string }, log: (line: string) => void): Promise<void> {
+  await setupBackend('cpu', false, () => {});
+  const r = await importPyTorchSafetensors(file, outDir, options);
+  const p = r.preprocessor;
+  log(`wrote ${r.dir} (${p.backbone}${r.timmModel ? `, timm ${r.timmModel}` : ''}, ${r.source} key names, ${r.loaded} tensors, ${p.inputSize} px, heads ${p.heads.join('/')})`);
+  log(`use it: ldl predict --checkpoint ${r.dir} IMAGE…`);
 }

@@ -1,13 +1,13 @@
 /**
- * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `prep` (face-prep's
- * align/crop) and `cv` (@ldl/algorithms' cross validation).
+ * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `export`, `import`, `prep`
+ * (face-prep's align/crop) and `cv` (@ldl/algorithms' cross validation).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PRESETS } from '@ldl/train';
 import { checkFlags, type ConfigFile, readConfigFile } from './config';
-import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
+import { evalCommand, EXPORT_FORMATS, exportCommand, importCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
 import { type CommandName, OPTIONS, type Settings } from './options';
 import { packCommand } from './pack';
 
@@ -120,6 +120,22 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .option('--upgrade', 'write preprocessor.json (version 2) from a version-1 file or the run config')
     .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
     .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts, log));
+
+  program
+    .command('export')
+    .description("write a saved model for another engine: --format safetensors (PyTorch, timm's key names, preprocessor.json in the metadata)")
+    .argument('<dir>', 'a run directory (its best/), a best/ folder or a checkpoint directory')
+    .argument('<out>', 'the file to write (e.g. model.safetensors)')
+    .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .action(async (dir: string, out: string, opts: { format: (typeof EXPORT_FORMATS)[number] }) => exportCommand(dir, out, opts, log));
+
+  program
+    .command('import')
+    .description("turn a PyTorch safetensors file (timm's key names, e.g. from ldl export after training in PyTorch) into a model folder for eval, predict and the browser demo")
+    .argument('<file>', 'the .safetensors file')
+    .argument('<out-dir>', 'the model folder to write (new or empty)')
+    .option('--preprocessor <file>', "the model's preprocessor.json, for a file whose metadata lacks one")
+    .action(async (file: string, outDir: string, opts: { preprocessor?: string }) => importCommand(file, outDir, opts, log));
 
   // prep and cv have their own parsers (and --help): everything after the command name is theirs.
   const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>
