@@ -237,6 +237,8 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
       backend: str(s, 'backend'),
       wasmThreads: threads,
       resume,
+      skipBad: reader.skipBad,
+      skipped: data.skipped,
       notes: [`config: ${path.join(runDir, 'config.json')} (preset ${r.chosen} with these settings)`, ...data.notes],
     });
     if (resume) await writeConfig();

@@ -30,6 +30,7 @@ export {
   type UtkFaceName,
   type VerifyImages,
 } from './data/readers';
+export { SkippedRows, SKIPPED_CSV } from './data/skipped';
 export {
   applyAugment,
   sampleAugmentParams,

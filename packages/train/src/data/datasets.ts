@@ -8,6 +8,7 @@ import { type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedIm
 import type { ExtraTrain } from '../run/presets';
 import {
   type AgeSample,
+  type BadRow,
   type CsvReaderOptions,
   describeSkipped,
   type MorphColumns,
@@ -99,6 +100,8 @@ export interface RunData {
   notes: string[];
   /** Title for the report (`'<format> data in <name>'`). */
   title: string;
+  /** Every row the readers skipped (`skipBad`), for `RUN_DIR/skipped.csv`. @default [] */
+  skipped?: BadRow[];
 }
 
 function detectFormat(file: string): DatasetFormat {
@@ -109,9 +112,11 @@ function detectFormat(file: string): DatasetFormat {
 async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: string | undefined, reader: ReaderOptions): Promise<ReadResult> {
   if (!csv) return readMegaAge(root, split, reader);
   // A faces.csv straight from face-prep's align has no ages: they come from the split's own lists,
-  // joined by photo name (the images themselves are checked through the CSV's rows).
+  // joined by photo path relative to the data folder (the images themselves are checked through the CSV's
+  // rows). One faces.csv may cover both splits (align ran over the whole folder): the other split's rows are left out.
   const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
-  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels });
+  const other = split === 'train' ? 'test' : 'train';
+  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels, excludeDirs: [path.join(root, other)] });
 }
 
 async function readSplitTable(file: string, o: DataOptions, reader: ReaderOptions): Promise<ReadResult> {
@@ -138,8 +143,9 @@ export async function loadTrainTestData(o: DataOptions, reader: ReaderOptions = 
     return {
       train: train.samples,
       test: test.samples,
-      notes: [note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
+      notes: [note, ...(train.notes ?? []).map((n) => `train: ${n}`), ...(test.notes ?? []).map((n) => `test: ${n}`), ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
       title,
+      skipped: [...train.skipped, ...test.skipped],
     };
   }
   const seed = o.splitSeed ?? 0;
@@ -148,8 +154,9 @@ export async function loadTrainTestData(o: DataOptions, reader: ReaderOptions = 
   const label = format === 'morph-csv' ? 'csv' : 'folder';
   return {
     ...split,
-    notes: [`${note}${o.faces ? `, boxes from ${path.resolve(o.faces)}` : ''}; ${r.samples.length} rows, 80/20 split with --split-seed ${seed}`, ...noteSkipped(label, r.skipped), ...noteDuplicates(label, r.duplicates, reader.duplicates)],
+    notes: [`${note}${o.faces ? `, boxes from ${path.resolve(o.faces)}` : ''}; ${r.samples.length} rows, 80/20 split with --split-seed ${seed}`, ...(r.notes ?? []), ...noteSkipped(label, r.skipped), ...noteDuplicates(label, r.duplicates, reader.duplicates)],
     title,
+    skipped: r.skipped,
   };
 }
 
@@ -182,6 +189,7 @@ export async function addExtraTrain(
   const used: ExtraTrain[] = [];
   let train = data.train;
   const notes = [...data.notes];
+  const skipped = [...(data.skipped ?? [])];
   if (extras.length > 0 && options.valFraction > 0) {
     const split = splitSamples(data.train, options.splitSeed, options.valFraction);
     train = split.train;
@@ -199,6 +207,7 @@ export async function addExtraTrain(
     const part = typeof extra === 'string' ? null : extra.trainPartOf;
     const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
     train = [...train, ...samples];
+    skipped.push(...r.skipped);
     notes.push(
       `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
         (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
@@ -214,5 +223,5 @@ export async function addExtraTrain(
         .join(', ')}`,
     );
   }
-  return { data: { ...data, train, notes }, val, used };
+  return { data: { ...data, train, notes, skipped }, val, used };
 }

@@ -58,6 +58,8 @@ export interface ReadResult {
   skipped: BadRow[];
   /** Paths listed more than once and byte-identical images, as found before the `duplicates` policy was applied. */
   duplicates: DuplicateGroup[];
+  /** Facts about the read for the log, e.g. rows of a `faces.csv` left out as another split's photos. */
+  notes?: string[];
 }
 
 /** How thoroughly readers check that image files are usable. */
@@ -229,9 +231,12 @@ async function readText(fn: string, file: string): Promise<string> {
 
 /**
  * Reads a MegaAge-Asian style split: `root/list/{split}_name.txt` and `root/list/{split}_age.txt`
- * (one entry a line, same order) with images in `root/{split}/NAME`. Lists of different lengths are an
- * error even with `skipBad` (the pairing by line would shift labels; see `pairParallelLists`); a line
- * blank or a comment (`#`) in one list only is a bad row, in both lists it is ignored.
+ * (one entry a line, same order) with images in `root/{split}/NAME`, read together line by line. Lists
+ * of different lengths are an error even with `skipBad` (the pairing by line would shift labels; see
+ * `pairParallelLists`); a line blank or a comment (`#`) in one list only is a bad row naming both files
+ * and the line (with `skipBad`, only that pair is skipped), in both lists it is ignored. Where one-sided
+ * blank lines in both lists leave the lines between them in doubt (each list may hold an inserted line),
+ * those lines are bad rows too: never paired silently.
  */
 export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readMegaAge';
@@ -243,9 +248,17 @@ export async function readMegaAge(root: string, split: string, options: ReaderOp
     throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
   }
   const rows = new RowCollector(fn, skipBad);
-  for (const { line, a: name, b: ageText } of lines) {
+  for (const { line, a: name, b: ageText, outOfStep } of lines) {
     if (name === '') {
       rows.bad(nameFile, line, `image name must not be blank (or a comment) where ${ageFile} line ${line} has ${JSON.stringify(ageText)}`);
+      continue;
+    }
+    if (ageText === '') {
+      rows.bad(ageFile, line, `age must not be blank (or a comment) where ${nameFile} line ${line} has ${JSON.stringify(name)}`);
+      continue;
+    }
+    if (outOfStep) {
+      rows.bad(nameFile, line, `${JSON.stringify(name)} (age ${JSON.stringify(ageText)}) is not paired: ${outOfStep}`);
       continue;
     }
     const age = parseAge(ageText, minAge, maxAge);
@@ -281,23 +294,41 @@ export interface CsvReaderOptions extends ReaderOptions {
   /**
    * Labels for a CSV without an age column, such as the `faces.csv` that `ldl prep align` writes
    * (`photo,deg,box…,status`): the data set's own labelled samples (e.g. `readMegaAge(root, split)`),
-   * or a function that reads them (called only when the CSV has no age column). A row takes the age,
-   * gender and race of the sample whose path is the row's photo resolved against `imageRoot`, or else of
-   * the only sample with the same file name (whose image is used when the resolved photo does not
-   * exist: align ran on the split's folder); a row without one is a bad row.
+   * or a function that reads them (called only when the CSV has no age column). Rows are joined to
+   * labels by path, never by bare file name: a row takes the labels of the sample whose path is the
+   * row's photo resolved against `imageRoot`, or else of the only sample whose path ends with the
+   * row's whole relative photo path (align ran on the split's own folder: `1.jpg` of `train/1.jpg`);
+   * where several samples end with it, the row is a bad row listing them; a row without one is a bad
+   * row. A labelled sample that no row names (align was interrupted) is an error giving the count and
+   * the first names; with `skipBad`, each is a skipped row and the count is noted.
    */
   labels?: readonly AgeSample[] | (() => Promise<readonly AgeSample[]>);
+  /**
+   * Folders whose photos are left out (counted in the read's `notes`), not bad rows: the other split's
+   * folder when one `faces.csv` covers every split of a data set. @default []
+   */
+  excludeDirs?: readonly string[];
 }
 
-/** Looks labelled samples up by absolute path, then by a file name that only one of them has. */
-function labelLookup(labels: readonly AgeSample[]): (file: string) => AgeSample | undefined {
+/** What a row's photo joins to: one labelled sample, several (ambiguous), or none. */
+type LabelMatch = { label: AgeSample } | { candidates: AgeSample[] };
+
+/**
+ * Looks labelled samples up by the photo's absolute path, else by the whole relative photo path as
+ * the end of a sample's path (`1.jpg` matches `…/train/1.jpg`, `a/1.jpg` matches `…/a/1.jpg` only).
+ */
+function labelLookup(labels: readonly AgeSample[]): (photo: string, photoPath: string) => LabelMatch {
   const byPath = new Map(labels.map((s) => [path.resolve(s.path), s]));
-  const byName = new Map<string, AgeSample | null>();
-  for (const s of labels) {
-    const name = path.basename(s.path);
-    byName.set(name, byName.has(name) ? null : s);
-  }
-  return (file) => byPath.get(file) ?? byName.get(path.basename(file)) ?? undefined;
+  const slash = (p: string) => p.split(path.sep).join('/');
+  const all = labels.map((s) => ({ s, p: slash(path.resolve(s.path)) }));
+  return (photo, photoPath) => {
+    const exact = byPath.get(photoPath);
+    if (exact) return { label: exact };
+    if (path.isAbsolute(photo)) return { candidates: [] };
+    const tail = `/${slash(path.normalize(photo)).replace(/^(\.\/)+/, '')}`;
+    const candidates = all.filter((x) => x.p.endsWith(tail)).map((x) => x.s);
+    return candidates.length === 1 ? { label: candidates[0] } : { candidates };
+  };
 }
 
 /** The CSV a user has, in words, for error messages. */
@@ -370,7 +401,11 @@ async function readLabelledCsv(
   const hasGender = header.includes(cols.gender);
   const hasRace = header.includes(cols.race);
   const hasStatus = header.includes('status');
-  const labels = hasAge || !options.labels ? null : labelLookup(typeof options.labels === 'function' ? await options.labels() : options.labels);
+  const labelled = hasAge || !options.labels ? null : typeof options.labels === 'function' ? await options.labels() : options.labels;
+  const labels = labelled ? labelLookup(labelled) : null;
+  const joined = new Set<AgeSample>();
+  const excluded = (options.excludeDirs ?? []).map((d) => path.resolve(d) + path.sep);
+  let leftOut = 0;
   if (!hasAge && !labels && hasStatus) {
     throw new Error(
       `Error in ${fn}: ${describeCsvFormat(file, header)}; ages must come from the data set's own labels joined by photo name ` +
@@ -390,14 +425,25 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${cols.photo} must not be empty`);
       continue;
     }
+    const photoPath = path.resolve(root, photo);
+    if (excluded.some((d) => photoPath.startsWith(d))) {
+      leftOut++;
+      continue;
+    }
+    const match = labels ? labels(photo, photoPath) : undefined;
+    const label = match && 'label' in match ? match.label : undefined;
+    if (label) joined.add(label);
     if (hasStatus && v.status !== 'ok') {
       rows.bad(file, rec.line, `status must be ok (a face aligned by ldl prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
     }
-    const photoPath = path.resolve(root, photo);
-    const label = labels ? labels(photoPath) : undefined;
+    if (match && 'candidates' in match && match.candidates.length > 1) {
+      const list = match.candidates.map((c) => `${c.path} (${c.source.file}${c.source.line > 0 ? ` line ${c.source.line}` : ''})`).join(', ');
+      rows.bad(file, rec.line, `photo ${JSON.stringify(photo)} must name one labelled image, but it could be any of ${match.candidates.length}: ${list}; write its path relative to the data folder`);
+      continue;
+    }
     if (labels && !label) {
-      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one named ${path.basename(photo)})`);
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one whose path ends with ${JSON.stringify(photo)})`);
       continue;
     }
     const album2 = hasAge && hasGender ? null : label ? null : parseAlbum2Name(photo);
@@ -410,7 +456,7 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, age);
       continue;
     }
-    // A photo joined by its file name (align ran on the split's own folder) is the labelled image.
+    // A photo joined by the end of its path (align ran on the split's own folder) is the labelled image.
     const imagePath = label && label.path !== photoPath && !existsSync(photoPath) ? label.path : photoPath;
     const sample: AgeSample = { path: imagePath, age, source: { file, line: rec.line } };
     if (label && !hasGender && label.gender !== undefined) sample.gender = label.gender;
@@ -441,7 +487,18 @@ async function readLabelledCsv(
     }
     rows.samples.push(sample);
   }
-  return rows.finish(verifyImages, file, options.duplicates);
+  const notes: string[] = [];
+  if (leftOut > 0) notes.push(`${file}: ${leftOut} row${leftOut === 1 ? '' : 's'} left out, photos of another split (${(options.excludeDirs ?? []).join(', ')})`);
+  const missing = labelled ? labelled.filter((s) => !joined.has(s)) : [];
+  if (missing.length > 0) {
+    const first = missing.slice(0, 5).map((s) => path.relative(root, s.path) || s.path);
+    const what = `${missing.length} of ${labelled?.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
+    if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
+    for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
+    notes.push(`${what}: left out (--skip-bad)`);
+  }
+  const result = await rows.finish(verifyImages, file, options.duplicates);
+  return notes.length > 0 ? { ...result, notes } : result;
 }
 
 /**

@@ -14,7 +14,8 @@ import { type BackendSelection, type SelectBackendOptions, selectBackend } from 
 import { FeatureCache } from '../data/feature_cache';
 import { recordFailure } from './failure';
 import { type BatchSource, DataLoader, writeImageGrid } from '../data/pipeline';
-import { type AgeSample, splitSamples } from '../data/readers';
+import { type AgeSample, type BadRow, splitSamples } from '../data/readers';
+import { SkippedRows } from '../data/skipped';
 import { errorByAge, errorByAgeSvg, writeSvgPng } from './report';
 import writeFileAtomic from 'write-file-atomic';
 import { GENDER_CLASSES, PREPROCESSOR_FORMAT, PREPROCESSOR_VERSION, type PreprocessorConfig } from '../saved/preprocessor';
@@ -106,6 +107,14 @@ export interface ExperimentOptions {
   flipTTA?: boolean;
   /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
   notes?: string[];
+  /**
+   * `--skip-bad`: every row left out is written to `RUN_DIR/skipped.csv` (`skipped`, the readers' rows,
+   * first), and an image that fails to decode during training is left out, logged with its decoder's
+   * message and added to that table, instead of stopping the run. @default false
+   */
+  skipBad?: boolean;
+  /** Rows the readers skipped (written to `RUN_DIR/skipped.csv` with `skipBad`). @default [] */
+  skipped?: BadRow[];
 }
 
 /** Test metrics with the baseline, as written to `report.json`. */
@@ -258,6 +267,14 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   log(`== ${o.title} → ${o.runDir}`);
   const backend = await setupBackend(o.backend, o.fastKernels, log, { wasmThreads: o.wasmThreads });
   for (const n of o.notes) log(n);
+  const skippedRows = o.skipBad ? await SkippedRows.create(o.runDir, o.skipped ?? []) : null;
+  if (skippedRows) log(`skipped rows: ${skippedRows.file} (${skippedRows.count} from reading the data; images that fail to decode later are added)`);
+  const onBadImage = skippedRows
+    ? (sample: AgeSample, reason: string) => {
+        skippedRows.add({ file: sample.source.file, line: sample.source.line, reason });
+        log(`WARNING skipped (--skip-bad): ${reason}`);
+      }
+    : undefined;
   let train = o.train;
   let val = o.val;
   const notes = [...o.notes];
@@ -280,7 +297,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   }
   const built = await buildAgeModel(modelConfig, o.seed);
   const { model } = built;
-  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization };
+  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization, onBadImage };
   const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: modelConfig.cacheFeatures ? false : o.augment, cache: cache && !modelConfig.cacheFeatures });
   const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache: cache && !modelConfig.cacheFeatures });
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
@@ -331,7 +348,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   let featureCacheSeconds: number | null = null;
   if (modelConfig.cacheFeatures) {
     const { prefix, suffix } = splitModel(model, modelConfig.freeze);
-    const plain = { ...image, batchSize: micro, cache: false };
+    const plain = { ...image, batchSize: micro, cache: false, onBadImage: undefined }; // the cache keeps every sample's row
     // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
     const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
     await fsp.mkdir(cacheDir, { recursive: true });
@@ -358,6 +375,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, preprocessor: preprocessing, log,
   });
   const fit = await trainer.fit(trainSource, valSource);
+  if (skippedRows) notes.push(`skipped rows (--skip-bad): ${skippedRows.count}, every one in ${skippedRows.file} (file, line, reason)`);
   const best = await loadModel(fit.bestDir);
   loadWeightMap(model, namedWeights(best)); // by name: a model with nested backbones reloads its weights in another order
   best.dispose();
