@@ -302,9 +302,14 @@ export async function evalCommand(given: Settings, log: (line: string) => void):
   const split = (str(s, 'split') ?? 'test') as 'train' | 'test';
   const { samples, notes } = await loadEvalData(await dataOptions(s, 'eval'), split, readerOptions(s));
   notes.forEach((n) => log(n));
-  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTTA: Boolean(s.flipTTA) });
+  // Flip TTA: the flag (--flip-tta / --no-flip-tta), else the run's own setting, else off; always said.
+  const runTta = runConfig ? readConfigFile(runConfig, 'eval').settings.flipTta : undefined;
+  const flipTta = typeof given.flipTta === 'boolean' ? given.flipTta : runTta === true;
+  const ttaSource = typeof given.flipTta === 'boolean' ? `--${given.flipTta ? '' : 'no-'}flip-tta` : runConfig ? `the run's setting in ${runConfig}` : 'the default: no run config.json beside the model';
+  log(`flip TTA: ${flipTta ? 'on (each image and its mirror averaged)' : 'off'} (${ttaSource})`);
+  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTta });
   const m = r.metrics;
-  log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+  log(`eval on ${m.count} images${flipTta ? ' (flip TTA)' : ''}: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
   if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 

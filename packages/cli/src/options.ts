@@ -106,7 +106,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'feature-cache-dir', kind: 'path', path: ['featureCacheDir'], commands: T, description: 'where --cache-features keeps its features (default RUN_DIR/feature-cache; share it between runs)' },
   { flag: 'extra-train', kind: 'extra', path: ['extraTrain'], commands: T, description: 'more training data: a MegaAge folder[:split], a MORPH-style .csv or a UTKFace folder (repeatable; --no-extra-train drops the preset\'s)' },
   { flag: 'save-samples', kind: 'boolean', path: ['saveSamples'], commands: T, description: 'write samples.png, a grid of augmented inputs' },
-  { flag: 'flip-tta', kind: 'boolean', path: ['flipTTA'], commands: TE, description: 'average with the mirrored image when evaluating' },
+  { flag: 'flip-tta', kind: 'boolean', path: ['flipTta'], commands: TE, description: "average with the mirrored image when evaluating (eval: the run's own setting unless given; --no-flip-tta: off)" },
   // eval / predict
   { flag: 'checkpoint', kind: 'path', commands: ['eval', 'predict'], description: 'the model: a run directory, its best/ or a checkpoint directory (with preprocessor.json)' },
   { flag: 'top', kind: 'integer', check: positiveInt, commands: ['predict'], description: 'how many ages of the distribution to print (default 5)' },

@@ -2,7 +2,7 @@
  * Several datasets in one run: each named on the command line by its path and read by its own reader
  * (MegaAge-Asian lists, a MORPH-style CSV, a folder of UTKFace-named photos).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
 import type { ExtraTrain } from '../run/presets';
@@ -104,9 +104,12 @@ export interface RunData {
   skipped?: BadRow[];
 }
 
+/** The layout of `file`: a file is a CSV; a folder with MegaAge lists (`list/*_name.txt`, any split: a test-only set counts) is `megaage`. */
 function detectFormat(file: string): DatasetFormat {
   if (statSync(file).isFile()) return 'morph-csv';
-  return existsSync(path.join(file, 'list', 'train_name.txt')) ? 'megaage' : 'utkface-dir';
+  const lists = path.join(file, 'list');
+  const megaage = existsSync(lists) && statSync(lists).isDirectory() && readdirSync(lists).some((n) => n.endsWith('_name.txt'));
+  return megaage ? 'megaage' : 'utkface-dir';
 }
 
 async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: string | undefined, reader: ReaderOptions): Promise<ReadResult> {
@@ -161,12 +164,31 @@ export async function loadTrainTestData(o: DataOptions, reader: ReaderOptions = 
 }
 
 /**
- * The samples `ldl eval` scores: one split of {@link loadTrainTestData}'s (the same seeded split for tables).
- * @throws Error as {@link loadTrainTestData}.
+ * The samples `ldl eval` scores: one split of {@link loadTrainTestData}'s. A `megaage` folder's other
+ * split is not read at all (a test-only set with empty or no train lists works, and a broken train image
+ * does not stop the test's evaluation); a table (`morph-csv`, `utkface-dir`) is read whole and split with
+ * the same seed as in training, so its test part is the one the run was scored on.
+ * @throws Error as {@link loadTrainTestData}, for the split read.
  */
 export async function loadEvalData(o: DataOptions, split: 'train' | 'test', reader: ReaderOptions = {}): Promise<{ samples: AgeSample[]; notes: string[] }> {
-  const data = await loadTrainTestData(o, reader);
-  return { samples: data[split], notes: [...data.notes, `split: ${split}`] };
+  const file = path.resolve(o.path);
+  if (!existsSync(file)) throw new Error(`Error in loadEvalData: data ${o.path} must exist (a MegaAge-Asian folder, a MORPH-style CSV or a folder of UTKFace photos), but ${file} does not.`);
+  const format = o.format ?? detectFormat(file);
+  if (format !== 'megaage') {
+    const data = await loadTrainTestData({ ...o, format }, reader);
+    return { samples: data[split], notes: [...data.notes, `split: ${split}`] };
+  }
+  const r = await readMegaAgeSplit(file, split, split === 'train' ? o.trainCsv : o.testCsv, reader);
+  return {
+    samples: r.samples,
+    notes: [
+      o.note ?? `data: ${file} (${format})`,
+      ...(r.notes ?? []).map((n) => `${split}: ${n}`),
+      ...noteSkipped(split, r.skipped),
+      ...noteDuplicates(split, r.duplicates, reader.duplicates),
+      `split: ${split} (the only split read)`,
+    ],
+  };
 }
 
 /**

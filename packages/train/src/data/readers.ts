@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parseCsv } from '@ldl/core/node';
+import { parseCsv, parseDecimal } from '@ldl/core/node';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { Rng } from '@ldl/core';
 import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
@@ -192,7 +192,7 @@ async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<Im
 
 function parseAge(text: string, minAge: number, maxAge: number): number | string {
   const t = text.trim();
-  const age = t === '' ? Number.NaN : Number(t);
+  const age = parseDecimal(t);
   if (!Number.isFinite(age) || age < minAge || age > maxAge) {
     return `age must be a number in [${minAge}, ${maxAge}], but got ${JSON.stringify(text)}`;
   }
@@ -403,7 +403,6 @@ async function readLabelledCsv(
   const hasStatus = header.includes('status');
   const labelled = hasAge || !options.labels ? null : typeof options.labels === 'function' ? await options.labels() : options.labels;
   const labels = labelled ? labelLookup(labelled) : null;
-  const joined = new Set<AgeSample>();
   const excluded = (options.excludeDirs ?? []).map((d) => path.resolve(d) + path.sep);
   let leftOut = 0;
   if (!hasAge && !labels && hasStatus) {
@@ -414,6 +413,26 @@ async function readLabelledCsv(
     );
   }
   const rows = new RowCollector(fn, skipBad);
+  // Labelled photos that no row names (align was interrupted): found before any row is judged, so the
+  // count comes first, not the first bad row.
+  const notes: string[] = [];
+  if (labelled && labels) {
+    const named = new Set<AgeSample>();
+    for (const rec of records) {
+      const photo = rec.fields[header.indexOf(cols.photo)];
+      if (!photo) continue;
+      const match = labels(photo, path.resolve(root, photo));
+      for (const s of 'label' in match ? [match.label] : match.candidates) named.add(s); // an ambiguous row is reported as such, below
+    }
+    const missing = labelled.filter((s) => !named.has(s));
+    if (missing.length > 0) {
+      const first = missing.slice(0, 5).map((s) => path.relative(root, s.path) || s.path);
+      const what = `${missing.length} of ${labelled.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
+      if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
+      for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
+      notes.push(`${what}: left out (--skip-bad)`);
+    }
+  }
   for (const rec of records) {
     if (rec.fields.length !== header.length) {
       rows.bad(file, rec.line, `row must have ${header.length} fields like the header, but got ${rec.fields.length}`);
@@ -432,7 +451,6 @@ async function readLabelledCsv(
     }
     const match = labels ? labels(photo, photoPath) : undefined;
     const label = match && 'label' in match ? match.label : undefined;
-    if (label) joined.add(label);
     if (hasStatus && v.status !== 'ok') {
       rows.bad(file, rec.line, `status must be ok (a face aligned by ldl prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
@@ -487,16 +505,7 @@ async function readLabelledCsv(
     }
     rows.samples.push(sample);
   }
-  const notes: string[] = [];
-  if (leftOut > 0) notes.push(`${file}: ${leftOut} row${leftOut === 1 ? '' : 's'} left out, photos of another split (${(options.excludeDirs ?? []).join(', ')})`);
-  const missing = labelled ? labelled.filter((s) => !joined.has(s)) : [];
-  if (missing.length > 0) {
-    const first = missing.slice(0, 5).map((s) => path.relative(root, s.path) || s.path);
-    const what = `${missing.length} of ${labelled?.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
-    if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
-    for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
-    notes.push(`${what}: left out (--skip-bad)`);
-  }
+  if (leftOut > 0) notes.unshift(`${file}: ${leftOut} row${leftOut === 1 ? '' : 's'} left out, photos of another split (${(options.excludeDirs ?? []).join(', ')})`);
   const result = await rows.finish(verifyImages, file, options.duplicates);
   return notes.length > 0 ? { ...result, notes } : result;
 }
@@ -518,11 +527,11 @@ export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): P
  */
 export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
   return readLabelledCsv('readAlignedCsv', csvFile, options, (v) => {
-    const nums = ['deg', 'box1', 'box2', 'box3', 'box4'].map((k) => (v[k] === undefined || v[k] === '' ? Number.NaN : Number(v[k])));
+    const nums = ['deg', 'box1', 'box2', 'box3', 'box4'].map((k) => (v[k] === undefined ? Number.NaN : parseDecimal(v[k])));
     const bad = nums.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       const key = ['deg', 'box1', 'box2', 'box3', 'box4'][bad];
-      return `${key} must be a number, but got ${JSON.stringify(v[key] ?? '(missing column)')}`;
+      return `${key} must be a decimal number, but got ${JSON.stringify(v[key] ?? '(missing column)')}`;
     }
     const [deg, x1, y1, x2, y2] = nums;
     if (x2 <= x1 || y2 <= y1) return `box must satisfy box3 > box1 and box4 > box2, but got [${x1}, ${y1}, ${x2}, ${y2}]`;

@@ -104,7 +104,7 @@ export interface ExperimentOptions {
   /** Continue from the latest checkpoint. @default false */
   resume?: boolean;
   /** Flip test-time augmentation in evaluation. @default false */
-  flipTTA?: boolean;
+  flipTta?: boolean;
   /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
   notes?: string[];
   /**
@@ -245,7 +245,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
     learningRate: 1e-3, stepSize: 20, gamma: 0.2, schedule: 'step' as ScheduleName, warmupEpochs: 0, minLearningRate: 0, crop: 'stretch' as WholeImageCrop, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
-    saveSamples: false, resume: false, flipTTA: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
+    saveSamples: false, resume: false, flipTta: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
@@ -355,15 +355,15 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     const { inputSize, colorOrder, mean, std, crop, margin, backbone, weights } = preprocessing;
     const key = { input: { inputSize, colorOrder, mean, std, crop, margin, backbone, weights }, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
     const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
-    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
+    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTta, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
     if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
       `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
-        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
+        `${o.flipTta ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
         (trainCache.fromFile && valCache.fromFile
           ? 'read from the store'
-          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTTA ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
+          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTta ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
     );
     trainSource = trainCache;
     valSource = valCache;
@@ -372,7 +372,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const trainer = new Trainer(trained, {
     runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule,
     warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, parameterGroups, exportModel: model, sigma: o.sigma,
-    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, preprocessor: preprocessing, log,
+    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTta: o.flipTta, config, preprocessor: preprocessing, log,
   });
   const fit = await trainer.fit(trainSource, valSource);
   if (skippedRows) notes.push(`skipped rows (--skip-bad): ${skippedRows.count}, every one in ${skippedRows.file} (file, line, reason)`);
@@ -380,7 +380,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   loadWeightMap(model, namedWeights(best)); // by name: a model with nested backbones reloads its weights in another order
   best.dispose();
   // The test set always goes through the whole model on images, as eval/predict will.
-  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTTA: o.flipTTA, progress: false, log });
+  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTta: o.flipTta, progress: false, log });
   const test = await tester.evaluate(testLoader);
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
@@ -400,7 +400,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     },
     test: { mae: test.metrics.mae, ca3: test.metrics.ca3, ca5: test.metrics.ca5, ca7: test.metrics.ca7, loss: test.loss, genderAcc: test.genderAcc, ethnicityAcc: test.ethnicityAcc, maeByDecade: test.metrics.maeByDecade },
     baseline: { description: 'predict the training-set mean age for every test image', trainMean, mae: base.mae, ca3: base.ca3, ca5: base.ca5, ca7: base.ca7 },
-    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
+    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTta: o.flipTta },
     notes,
   };
   await writeTestArtifacts(o.runDir, report, test);
