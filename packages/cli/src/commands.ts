@@ -136,7 +136,7 @@ const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
 function readerOptions(s: Settings): ReaderOptions {
-  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
+  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy, limit: num(s, 'limit') };
 }
 
 /** `--wasm-threads` needs the wasm backend or the automatic choice. */

@@ -57,6 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'gender-col', kind: 'string', commands: TE, description: 'morph-csv: gender column (default gender)' },
   { flag: 'race-col', kind: 'string', commands: TE, description: 'morph-csv: race column (default race)' },
   { flag: 'split', kind: 'string', choices: ['train', 'test'], commands: ['eval'], description: 'the split to evaluate (default test)' },
+  { flag: 'limit', kind: 'integer', check: positiveInt, commands: TE, description: 'read only the first N valid rows of each list or table (train, test, each extra data set): a quick check that a command starts; its figures mean nothing' },
   { flag: 'skip-bad', kind: 'boolean', commands: TE, description: 'skip bad rows (reported with a count) instead of stopping' },
   { flag: 'verify-images', kind: 'string', choices: ['decode', 'header', 'exists', 'none'], commands: TE, description: 'decode (default: every image decoded up front by the one decoder training uses) | header | exists | none' },
   { flag: 'duplicates', kind: 'string', choices: DUPLICATE_POLICIES, commands: TE, description: 'rows showing the same image: keep (default) | merge (mean age) | drop (all but the first); always reported' },

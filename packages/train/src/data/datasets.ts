@@ -117,7 +117,7 @@ async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: stri
   // A faces.csv straight from face-prep's align has no ages: they come from the split's own lists,
   // joined by photo path relative to the data folder (the images themselves are checked through the CSV's
   // rows). One faces.csv may cover both splits (align ran over the whole folder): the other split's rows are left out.
-  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
+  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep', limit: undefined })).samples;
   const other = split === 'train' ? 'test' : 'train';
   return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels, excludeDirs: [path.join(root, other)] });
 }
@@ -125,7 +125,7 @@ async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: stri
 async function readSplitTable(file: string, o: DataOptions, reader: ReaderOptions): Promise<ReadResult> {
   const options: CsvReaderOptions = { ...reader, imageRoot: o.imageRoot ? path.resolve(o.imageRoot) : undefined, raceClasses: o.raceClasses ?? UTKFACE_RACES, columns: o.columns };
   const faces = o.faces ? path.resolve(o.faces) : undefined;
-  const labels = async () => (await readMorphCsv(file, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
+  const labels = async () => (await readMorphCsv(file, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep', limit: undefined })).samples;
   if (faces) return readAlignedCsv(faces, { ...options, columns: undefined, labels }); // faces.csv's own column names
   return o.aligned ? readAlignedCsv(file, options) : readMorphCsv(file, options);
 }
@@ -195,8 +195,13 @@ export async function loadEvalData(o: DataOptions, split: 'train' | 'test', read
  * Adds extra training data to a run's samples and splits off the validation samples: with extra data and
  * `valFraction > 0`, validation is split (seed `splitSeed`) from the run's own training data first, so the
  * best epoch is the best on this task. An `optional` entry (a preset's own extra data) that does not exist
- * is skipped with a note and read with `skipBad` (UTKFace has ages above 100); any other entry (a flag, a
- * config file) must exist. Warns in the notes when test images are also in the training data.
+ * is skipped with a note; any other entry (a flag, a config file) must exist. Extra data is another data
+ * set added to training only (never validated or scored), so it is read leniently and everything is
+ * reported: ages above the last class (`reader.maxAge`, 100: UTKFace goes to 116) are clipped to it —
+ * a 110-year-old face is a face of the oldest class, and dropping the few there would thin the class that
+ * has the fewest faces — with the count in the notes, and its other bad rows (e.g. an empty gender) are
+ * skipped with a count and listed in `skipped` (`RUN_DIR/skipped.csv`), whatever `reader.skipBad` says.
+ * Warns in the notes when test images are also in the training data.
  * `data` is left as it is.
  * @returns a new `RunData` (train with the extra samples, the notes added), the validation samples
  *   (`undefined` when nothing was split off) and the entries read (`used`: the skipped ones left out).
@@ -224,7 +229,7 @@ export async function addExtraTrain(
       notes.push(`extra training data ${source} (preset) not found: skipped`);
       continue;
     }
-    const r = await readDataset(source, optional ? { ...options.reader, skipBad: true } : options.reader);
+    const r = await readDataset(source, { ...options.reader, skipBad: true, clipAboveMaxAge: true });
     used.push(extra);
     const part = typeof extra === 'string' ? null : extra.trainPartOf;
     const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
@@ -233,7 +238,8 @@ export async function addExtraTrain(
     notes.push(
       `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
         (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
-      ...noteSkipped(path.basename(r.path), r.skipped),
+      ...(r.notes ?? []).map((n) => `${path.basename(r.path)}: ${n}`),
+      ...noteSkipped(path.basename(r.path), r.skipped).map((n) => n.replace('(--skip-bad)', '(extra data: bad rows skipped)')),
     );
   }
   const leaked = sharedImages(train, data.test);

@@ -92,6 +92,17 @@ export interface ReaderOptions {
    * @default 'keep'
    */
   duplicates?: DuplicatePolicy;
+  /**
+   * An age above `maxAge` (a number, e.g. UTKFace's 101–116 for a 0–100 head) becomes `maxAge`, the model's
+   * last class, instead of a bad row; the count is noted in the result's `notes`. For extra training data,
+   * whose faces are real faces of the oldest class (see `addExtraTrain`). @default false
+   */
+  clipAboveMaxAge?: boolean;
+  /**
+   * Keep only the first `limit` valid rows (before the image checks): a quick check that a command starts,
+   * e.g. `ldl train --limit 32`; noted in the result's `notes`. @default no limit
+   */
+  limit?: number;
 }
 
 /** Error thrown for a bad row; carries the file and line. */
@@ -114,10 +125,23 @@ export const UTKFACE_RACES = ['White', 'Black', 'Asian', 'Indian', 'Others'] as 
 class RowCollector {
   readonly samples: AgeSample[] = [];
   readonly skipped: BadRow[] = [];
+  private clipped = 0;
   constructor(
     private readonly fn: string,
     private readonly skipBad: boolean,
+    private readonly options: Pick<ReaderOptions, 'minAge' | 'maxAge' | 'clipAboveMaxAge' | 'limit'> = {},
   ) {}
+
+  /** An age label, or why it is bad; with `clipAboveMaxAge`, one above `maxAge` is `maxAge` (counted). */
+  age(text: string): number | string {
+    const { minAge = 0, maxAge = 100, clipAboveMaxAge = false } = this.options;
+    const age = parseAge(text, minAge, clipAboveMaxAge ? Number.POSITIVE_INFINITY : maxAge);
+    if (typeof age === 'number' && age > maxAge) {
+      this.clipped++;
+      return maxAge;
+    }
+    return age;
+  }
 
   bad(file: string, line: number, reason: string): void {
     if (!this.skipBad) throw new DatasetError(this.fn, file, line, reason);
@@ -128,10 +152,15 @@ class RowCollector {
     if (!DUPLICATE_POLICIES.includes(policy)) {
       throw new Error(`Error in ${this.fn}: duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(policy)}.`);
     }
-    const checked = await verifyAll(this.samples, verify);
+    const { limit, maxAge = 100 } = this.options;
+    const rows = limit !== undefined && limit < this.samples.length ? this.samples.slice(0, limit) : this.samples;
+    const notes: string[] = [];
+    if (this.clipped > 0) notes.push(`${this.clipped} age${this.clipped === 1 ? '' : 's'} above ${maxAge} clipped to ${maxAge} (the model's last class)`);
+    if (rows !== this.samples) notes.push(`--limit ${limit}: the first ${limit} of ${this.samples.length} valid rows kept`);
+    const checked = await verifyAll(rows, verify);
     const samples: AgeSample[] = [];
     checked.forEach((check, i) => {
-      const s = this.samples[i];
+      const s = rows[i];
       if (check.problem !== null) this.bad(s.source.file, s.source.line, check.problem);
       else samples.push(check.hash ? { ...s, contentHash: check.hash } : s);
     });
@@ -142,7 +171,7 @@ class RowCollector {
       );
     }
     const duplicates = findDuplicates(samples);
-    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates };
+    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates, ...(notes.length ? { notes } : {}) };
   }
 }
 
@@ -240,14 +269,14 @@ async function readText(fn: string, file: string): Promise<string> {
  */
 export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readMegaAge';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
+  const { skipBad = false, verifyImages = 'decode' } = options;
   const nameFile = path.resolve(root, 'list', `${split}_name.txt`);
   const ageFile = path.resolve(root, 'list', `${split}_age.txt`);
   const lines = pairParallelLists(fn, nameFile, await readText(fn, nameFile), ageFile, await readText(fn, ageFile));
   if (lines.length === 0) {
     throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
   }
-  const rows = new RowCollector(fn, skipBad);
+  const rows = new RowCollector(fn, skipBad, options);
   for (const { line, a: name, b: ageText, outOfStep } of lines) {
     if (name === '') {
       rows.bad(nameFile, line, `image name must not be blank (or a comment) where ${ageFile} line ${line} has ${JSON.stringify(ageText)}`);
@@ -261,7 +290,7 @@ export async function readMegaAge(root: string, split: string, options: ReaderOp
       rows.bad(nameFile, line, `${JSON.stringify(name)} (age ${JSON.stringify(ageText)}) is not paired: ${outOfStep}`);
       continue;
     }
-    const age = parseAge(ageText, minAge, maxAge);
+    const age = rows.age(ageText);
     if (typeof age === 'string') {
       rows.bad(ageFile, line, age);
       continue;
@@ -386,7 +415,7 @@ async function readLabelledCsv(
   options: CsvReaderOptions,
   extras?: (values: Record<string, string>) => CsvRowExtras | string,
 ): Promise<ReadResult> {
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
+  const { skipBad = false, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
   const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
   const file = path.resolve(csvFile);
   const root = path.resolve(options.imageRoot ?? path.dirname(file));
@@ -412,7 +441,7 @@ async function readLabelledCsv(
         `or from an age column added to the CSV.`,
     );
   }
-  const rows = new RowCollector(fn, skipBad);
+  const rows = new RowCollector(fn, skipBad, options);
   // Labelled photos that no row names (align was interrupted): found before any row is judged, so the
   // count comes first, not the first bad row.
   const notes: string[] = [];
@@ -469,7 +498,7 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${describeCsvFormat(file, header)}: without it the photo name must be a MORPH Album2 name like 306916_01M45.JPG (age and gender in the name), but got ${JSON.stringify(photo)}`);
       continue;
     }
-    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : label ? label.age : parseAge(String(album2?.age), minAge, maxAge);
+    const age = hasAge ? rows.age(v[cols.age]) : label ? label.age : rows.age(String(album2?.age));
     if (typeof age === 'string') {
       rows.bad(file, rec.line, age);
       continue;
@@ -507,7 +536,8 @@ async function readLabelledCsv(
   }
   if (leftOut > 0) notes.unshift(`${file}: ${leftOut} row${leftOut === 1 ? '' : 's'} left out, photos of another split (${(options.excludeDirs ?? []).join(', ')})`);
   const result = await rows.finish(verifyImages, file, options.duplicates);
-  return notes.length > 0 ? { ...result, notes } : result;
+  const all = [...notes, ...(result.notes ?? [])];
+  return all.length > 0 ? { ...result, notes: all } : result;
 }
 
 /**
@@ -545,7 +575,7 @@ export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}):
  */
 export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readUtkFaceDir';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
+  const { skipBad = false, verifyImages = 'decode' } = options;
   const root = path.resolve(dir);
   let names: string[];
   try {
@@ -553,7 +583,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
   } catch {
     throw new Error(`Error in ${fn}: ${root} must be a readable directory, but it does not exist.`);
   }
-  const rows = new RowCollector(fn, skipBad);
+  const rows = new RowCollector(fn, skipBad, options);
   for (const name of names) {
     const file = path.join(root, name);
     const label = parseUtkFaceName(name);
@@ -561,7 +591,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
       rows.bad(file, 0, 'file name must look like age_gender_race_date.jpg.chip.jpg');
       continue;
     }
-    const age = parseAge(String(label.age), minAge, maxAge);
+    const age = rows.age(String(label.age));
     if (typeof age === 'string') {
       rows.bad(file, 0, age);
       continue;
