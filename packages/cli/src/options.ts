@@ -47,7 +47,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'synthetic', kind: 'boolean', commands: TE, description: 'use generated synthetic faces (MegaAge layout, in RUNS_DIR/synthetic-megaage) instead of --data' },
   { flag: 'train-csv', kind: 'path', commands: TE, description: "megaage: aligned CSV for train (photo,age,deg,box1..box4), or the faces.csv of 'ldl prep align' (ages joined from list/train_*.txt); photos relative to --data" },
   { flag: 'test-csv', kind: 'path', commands: TE, description: 'megaage: aligned CSV for test' },
-  { flag: 'faces', kind: 'path', commands: TE, description: "morph-csv: the faces.csv of 'ldl prep align': crops by its boxes, ages from --data joined by photo name" },
+  { flag: 'faces', kind: 'path', commands: TE, description: "morph-csv: the faces.csv of 'ldl prep align': crops by its boxes, ages from --data joined by photo path (relative to --image-root)" },
   { flag: 'aligned', kind: 'boolean', commands: TE, description: 'morph-csv: the CSV is an aligned one (photo,age,deg,box1..box4[,gender,race])' },
   { flag: 'image-root', kind: 'path', commands: TE, description: "morph-csv: folder photo paths are relative to (default: the CSV's)" },
   { flag: 'split-seed', kind: 'integer', commands: TE, description: 'morph-csv, utkface-dir: seed of the 80/20 train/test split (default 0)' },

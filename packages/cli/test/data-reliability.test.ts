@@ -259,6 +259,57 @@ describe('kind 11: an image that fails to decode during training', () => {
   });
 });
 
+describe('kind 14: near-duplicates by perceptual hash, under the --duplicates policy', () => {
+  it('a re-encoded JPEG copy with another age is reported as a conflict, a re-encoded train photo in test as leakage; --duplicates drop drops it', { timeout: 120_000 }, async () => {
+    const root = copyOfBase('near');
+    // the cartoon faces share large flat areas (some differ in 8 of 256 hash bits): a seeded blocky texture
+    // per image makes them as different as photos of different people (AAF: 30 bits or more)
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const split of ['train', 'test']) {
+      for (const n of lines(path.join(root, 'list', `${split}_name.txt`)).filter(Boolean)) {
+        const blocks = Buffer.alloc(64 * 64 * 3);
+        for (let by = 0; by < 8; by++) for (let bx = 0; bx < 8; bx++) {
+          const v = Math.floor(rand() * 255);
+          for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) blocks.fill(v, ((by * 8 + y) * 64 + bx * 8 + x) * 3, ((by * 8 + y) * 64 + bx * 8 + x) * 3 + 3);
+        }
+        const file = path.join(root, split, n);
+        const texture = await sharp(blocks, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+        writeFileSync(file, await sharp(file).composite([{ input: texture, blend: 'overlay' }]).jpeg({ quality: 92 }).toBuffer());
+      }
+    }
+    const original = path.join(root, 'train', 'train_00007.jpg');
+    writeFileSync(path.join(root, 'train', 'copy.jpg'), await sharp(original).jpeg({ quality: 60 }).toBuffer());
+    writeFileSync(path.join(root, 'test', 'leak.jpg'), await sharp(path.join(root, 'train', 'train_00002.jpg')).resize(56).jpeg({ quality: 70 }).toBuffer());
+    const age = base.truth.get('train/train_00007.jpg')!;
+    const other = age > 50 ? age - 41 : age + 41;
+    for (const [split, name, a] of [['train', 'copy.jpg', other], ['test', 'leak.jpg', 33]] as const) {
+      writeFileSync(path.join(root, 'list', `${split}_name.txt`), `${readFileSync(path.join(root, 'list', `${split}_name.txt`), 'utf8')}${name}\n`);
+      writeFileSync(path.join(root, 'list', `${split}_age.txt`), `${readFileSync(path.join(root, 'list', `${split}_age.txt`), 'utf8')}${a}\n`);
+    }
+    const kept = await ldl('train', ...TINY, '--data', root, '--run-dir', path.join(dir, 'near-keep'));
+    expect(kept.code, kept.out).toBe(0);
+    expect(kept.out).toMatch(
+      new RegExp(`WARNING train: 1 duplicated image in 2 rows \\(1 with conflicting labels\\); all rows kept \\(--duplicates keep\\)[^\\n]*\\n +near-duplicate images \\(perceptual hash within \\d+ of 256 bits\\) ${original}, ${path.join(root, 'train', 'copy.jpg')} with CONFLICTING labels \\([^)]*line 8: age ${age}; [^)]*line 25: age ${other}\\)`),
+    );
+    expect(kept.out).toContain(`WARNING: 1 test image is also in the training data (same path, byte-identical or a near-duplicate by perceptual hash), so test figures are optimistic; first: ${path.join(root, 'test', 'leak.jpg')}`);
+    const counts = (out: string) => /data: train (\d+), validation (\d+), test (\d+)/.exec(out)!.slice(1).map(Number);
+    const [keptTrain, keptVal] = counts(kept.out);
+    expect(keptTrain + keptVal).toBe(25);
+    const dropped = await ldl('train', ...TINY, '--data', root, '--duplicates', 'drop', '--run-dir', path.join(dir, 'near-drop'));
+    expect(dropped.code, dropped.out).toBe(0);
+    expect(dropped.out).toContain('all but the first row dropped (--duplicates drop)');
+    const [droppedTrain, droppedVal] = counts(dropped.out);
+    expect(droppedTrain + droppedVal).toBe(24);
+  });
+
+  it.skipIf(!existsSync(path.resolve(repoRoot, '../shared/datasets/aaf-megaage')))('300 different real faces (aaf-megaage, aligned alike) have no near-duplicates', { timeout: 120_000 }, async () => {
+    const aaf = path.resolve(repoRoot, '../shared/datasets/aaf-megaage');
+    const data = await loadTrainTestData({ path: aaf }, { limit: 300 });
+    expect(data.notes.join('\n')).not.toContain('near-duplicate');
+  });
+});
+
 describe('kind 8: ldl eval reads only the split it scores, with the run\'s flip TTA (printed) or the flag\'s', () => {
   it('TTA defaults to the run\'s and is printed; --flip-tta / --no-flip-tta reach the evaluator; a test-only set and a broken train image', { timeout: 240_000 }, async () => {
     const root = copyOfBase('eval');

@@ -245,7 +245,7 @@ export async function addExtraTrain(
   const leaked = sharedImages(train, data.test);
   if (leaked.length > 0) {
     notes.push(
-      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path or byte-identical), so test figures are optimistic; first: ${leaked
+      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path, byte-identical or a near-duplicate by perceptual hash), so test figures are optimistic; first: ${leaked
         .slice(0, 3)
         .map((s) => `${s.path} (${s.source.file}${s.source.line ? ` line ${s.source.line}` : ''})`)
         .join(', ')}`,

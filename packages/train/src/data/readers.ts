@@ -9,7 +9,16 @@ import path from 'node:path';
 import { parseCsv, parseDecimal } from '@ldl/core/node';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { Rng } from '@ldl/core';
-import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
+import {
+  applyDuplicatePolicy,
+  DUPLICATE_POLICIES,
+  type DuplicateGroup,
+  type DuplicatePolicy,
+  duplicateKey,
+  findDuplicates,
+  markNearDuplicates,
+  perceptualHash,
+} from './duplicates';
 import { pairParallelLists } from './lists';
 import { boxProblem } from './rowchecks';
 
@@ -42,6 +51,10 @@ export interface AgeSample {
   source: SampleSource;
   /** SHA-256 (hex) of the image file, taken by the reader's up-front check (finds byte-identical copies). */
   contentHash?: string;
+  /** Perceptual hash (`perceptualHash`, 64 hex digits) of the decoded image, taken by the `'decode'` check (finds near-duplicates). */
+  perceptualHash?: string;
+  /** The key of the near-duplicate group this sample belongs to (set by the reader; see `duplicateKey`). */
+  nearDuplicateOf?: string;
 }
 
 /** A row that was skipped because of `skipBad`. */
@@ -86,9 +99,10 @@ export interface ReaderOptions {
   verifyImages?: VerifyImages;
   /**
    * Rows that show the same image (a path listed again, or a byte-identical file, found by SHA-256 with
-   * `verifyImages` `'decode'` or `'header'`): `'keep'` every row, `'merge'` each group into its first row
-   * with the mean age, or `'drop'` all but the first row. Always reported in `duplicates`; seeded splits
-   * keep a group on one side whatever the policy.
+   * `verifyImages` `'decode'` or `'header'`; or a near-duplicate — the same photo re-encoded or resized —
+   * found by a perceptual hash with `'decode'`, see `perceptualHash`): `'keep'` every row, `'merge'` each
+   * group into its first row with the mean age, or `'drop'` all but the first row. Always reported in
+   * `duplicates`; seeded splits keep a group on one side whatever the policy.
    * @default 'keep'
    */
   duplicates?: DuplicatePolicy;
@@ -162,7 +176,7 @@ class RowCollector {
     checked.forEach((check, i) => {
       const s = rows[i];
       if (check.problem !== null) this.bad(s.source.file, s.source.line, check.problem);
-      else samples.push(check.hash ? { ...s, contentHash: check.hash } : s);
+      else samples.push(check.hash ? { ...s, contentHash: check.hash, ...(check.perceptual ? { perceptualHash: check.perceptual } : {}) } : s);
     });
     if (samples.length === 0) {
       throw new Error(
@@ -171,12 +185,12 @@ class RowCollector {
       );
     }
     const duplicates = findDuplicates(samples);
-    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates, ...(notes.length ? { notes } : {}) };
+    return { samples: markNearDuplicates(applyDuplicatePolicy(samples, duplicates, policy), duplicates), skipped: this.skipped, duplicates, ...(notes.length ? { notes } : {}) };
   }
 }
 
 /** What the up-front image check found: a reason the row is bad, or the image's size (when read). */
-type ImageCheck = { problem: string } | { problem: null; hash?: string };
+type ImageCheck = { problem: string } | { problem: null; hash?: string; perceptual?: string };
 
 async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<ImageCheck> {
   const file = sample.path;
@@ -190,11 +204,16 @@ async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<Image
   if (verify === 'exists' && !sample.box) return { problem: null };
   let size: { width: number; height: number };
   let hash: string | undefined;
+  let perceptual: string | undefined;
   try {
     const bytes = verify === 'exists' ? null : await fsp.readFile(file);
     hash = bytes ? createHash('sha256').update(bytes).digest('hex') : undefined;
     const input = bytes ?? file;
-    size = verify === 'decode' ? await decodeImage(input) : await readImageSize(input);
+    if (verify === 'decode') {
+      const image = await decodeImage(input);
+      perceptual = perceptualHash(image); // from the pixels at hand: near-duplicates cost no second decode
+      size = image;
+    } else size = await readImageSize(input);
   } catch (e) {
     const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
     return { problem: `image ${file} cannot be decoded (${cause.split('\n')[0]})` };
@@ -203,7 +222,7 @@ async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<Image
     const problem = boxProblem(sample.box, sample.deg ?? 0, size);
     if (problem) return { problem };
   }
-  return { problem: null, hash };
+  return { problem: null, hash, perceptual };
 }
 
 async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<ImageCheck[]> {
@@ -621,7 +640,7 @@ export function splitSamples<T>(samples: readonly T[], seed: number, testFractio
   }
   const keyOf = (s: T, i: number) => {
     const x = s as Partial<AgeSample>;
-    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash }) : `#${i}`;
+    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash, nearDuplicateOf: x.nearDuplicateOf }) : `#${i}`;
   };
   const groups = new Map<string, number[]>();
   samples.forEach((s, i) => {
