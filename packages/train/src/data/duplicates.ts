@@ -15,10 +15,10 @@ export const PERCEPTUAL_HASH_SIDE = 16;
 /**
  * Most bits (of 256) in which two {@link perceptualHash}es of near-duplicates differ. Measured on 12 photos
  * each of `aaf-megaage` (aligned faces, the hardest case: every face in the same place) and UTKFace: JPEG
- * re-encodes at quality 60 differ from their originals in 0–7 bits; copies shrunk to 48 px and re-encoded
- * in 9–27 (so a copy shrunk that much can be missed). The 44,850 pairs of 300 different AAF photos differ
- * in 35 bits or more. Among 300 UTKFace photos, pairs within 2–6 bits are the same photo recoloured, with
- * different ages (10 and 12): the conflicts this check exists for.
+ * re-encodes at quality 60 differ from their originals in 0–9 bits; copies shrunk to 48 px and re-encoded
+ * in 14–39 (so a copy shrunk that much is mostly missed). The 44,850 pairs of 300 different AAF photos
+ * differ in 34 bits or more. Among 300 UTKFace photos, the pairs within 7 bits are the same photo
+ * recoloured, with different ages (10 and 12): the conflicts this check exists for.
  */
 export const NEAR_DUPLICATE_BITS = 16;
 
@@ -35,16 +35,22 @@ const FLAT = 2;
 export function perceptualHash(image: RgbImage): string {
   const n = PERCEPTUAL_HASH_SIDE;
   const gw = n + 1;
-  const sum = new Float64Array(gw * n);
-  const count = new Float64Array(gw * n);
   const { data, width, height } = image;
-  for (let y = 0; y < height; y++) {
-    const row = Math.min(n - 1, Math.floor((y * n) / height)) * gw;
-    for (let x = 0; x < width; x++) {
-      const cell = row + Math.min(gw - 1, Math.floor((x * gw) / width));
-      const i = (y * width + x) * 3;
-      sum[cell] += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-      count[cell]++;
+  // Each cell averages the pixels of its share of the image (at least one: images smaller than the grid too).
+  const span = (k: number, cells: number, size: number) => {
+    const a = Math.min(size - 1, Math.floor((k * size) / cells));
+    return [a, Math.max(a + 1, Math.floor(((k + 1) * size) / cells))];
+  };
+  const mean = new Float64Array(gw * n);
+  for (let r = 0; r < n; r++) {
+    const [y0, y1] = span(r, n, height);
+    for (let c = 0; c < gw; c++) {
+      const [x0, x1] = span(c, gw, width);
+      let sum = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0, i = (y * width + x0) * 3; x < x1; x++, i += 3) sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      }
+      mean[r * gw + c] = sum / ((y1 - y0) * (x1 - x0));
     }
   }
   let hex = '';
@@ -53,7 +59,7 @@ export function perceptualHash(image: RgbImage): string {
       let nibble = 0;
       for (let k = 0; k < 4; k++) {
         const a = y * gw + x + k;
-        nibble = (nibble << 1) | (sum[a + 1] / Math.max(1, count[a + 1]) - sum[a] / Math.max(1, count[a]) > FLAT ? 1 : 0);
+        nibble = (nibble << 1) | (mean[a + 1] - mean[a] > FLAT ? 1 : 0);
       }
       hex += nibble.toString(16);
     }
@@ -74,6 +80,19 @@ function distanceWithin(a: Uint32Array, b: Uint32Array, limit: number): number {
   let d = 0;
   for (let k = 0; k < a.length && d <= limit; k++) d += popcount(a[k] ^ b[k]);
   return d;
+}
+
+/**
+ * Fewest set bits for a hash to take part in the near-duplicate check: a flat (or nearly flat) image has
+ * few or no edges, so its hash says nothing about what it shows (every blank image would match).
+ */
+const MIN_HASH_BITS = 16;
+
+/** The hash as words, or null when it is too flat to compare (fewer than {@link MIN_HASH_BITS} set bits). */
+function comparable(hex: string | undefined): Uint32Array | null {
+  if (!hex) return null;
+  const w = words(hex);
+  return w.reduce((n, x) => n + popcount(x), 0) >= MIN_HASH_BITS ? w : null;
 }
 
 /** Bits in which two {@link perceptualHash}es differ (0..256). */
@@ -115,22 +134,25 @@ export function duplicateKey(sample: Pick<AgeSample, 'path' | 'contentHash' | 'n
 const exactKey = (s: AgeSample) => duplicateKey({ path: s.path, contentHash: s.contentHash });
 
 /**
- * Pairs of samples (one per exact image: first rows of different {@link duplicateKey}s) whose perceptual
+ * Pairs of samples (one per exact image: first rows of different {@link duplicateKey}s; nearly flat images
+ * left out) whose perceptual
  * hashes differ in at most {@link NEAR_DUPLICATE_BITS} bits, grouped (single linkage), in order of first
  * appearance. All pairs are compared (a comparison stops at the first words that differ in more bits: about
  * 2 of 8 words for different photos), e.g. about 2 s for 10,000 images.
  */
 function nearGroups(samples: readonly AgeSample[]): { members: AgeSample[]; bits: number }[] {
   const reps: AgeSample[] = [];
+  const hashes: Uint32Array[] = [];
   const seen = new Set<string>();
   for (const s of samples) {
     const key = exactKey(s);
-    if (s.perceptualHash && !seen.has(key)) {
+    const h = comparable(s.perceptualHash);
+    if (h && !seen.has(key)) {
       seen.add(key);
       reps.push(s);
+      hashes.push(h);
     }
   }
-  const hashes = reps.map((s) => words(s.perceptualHash!));
   const parent = reps.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
   const bits = new Map<number, number>();
@@ -241,11 +263,11 @@ export function describeDuplicates(groups: readonly DuplicateGroup[], max = 5): 
  */
 export function sharedImages(a: readonly AgeSample[], b: readonly AgeSample[]): AgeSample[] {
   const keys = new Set(a.map(exactKey));
-  const hashed = a.filter((s) => s.perceptualHash).map((s) => words(s.perceptualHash!));
+  const hashed = a.map((s) => comparable(s.perceptualHash)).filter((h): h is Uint32Array => h !== null);
   return b.filter((s) => {
     if (keys.has(exactKey(s))) return true;
-    if (!s.perceptualHash) return false;
-    const h = words(s.perceptualHash);
+    const h = comparable(s.perceptualHash);
+    if (!h) return false;
     return hashed.some((x) => distanceWithin(x, h, NEAR_DUPLICATE_BITS) <= NEAR_DUPLICATE_BITS);
   });
 }
