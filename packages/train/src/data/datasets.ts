@@ -119,7 +119,7 @@ async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: stri
   // rows). One faces.csv may cover both splits (align ran over the whole folder): the other split's rows are left out.
   const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep', limit: undefined })).samples;
   const other = split === 'train' ? 'test' : 'train';
-  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels, excludeDirs: [path.join(root, other)] });
+  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels, excludeDirs: [path.join(root, other)], rowForEveryLabel: true });
 }
 
 async function readSplitTable(file: string, o: DataOptions, reader: ReaderOptions): Promise<ReadResult> {

@@ -88,11 +88,24 @@ function distanceWithin(a: Uint32Array, b: Uint32Array, limit: number): number {
  */
 const MIN_HASH_BITS = 16;
 
-/** The hash as words, or null when it is too flat to compare (fewer than {@link MIN_HASH_BITS} set bits). */
-function comparable(hex: string | undefined): Uint32Array | null {
+/**
+ * A hash ready to compare: its words and the most bits in which a near-duplicate may differ from it —
+ * {@link NEAR_DUPLICATE_BITS}, or fewer for an image with few edges (a sixth of its set bits, at least 2):
+ * drawings with large flat areas (the synthetic faces) differ in few bits even when they show different
+ * faces. Null when it is too flat to compare (fewer than {@link MIN_HASH_BITS} set bits).
+ */
+function comparable(hex: string | undefined): { w: Uint32Array; limit: number } | null {
   if (!hex) return null;
   const w = words(hex);
-  return w.reduce((n, x) => n + popcount(x), 0) >= MIN_HASH_BITS ? w : null;
+  const set = w.reduce((n, x) => n + popcount(x), 0);
+  return set >= MIN_HASH_BITS ? { w, limit: Math.min(NEAR_DUPLICATE_BITS, Math.max(2, Math.floor(set / 6))) } : null;
+}
+
+/** Whether two comparable hashes are near-duplicates, and the bits in which they differ. */
+function near(a: { w: Uint32Array; limit: number }, b: { w: Uint32Array; limit: number }): number | null {
+  const limit = Math.min(a.limit, b.limit);
+  const d = distanceWithin(a.w, b.w, limit);
+  return d <= limit ? d : null;
 }
 
 /** Bits in which two {@link perceptualHash}es differ (0..256). */
@@ -142,7 +155,7 @@ const exactKey = (s: AgeSample) => duplicateKey({ path: s.path, contentHash: s.c
  */
 function nearGroups(samples: readonly AgeSample[]): { members: AgeSample[]; bits: number }[] {
   const reps: AgeSample[] = [];
-  const hashes: Uint32Array[] = [];
+  const hashes: { w: Uint32Array; limit: number }[] = [];
   const seen = new Set<string>();
   for (const s of samples) {
     const key = exactKey(s);
@@ -158,8 +171,8 @@ function nearGroups(samples: readonly AgeSample[]): { members: AgeSample[]; bits
   const bits = new Map<number, number>();
   for (let i = 0; i < reps.length; i++) {
     for (let j = i + 1; j < reps.length; j++) {
-      const d = distanceWithin(hashes[i], hashes[j], NEAR_DUPLICATE_BITS);
-      if (d > NEAR_DUPLICATE_BITS) continue;
+      const d = near(hashes[i], hashes[j]);
+      if (d === null) continue;
       const [a, b] = [find(i), find(j)];
       const root = Math.min(a, b);
       parent[Math.max(a, b)] = root;
@@ -263,11 +276,11 @@ export function describeDuplicates(groups: readonly DuplicateGroup[], max = 5): 
  */
 export function sharedImages(a: readonly AgeSample[], b: readonly AgeSample[]): AgeSample[] {
   const keys = new Set(a.map(exactKey));
-  const hashed = a.map((s) => comparable(s.perceptualHash)).filter((h): h is Uint32Array => h !== null);
+  const hashed = a.map((s) => comparable(s.perceptualHash)).filter((h) => h !== null);
   return b.filter((s) => {
     if (keys.has(exactKey(s))) return true;
     const h = comparable(s.perceptualHash);
     if (!h) return false;
-    return hashed.some((x) => distanceWithin(x, h, NEAR_DUPLICATE_BITS) <= NEAR_DUPLICATE_BITS);
+    return hashed.some((x) => near(x, h) !== null);
   });
 }

@@ -347,10 +347,17 @@ export interface CsvReaderOptions extends ReaderOptions {
    * row's photo resolved against `imageRoot`, or else of the only sample whose path ends with the
    * row's whole relative photo path (align ran on the split's own folder: `1.jpg` of `train/1.jpg`);
    * where several samples end with it, the row is a bad row listing them; a row without one is a bad
-   * row. A labelled sample that no row names (align was interrupted) is an error giving the count and
-   * the first names; with `skipBad`, each is a skipped row and the count is noted.
+   * row. Labelled samples that no row names are counted (see `rowForEveryLabel`).
    */
   labels?: readonly AgeSample[] | (() => Promise<readonly AgeSample[]>);
+  /**
+   * With `labels`: every labelled sample must have a row, as when the labels are a split's own list (MegaAge's
+   * `list/{split}_*.txt`) and the CSV gives their face boxes. Labelled photos without a row (align was
+   * interrupted) are then an error giving the count and the first names; with `skipBad`, each is a skipped
+   * row and the count is noted. When false (the labels are a larger table, e.g. `--faces` with a MORPH-style
+   * CSV, and align ran on some of its photos) the count is only noted. @default false
+   */
+  rowForEveryLabel?: boolean;
   /**
    * Folders whose photos are left out (counted in the read's `notes`), not bad rows: the other split's
    * folder when one `faces.csv` covers every split of a data set. @default []
@@ -475,10 +482,14 @@ async function readLabelledCsv(
     const missing = labelled.filter((s) => !named.has(s));
     if (missing.length > 0) {
       const first = missing.slice(0, 5).map((s) => path.relative(root, s.path) || s.path);
-      const what = `${missing.length} of ${labelled.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
-      if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
-      for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
-      notes.push(`${what}: left out (--skip-bad)`);
+      const firstNames = `first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
+      const what = `${missing.length} of ${labelled.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); ${firstNames}`;
+      if (!options.rowForEveryLabel) notes.push(`${missing.length} of ${labelled.length} labelled photos have no row in ${file}: only the ${labelled.length - missing.length} with a row are used (${firstNames})`);
+      else {
+        if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
+        for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
+        notes.push(`${what}: left out (--skip-bad)`);
+      }
     }
   }
   for (const rec of records) {
