@@ -19,7 +19,6 @@ import {
   loadSavedModel,
   loadTrainTestData,
   type ModelConfig,
-  predictImage,
   PRESETS,
   type Preset,
   type PresetName,
@@ -35,6 +34,7 @@ import {
   type DuplicatePolicy,
 } from '@ldl/train';
 import { type ConfigFile, readConfigFile } from './config';
+import { expandInputs, predictMany } from './predict';
 import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';
 
 /**
@@ -135,7 +135,8 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
 const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
-function readerOptions(s: Settings): ReaderOptions {
+/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`, `--limit`). */
+export function readerOptions(s: Settings): ReaderOptions {
   return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy, limit: num(s, 'limit') };
 }
 
@@ -151,7 +152,7 @@ function wasmThreads(s: Settings): number | undefined {
 const runsDirOf = (s: Settings) => str(s, 'runsDir') ?? path.resolve('runs');
 
 /** The data settings as `DataOptions`; `--synthetic` generates the synthetic set first. */
-async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
+export async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
   if (s.synthetic) {
     const root = path.join(runsDirOf(s), 'synthetic-megaage');
     const { generated } = await generateSyntheticMegaAge(root);
@@ -313,17 +314,19 @@ export async function evalCommand(given: Settings, log: (line: string) => void):
   if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 
-/** `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or whole photos). */
+/**
+ * `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or
+ * whole photos): files, folders (expanded recursively) and `--list`; printed, or written to `--out` (a
+ * resumable CSV, in shards with `--shard`). A file that cannot be read is reported and the rest go on.
+ * @throws Error at the end when any image failed (the exit code is then 1), or at the start for bad arguments.
+ */
 export async function predictCommand(s: Settings, images: readonly string[], log: (line: string) => void): Promise<void> {
-  if (images.length === 0) throw new Error('Error in ldl predict: IMAGE is required: ldl predict --checkpoint DIR IMAGE….');
+  const list = str(s, 'list');
+  if (images.length === 0 && list === undefined) throw new Error('Error in ldl predict: IMAGE is required: ldl predict --checkpoint DIR IMAGE|FOLDER… (or --list FILE).');
+  const inputs = expandInputs(images, list, str(s, 'imageRoot'), log);
   const saved = await loadModelFor('predict', s, log);
-  const pct = (xs: { label: string; p: number }[]) => xs.map((x) => `${x.label} ${(100 * x.p).toFixed(1)} %`).join(', ');
-  for (const image of images) {
-    const p = await predictImage(saved, image, num(s, 'top') ?? 5);
-    log(`${image}: age ${p.age.toFixed(1)}`);
-    log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
-    if (p.gender && p.ethnicity) log(`gender: ${pct(p.gender)}; ethnicity: ${pct(p.ethnicity)}`);
-  }
+  const { failed, total } = await predictMany(saved, inputs, s, log);
+  if (failed > 0) throw new Error(`Error in ldl predict: ${failed} of ${total} images could not be predicted (named above); the others were.`);
 }
 
 /** `ldl preprocessor DIR`: prints a model's checked `preprocessor.json`; `--upgrade` first writes it from what an older run recorded. */
