@@ -137,9 +137,9 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
 const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
-/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`). */
+/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`, `--limit`). */
 export function readerOptions(s: Settings): ReaderOptions {
-  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
+  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy, limit: num(s, 'limit') };
 }
 
 /** `--wasm-threads` needs the wasm backend or the automatic choice. */
@@ -240,6 +240,8 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
       backend: str(s, 'backend'),
       wasmThreads: threads,
       resume,
+      skipBad: reader.skipBad,
+      skipped: data.skipped,
       notes: [`config: ${path.join(runDir, 'config.json')} (preset ${r.chosen} with these settings)`, ...data.notes],
     });
     if (resume) await writeConfig();
@@ -303,9 +305,14 @@ export async function evalCommand(given: Settings, log: (line: string) => void):
   const split = (str(s, 'split') ?? 'test') as 'train' | 'test';
   const { samples, notes } = await loadEvalData(await dataOptions(s, 'eval'), split, readerOptions(s));
   notes.forEach((n) => log(n));
-  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTTA: Boolean(s.flipTTA) });
+  // Flip TTA: the flag (--flip-tta / --no-flip-tta), else the run's own setting, else off; always said.
+  const runTta = runConfig ? readConfigFile(runConfig, 'eval').settings.flipTta : undefined;
+  const flipTta = typeof given.flipTta === 'boolean' ? given.flipTta : runTta === true;
+  const ttaSource = typeof given.flipTta === 'boolean' ? `--${given.flipTta ? '' : 'no-'}flip-tta` : runConfig ? `the run's setting in ${runConfig}` : 'the default: no run config.json beside the model';
+  log(`flip TTA: ${flipTta ? 'on (each image and its mirror averaged)' : 'off'} (${ttaSource})`);
+  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTta });
   const m = r.metrics;
-  log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+  log(`eval on ${m.count} images${flipTta ? ' (flip TTA)' : ''}: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
   if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 

@@ -33,7 +33,7 @@ function addOptions(cmd: Command, name: CommandName): Command {
     if (spec.kind === 'boolean') {
       cmd.addOption(new Option(spec.negatable ? `--no-${spec.flag}` : `--${spec.flag}`, spec.description));
       // --no-cache-features (a preset's cacheFeatures off), --no-extra-train (its extra data off)
-      if (spec.flag === 'cache-features') cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
+      if (spec.flag === 'cache-features' || spec.flag === 'flip-tta') cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
     } else if (spec.kind === 'extra') {
       cmd.addOption(new Option(`--${spec.flag} <dataset>`, spec.description).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
       cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());

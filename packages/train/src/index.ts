@@ -30,6 +30,7 @@ export {
   type UtkFaceName,
   type VerifyImages,
 } from './data/readers';
+export { SkippedRows, SKIPPED_CSV } from './data/skipped';
 export {
   applyAugment,
   sampleAugmentParams,
@@ -168,6 +169,11 @@ export {
   describeDuplicates,
   duplicateKey,
   sharedImages,
+  perceptualHash,
+  hashDistance,
+  markNearDuplicates,
+  NEAR_DUPLICATE_BITS,
+  PERCEPTUAL_HASH_SIDE,
   DUPLICATE_POLICIES,
   type DuplicateGroup,
   type DuplicatePolicy,

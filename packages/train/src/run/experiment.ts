@@ -14,7 +14,8 @@ import { type BackendSelection, type SelectBackendOptions, selectBackend } from 
 import { FeatureCache } from '../data/feature_cache';
 import { recordFailure } from './failure';
 import { type BatchSource, DataLoader, writeImageGrid } from '../data/pipeline';
-import { type AgeSample, splitSamples } from '../data/readers';
+import { type AgeSample, type BadRow, splitSamples } from '../data/readers';
+import { SkippedRows } from '../data/skipped';
 import { errorByAge, errorByAgeSvg, writeSvgPng } from './report';
 import writeFileAtomic from 'write-file-atomic';
 import { GENDER_CLASSES, PREPROCESSOR_FORMAT, PREPROCESSOR_VERSION, type PreprocessorConfig } from '../saved/preprocessor';
@@ -103,9 +104,17 @@ export interface ExperimentOptions {
   /** Continue from the latest checkpoint. @default false */
   resume?: boolean;
   /** Flip test-time augmentation in evaluation. @default false */
-  flipTTA?: boolean;
+  flipTta?: boolean;
   /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
   notes?: string[];
+  /**
+   * `--skip-bad`: every row left out is written to `RUN_DIR/skipped.csv` (`skipped`, the readers' rows,
+   * first), and an image that fails to decode during training is left out, logged with its decoder's
+   * message and added to that table, instead of stopping the run. @default false
+   */
+  skipBad?: boolean;
+  /** Rows the readers skipped (written to `RUN_DIR/skipped.csv` with `skipBad`). @default [] */
+  skipped?: BadRow[];
 }
 
 /** Test metrics with the baseline, as written to `report.json`. */
@@ -236,7 +245,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
     learningRate: 1e-3, stepSize: 20, gamma: 0.2, schedule: 'step' as ScheduleName, warmupEpochs: 0, minLearningRate: 0, crop: 'stretch' as WholeImageCrop, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
-    saveSamples: false, resume: false, flipTTA: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
+    saveSamples: false, resume: false, flipTta: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
@@ -258,6 +267,14 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   log(`== ${o.title} → ${o.runDir}`);
   const backend = await setupBackend(o.backend, o.fastKernels, log, { wasmThreads: o.wasmThreads });
   for (const n of o.notes) log(n);
+  const skippedRows = o.skipBad ? await SkippedRows.create(o.runDir, o.skipped ?? []) : null;
+  if (skippedRows) log(`skipped rows: ${skippedRows.file} (${skippedRows.count} from reading the data; images that fail to decode later are added)`);
+  const onBadImage = skippedRows
+    ? (sample: AgeSample, reason: string) => {
+        skippedRows.add({ file: sample.source.file, line: sample.source.line, reason });
+        log(`WARNING skipped (--skip-bad): ${reason}`);
+      }
+    : undefined;
   let train = o.train;
   let val = o.val;
   const notes = [...o.notes];
@@ -280,7 +297,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   }
   const built = await buildAgeModel(modelConfig, o.seed);
   const { model } = built;
-  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization };
+  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization, onBadImage };
   const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: modelConfig.cacheFeatures ? false : o.augment, cache: cache && !modelConfig.cacheFeatures });
   const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache: cache && !modelConfig.cacheFeatures });
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
@@ -331,22 +348,22 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   let featureCacheSeconds: number | null = null;
   if (modelConfig.cacheFeatures) {
     const { prefix, suffix } = splitModel(model, modelConfig.freeze);
-    const plain = { ...image, batchSize: micro, cache: false };
+    const plain = { ...image, batchSize: micro, cache: false, onBadImage: undefined }; // the cache keeps every sample's row
     // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
     const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
     await fsp.mkdir(cacheDir, { recursive: true });
     const { inputSize, colorOrder, mean, std, crop, margin, backbone, weights } = preprocessing;
     const key = { input: { inputSize, colorOrder, mean, std, crop, margin, backbone, weights }, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
     const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
-    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
+    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTta, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
     if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
       `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
-        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
+        `${o.flipTta ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
         (trainCache.fromFile && valCache.fromFile
           ? 'read from the store'
-          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTTA ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
+          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTta ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
     );
     trainSource = trainCache;
     valSource = valCache;
@@ -355,14 +372,15 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const trainer = new Trainer(trained, {
     runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule,
     warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, parameterGroups, exportModel: model, sigma: o.sigma,
-    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, preprocessor: preprocessing, log,
+    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTta: o.flipTta, config, preprocessor: preprocessing, log,
   });
   const fit = await trainer.fit(trainSource, valSource);
+  if (skippedRows) notes.push(`skipped rows (--skip-bad): ${skippedRows.count}, every one in ${skippedRows.file} (file, line, reason)`);
   const best = await loadModel(fit.bestDir);
   loadWeightMap(model, namedWeights(best)); // by name: a model with nested backbones reloads its weights in another order
   best.dispose();
   // The test set always goes through the whole model on images, as eval/predict will.
-  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTTA: o.flipTTA, progress: false, log });
+  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTta: o.flipTta, progress: false, log });
   const test = await tester.evaluate(testLoader);
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
@@ -382,7 +400,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     },
     test: { mae: test.metrics.mae, ca3: test.metrics.ca3, ca5: test.metrics.ca5, ca7: test.metrics.ca7, loss: test.loss, genderAcc: test.genderAcc, ethnicityAcc: test.ethnicityAcc, maeByDecade: test.metrics.maeByDecade },
     baseline: { description: 'predict the training-set mean age for every test image', trainMean, mae: base.mae, ca3: base.ca3, ca5: base.ca5, ca7: base.ca7 },
-    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
+    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTta: o.flipTta },
     notes,
   };
   await writeTestArtifacts(o.runDir, report, test);

@@ -93,7 +93,7 @@ export interface TrainerOptions {
   /** Epoch checkpoints to keep. @default 2 */
   keepCheckpoints?: number;
   /** Average the prediction with the mirrored image's in evaluation. @default false */
-  flipTTA?: boolean;
+  flipTta?: boolean;
   /** Extra run configuration stored with checkpoints and `best/meta.json` (image size, margin, …). */
   config?: Record<string, unknown>;
   /**
@@ -204,7 +204,7 @@ export class Trainer {
       bestBy: 'mae',
       resume: false,
       keepCheckpoints: 2,
-      flipTTA: false,
+      flipTta: false,
       maxLossRatio: DEFAULT_MAX_LOSS_RATIO,
       log: (l: string) => console.log(l),
       ...definedOnly(options),
@@ -337,7 +337,7 @@ export class Trainer {
         const out = this.outputs(x, false);
         const { flipped } = batch;
         // Cached features carry their mirror's (`FeatureCache`); images are mirrored here.
-        const probabilities = !this.o.flipTTA
+        const probabilities = !this.o.flipTta
           ? null
           : flipped
             ? tf.div(tf.add(tf.softmax(out.age), tf.softmax(this.outputs(tf.tensor<tf.Rank>(flipped, batch.shape) as tf.Tensor4D, false).age)), 2)
