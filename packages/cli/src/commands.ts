@@ -12,6 +12,7 @@ import {
   type DataOptions,
   type DatasetFormat,
   evaluateSaved,
+  exportOnnxRun,
   exportPyTorchSafetensors,
   type ExperimentOptions,
   type ExtraTrain,
@@ -346,18 +347,58 @@ export async function preprocessorCommand(dir: string, options: { upgrade?: bool
 }
 
 /** Formats `ldl export --format` writes. */
-export const EXPORT_FORMATS = ['safetensors'] as const;
+export const EXPORT_FORMATS = ['safetensors', 'onnx'] as const;
 
-/** `ldl export --format safetensors DIR OUT`: a saved model as PyTorch safetensors (timm key names, `preprocessor.json` in the metadata). */
-export async function exportCommand(dir: string, out: string, options: { format: (typeof EXPORT_FORMATS)[number] }, log: (line: string) => void): Promise<void> {
+/** Options of {@link exportCommand} (`ldl export`); the ONNX ones are refused with `--format safetensors`. */
+export interface ExportCommandOptions {
+  /** `safetensors` (PyTorch, timm's key names) or `onnx` (opset 17). */
+  format: (typeof EXPORT_FORMATS)[number];
+  /** ONNX input layout. @default 'nhwc' */
+  layout?: 'nhwc' | 'nchw';
+  /** ONNX: append the outputs `probabilities` (softmax) and `expected_age` (years). @default false */
+  probabilities?: boolean;
+  /** ONNX: also write a Triton model repository entry into this folder. */
+  triton?: string;
+  /** Triton: `max_batch_size` (text, checked here). @default 64 */
+  maxBatchSize?: string;
+}
+
+/**
+ * `ldl export --format safetensors|onnx DIR OUT`: a saved model as PyTorch safetensors (timm key names,
+ * `preprocessor.json` in the metadata) or as one ONNX file (`preprocessor.json` in `metadata_props`),
+ * optionally with a Triton model repository entry.
+ * @throws Error for ONNX-only options with `--format safetensors`, or a `--max-batch-size` that is not a positive integer.
+ */
+export async function exportCommand(dir: string, out: string, options: ExportCommandOptions, log: (line: string) => void): Promise<void> {
+  const fn = 'ldl export';
   await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
-  const r = await exportPyTorchSafetensors(dir, out);
-  log(`wrote ${r.file} (${options.format}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
-  log(
-    r.timmModel
-      ? `load it in PyTorch: timm.create_model('${r.timmModel}', num_classes=…).load_state_dict(safetensors.torch.load_file('${r.file}'), strict=True)`
-      : 'timm has no model of this size (reduced width or depth): build the same ResNet/VGG configuration in timm to load it',
-  );
+  if (options.format === 'safetensors') {
+    const onnxOnly = (['layout', 'probabilities', 'triton', 'maxBatchSize'] as const).filter((k) => options[k] !== undefined);
+    if (onnxOnly.length) throw new Error(`Error in ${fn}: ${onnxOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} must go with --format onnx, but got --format safetensors.`);
+    const r = await exportPyTorchSafetensors(dir, out);
+    log(`wrote ${r.file} (${options.format}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+    log(
+      r.timmModel
+        ? `load it in PyTorch: timm.create_model('${r.timmModel}', num_classes=…).load_state_dict(safetensors.torch.load_file('${r.file}'), strict=True)`
+        : 'timm has no model of this size (reduced width or depth): build the same ResNet/VGG configuration in timm to load it',
+    );
+    return;
+  }
+  let maxBatchSize: number | undefined;
+  if (options.maxBatchSize !== undefined) {
+    maxBatchSize = Number(options.maxBatchSize);
+    if (!/^\d+$/.test(options.maxBatchSize) || maxBatchSize < 1) throw new Error(`Error in ${fn}: --max-batch-size must be a positive integer, but got ${JSON.stringify(options.maxBatchSize)}.`);
+    if (options.triton === undefined) throw new Error(`Error in ${fn}: --max-batch-size must go with --triton DIR, but got no --triton.`);
+  }
+  const r = await exportOnnxRun(dir, out, {
+    layout: options.layout ?? 'nhwc',
+    probabilities: options.probabilities ?? false,
+    expectedAge: options.probabilities ?? false,
+    ...(options.triton !== undefined ? { triton: { dir: options.triton, ...(maxBatchSize !== undefined ? { maxBatchSize } : {}) } } : {}),
+  });
+  log(`wrote ${r.file} (onnx, opset 17, ${options.layout ?? 'nhwc'} input, outputs ${r.outputs.join(', ')}; ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+  if (r.triton) log(`wrote the Triton model repository entry ${r.triton.config} and ${r.triton.model}`);
+  log(`run it: new onnxruntime.InferenceSession(...) in Node, or onnxruntime.InferenceSession('${r.file}') in Python; feed what preprocessor.json (in its metadata_props) describes`);
 }
 
 /** `ldl import FILE OUT_DIR [--preprocessor FILE]`: a PyTorch safetensors (timm key names) as a model folder for eval, predict and the browser demo. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PRESETS } from '@ldl/train';
 import { checkFlags, type ConfigFile, readConfigFile } from './config';
-import { evalCommand, EXPORT_FORMATS, exportCommand, importCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
+import { evalCommand, EXPORT_FORMATS, exportCommand, type ExportCommandOptions, importCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
 import { type CommandName, OPTIONS, type Settings } from './options';
 import { packCommand } from './pack';
 
@@ -123,11 +123,18 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
 
   program
     .command('export')
-    .description("write a saved model for another engine: --format safetensors (PyTorch, timm's key names, preprocessor.json in the metadata)")
+    .description(
+      "write a saved model for another engine: --format safetensors (PyTorch, timm's key names, preprocessor.json in the metadata) " +
+        'or --format onnx (one .onnx file, opset 17, dynamic batch, preprocessor.json in metadata_props; --triton DIR adds a Triton model repository entry)',
+    )
     .argument('<dir>', 'a run directory (its best/), a best/ folder or a checkpoint directory')
-    .argument('<out>', 'the file to write (e.g. model.safetensors)')
+    .argument('<out>', 'the file to write (e.g. model.safetensors, model.onnx)')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
-    .action(async (dir: string, out: string, opts: { format: (typeof EXPORT_FORMATS)[number] }) => exportCommand(dir, out, opts, log));
+    .addOption(new Option('--layout <layout>', 'onnx: input layout (default nhwc, as tfjs; nchw as PyTorch)').choices(['nhwc', 'nchw']))
+    .option('--probabilities', 'onnx: append the outputs probabilities (softmax of the age head) and expected_age (years)')
+    .option('--triton <dir>', 'onnx: also write <dir>/<name>/config.pbtxt (onnxruntime_onnx, dynamic batching) and <dir>/<name>/1/model.onnx')
+    .option('--max-batch-size <n>', "onnx with --triton: Triton's max_batch_size (default 64)")
+    .action(async (dir: string, out: string, opts: ExportCommandOptions) => exportCommand(dir, out, opts, log));
 
   program
     .command('import')

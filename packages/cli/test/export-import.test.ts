@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import { loadImage, loadSavedModel, normalizeInto } from '@ldl/train';
+import * as ort from 'onnxruntime-node';
 import { runCli } from '../src/program';
 
 /** The `npx ldl …` lines of the README's sh block under `heading` (or the first block), as argv. */
@@ -54,6 +56,31 @@ describe('README: to PyTorch and back', () => {
       expect((await ldl(imp!)).out).toContain('outDir must be a new or empty folder');
       expect((await ldl(['export', 'runs/tiny', 'x.safetensors'])).code).toBe(2);
       expect((await ldl(['export', '--format', 'onnx-nope', 'runs/tiny', 'x.safetensors'])).code).toBe(2);
+      // ONNX options with the safetensors format are refused, naming them
+      const mixed = await ldl(['export', '--format', 'safetensors', '--layout', 'nchw', 'runs/tiny', 'y.safetensors']);
+      expect(mixed.code).toBe(1);
+      expect(mixed.out).toContain('--layout must go with --format onnx');
+
+      // To ONNX Runtime and Triton: the README's command, then onnxruntime-node's expected_age equals ldl predict's age
+      const [onnxExport] = readmeCommands('## To ONNX Runtime and Triton');
+      const o = await ldl(onnxExport!);
+      expect(o.code, o.out).toBe(0);
+      expect(o.out).toMatch(/^wrote runs\/tiny\.onnx \(onnx, opset 17, nhwc input, outputs fc, probabilities, expected_age; [\d.]+ MB\)/m);
+      expect(readFileSync('runs/triton/tiny/config.pbtxt', 'utf8')).toContain('platform: "onnxruntime_onnx"');
+      expect(readFileSync('runs/triton/tiny/1/model.onnx')).toEqual(readFileSync('runs/tiny.onnx'));
+      const saved = await loadSavedModel('runs/tiny');
+      const p2 = saved.preprocessor;
+      saved.model.dispose();
+      const image = predict!.at(-1)!;
+      const rgb = await loadImage({ path: path.resolve(image), age: 0, source: { file: image, line: 0 } }, { size: p2.inputSize, margin: p2.margin, crop: p2.crop });
+      const x = new Float32Array(p2.inputSize * p2.inputSize * 3);
+      normalizeInto(rgb, x, 0, { colorOrder: p2.colorOrder, mean: p2.mean, std: p2.std });
+      const session = await ort.InferenceSession.create('runs/tiny.onnx');
+      const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, [1, p2.inputSize, p2.inputSize, 3]) });
+      const onnxAge = (result.expected_age!.data as Float32Array)[0]!;
+      const predicted = Number(/: age ([\d.]+)$/m.exec(original.out)![1]);
+      console.log(`ldl export --format onnx: onnxruntime-node expected_age ${onnxAge.toFixed(4)}, ldl predict ${predicted}`);
+      expect(Math.abs(onnxAge - predicted)).toBeLessThan(0.06); // predict prints one decimal
     } finally {
       process.chdir(cwd);
     }
