@@ -54,6 +54,28 @@ export {
   type LdlMeasures,
 } from './measures';
 export {
+  averageRanks,
+  divisivenessError,
+  dpa,
+  errorProbability,
+  kendall,
+  matchM,
+  maxRocAuc,
+  meanAbsoluteError,
+  meanSquaredError,
+  mu,
+  nu3,
+  spearman,
+  topK,
+  waveHedges,
+  zeroOneLoss,
+  LDL_MEASURE_REGISTRY,
+  type ExpectationMode,
+  type LdlMeasureInfo,
+  type LdlMeasureKey,
+  type TopKMode,
+} from './measures';
+export {
   argmaxLabel,
   expectedLabel,
   gaussianDistribution,
