@@ -25,8 +25,10 @@ export { DeepLdl, type DeepLdlArgs } from './deep-ldl';
 export {
   crossValidate,
   kFoldIndices,
+  summarizeMeasures,
   type CrossValidationOptions,
   type CrossValidationResult,
   type FoldResult,
 } from './cv';
+export * from './le';
 export { ALGORITHMS, formatMeasure, formatTable, runLdlCv, UsageError, USAGE } from './cli';
