@@ -4,7 +4,7 @@ import { checkLdlDataset, parseLdlCsv, parseLdlJson } from './dataset';
 describe('LDL data-set checks', () => {
   it('names the row of a negative value, a bad sum and a size mismatch', () => {
     expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5]], 'set')).toThrow(/Error in set: features has 2 rows but labels has 1/);
-    expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [1.5, -0.5]], 'set')).toThrow(/labels row 1 has a negative value -0.5 at column 1/);
+    expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [1.5, -0.5]], 'set')).toThrow(/labels row 1, column 1 is negative \(-0\.5\)/);
     expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [0.2, 0.2]], 'set')).toThrow(/labels row 1 sums to 0.4, not 1/);
     expect(() => checkLdlDataset([[1], [2, 3]], [[0.5, 0.5], [1, 0]], 'set')).toThrow(/features\[1\].length must be 1/);
     expect(checkLdlDataset([[1], [2]], [[0.5, 0.5], [1, 0]]).labels.cols).toBe(2);
