@@ -129,7 +129,7 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
   passThrough('prep', "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin (ldl prep --help)", async (args) =>
     (await import('@ldl/face-prep/detector')).main(args),
   );
-  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
+  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL, …) or the label enhancement protocol (--mode le) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
     (await import('@ldl/algorithms')).runLdlCv(args),
   );
 
