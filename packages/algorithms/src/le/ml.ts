@@ -1,3 +1,4 @@
+/// <reference path="../quadprog.d.ts" />
 import { Matrix as MlMatrix, solve } from 'ml-matrix';
 import { solveQP } from 'quadprog';
 import { fail, type MatrixLike } from '../matrix';
