@@ -19,14 +19,20 @@ SJAFFE (../shared/datasets/ldl/SJAFFE.mat, read with scipy.io.loadmat as PyLDL's
 All on SJAFFE without repeated feature rows (212 of 213 samples: sample 8 repeats sample 0, and
 scikit-learn's k-NN breaks the exact tie in an order of its own).
 - `full`: the LE protocol on the 212 samples — each method's six measures and wall time (fit + transform,
-  this machine); GLLE (random start, K-means, SGD inside the loss) over SEEDS random_states, mean and std.
+  this machine); GLLE (random start, K-means, SGD inside the loss) over SEEDS random_states, mean and std;
+  LEVI (a VAE trained 1000 epochs by Adam from Keras' random start and noise) over LEVI_SEEDS, mean and std
+  (not in CI: @ldl's LEVI takes minutes on tfjs' cpu backend; compared once, see the package README).
 
 PyLDL imports keras, which needs a backend: the torch of setup.sh (KERAS_BACKEND=torch, set below).
 Run from the repository root:
   tools/reference/setup_pyldl.sh && tools/reference/.venv/bin/python tools/reference/ldl_le_parity.py
+With `--timings FILE` it writes no fixture: it runs each method once on the same 212 samples (FCM to
+convergence, GLLE and LEVI with seed 0) and writes their wall times to FILE, for
+packages/algorithms/bench/le-speed.sh.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -38,7 +44,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import numpy as np  # noqa: E402
 import scipy.io as sio  # noqa: E402
 import skfuzzy as fuzz  # noqa: E402
-from pyldl.algorithms import GLLE, KM, LP, ML  # noqa: E402
+from pyldl.algorithms import GLLE, KM, LEVI, LP, ML  # noqa: E402
 from scipy.special import softmax  # noqa: E402
 from pyldl.algorithms.utils import binaryzation  # noqa: E402
 from pyldl.metrics import score  # noqa: E402
@@ -52,6 +58,7 @@ N_SUB = 60
 N_ROWS = 4
 FCM_ITERATIONS = 30
 SEEDS = [0, 1, 2, 3, 4]
+LEVI_SEEDS = [0, 1, 2]
 MEASURES = ["chebyshev", "clark", "canberra", "kl_divergence", "cosine", "intersection"]
 NAMES = ["chebyshev", "clark", "canberra", "kullbackLeibler", "cosine", "intersection"]
 
@@ -69,6 +76,10 @@ def run(name: str, X: np.ndarray, L: np.ndarray, seed: int | None = None) -> tup
         D = softmax(fuzz.maxprod_composition(u.T, np.matmul(L.T, u.T).T), axis=1)
     elif name == "GLLE":
         D = GLLE(random_state=seed).fit_transform(X, L.copy())
+    elif name == "LEVI":
+        import keras
+        keras.utils.set_random_seed(seed)
+        D = LEVI(random_state=seed).fit_transform(X, L.copy())
     else:
         D = {"LP": LP, "KM": KM, "ML": ML}[name]().fit_transform(X, L.copy())
     return np.asarray(D, dtype=np.float64), time.perf_counter() - t0
@@ -78,7 +89,24 @@ def measures(D: np.ndarray, D_hat: np.ndarray) -> dict:
     return dict(zip(NAMES, map(float, score(D, D_hat, metrics=MEASURES))))
 
 
+def timings(X: np.ndarray, L: np.ndarray, out: str) -> None:
+    seconds = {}
+    for name in ["LP", "KM", "ML", "GLLE", "LEVI", "FCM"]:
+        if name == "FCM":  # PyLDL's own FCM, to convergence from NumPy's random start
+            t0 = time.perf_counter()
+            from pyldl.algorithms import FCM
+            FCM().fit_transform(X, L.copy())
+            seconds[name] = time.perf_counter() - t0
+        else:
+            seconds[name] = run(name, X, L, 0)[1]
+        print(f"PyLDL {name}: {seconds[name]:.2f} s", flush=True)
+    Path(out).write_text(json.dumps({"reference": f"python-ldl {version('python-ldl')}", "seconds": seconds}) + "\n")
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--timings", help="write the wall times of one run of each method here, and no fixture")
+    opts = ap.parse_args()
     mat = sio.loadmat(DATA)
     X, D = mat["features"].astype(np.float64), mat["labels"].astype(np.float64)
     # Drop repeated feature rows (SJAFFE: sample 8 repeats sample 0): their neighbours tie exactly, and
@@ -86,6 +114,8 @@ def main() -> None:
     keep = np.sort(np.unique(X, axis=0, return_index=True)[1])
     X, D = X[keep], D[keep]
     L = binaryzation(D)
+    if opts.timings:
+        return timings(X, L, opts.timings)
     subset = {"n": N_SUB, "methods": {}}
     Xs, Ds, Ls = X[:N_SUB], D[:N_SUB], L[:N_SUB]
     for name in ["LP", "KM", "ML", "FCM"]:
@@ -97,18 +127,19 @@ def main() -> None:
         D_hat, seconds = run(name, X, L)
         full["methods"][name] = {"measures": measures(D, D_hat), "seconds": seconds}
         print("full", name, f"{seconds:.2f}s", full["methods"][name]["measures"])
-    runs, secs = [], []
-    for seed in SEEDS:
-        D_hat, seconds = run("GLLE", X, L, seed)
-        runs.append(measures(D, D_hat))
-        secs.append(seconds)
-    full["methods"]["GLLE"] = {
-        "seeds": SEEDS,
-        "mean": {k: float(np.mean([r[k] for r in runs])) for k in NAMES},
-        "std": {k: float(np.std([r[k] for r in runs])) for k in NAMES},
-        "seconds": float(np.mean(secs)),
-    }
-    print("full GLLE", full["methods"]["GLLE"])
+    for name, seeds in [("GLLE", SEEDS), ("LEVI", LEVI_SEEDS)]:
+        runs, secs = [], []
+        for seed in seeds:
+            D_hat, seconds = run(name, X, L, seed)
+            runs.append(measures(D, D_hat))
+            secs.append(seconds)
+        full["methods"][name] = {
+            "seeds": seeds,
+            "mean": {k: float(np.mean([r[k] for r in runs])) for k in NAMES},
+            "std": {k: float(np.std([r[k] for r in runs])) for k in NAMES},
+            "seconds": float(np.mean(secs)),
+        }
+        print("full", name, full["methods"][name])
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "generator": "tools/reference/ldl_le_parity.py",

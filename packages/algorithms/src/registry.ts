@@ -7,6 +7,7 @@ import type { LdlEstimator } from './estimator';
 import { FuzzyCMeans, type FuzzyCMeansArgs } from './le/fcm';
 import { Glle, type GlleArgs } from './le/glle';
 import { KernelMembership } from './le/km';
+import { Levi, type LeviArgs } from './le/levi';
 import { LabelPropagation, type LabelPropagationArgs } from './le/lp';
 import { ManifoldLearning, type ManifoldLearningArgs } from './le/ml';
 import type { LabelEnhancer } from './le/enhancer';
@@ -97,6 +98,12 @@ export const LE_ALGORITHMS: Readonly<Record<string, AlgorithmEntry<LabelEnhancer
     label: KernelMembership.className,
     params: {},
     create: () => new KernelMembership(),
+  },
+  levi: {
+    label: Levi.className,
+    params: { alpha: 'number', hidden: 'number', epochs: 'number', learningRate: 'number' },
+    create: (p, seed) => new Levi({ ...args<LeviArgs>(p), seed }),
+    tfjs: true,
   },
 };
 

@@ -66,10 +66,10 @@ describe('ldl cv (runLdlCv)', () => {
   }, 60_000);
 
   it('--mode le runs the label enhancement protocol (--algorithm all)', async () => {
-    const r = await run(['--data', csv, '--mode', 'le', '--no-progress', '--param', 'fcm.nClusters=4', '--format', 'json']);
+    const r = await run(['--data', csv, '--mode', 'le', '--no-progress', '--param', 'fcm.nClusters=4', '--param', 'levi.epochs=30', '--format', 'json']);
     expect(r.code, r.err).toBe(0);
     const parsed = JSON.parse(r.out) as { results: { algorithm: string; mean: { kullbackLeibler: number } }[] };
-    expect(parsed.results.map((x) => x.algorithm)).toEqual(['glle', 'lp', 'ml', 'fcm', 'km']);
+    expect(parsed.results.map((x) => x.algorithm)).toEqual(['glle', 'lp', 'ml', 'fcm', 'km', 'levi']);
     for (const x of parsed.results) expect(x.mean.kullbackLeibler).toBeGreaterThan(0);
   }, 60_000);
 

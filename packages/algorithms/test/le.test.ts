@@ -2,7 +2,8 @@
 // binarised LDL set (synthetic here; SJAFFE against PyLDL in le-parity.test.ts).
 import { kullbackLeibler, Rng } from '@ldl/core';
 import { describe, expect, it } from 'vitest';
-import { binarize, evaluateEnhancer, FuzzyCMeans, Glle, KernelMembership, LabelPropagation, ManifoldLearning } from '../src';
+import '@tensorflow/tfjs-backend-cpu';
+import { binarize, evaluateEnhancer, FuzzyCMeans, Glle, KernelMembership, LabelPropagation, Levi, ManifoldLearning } from '../src';
 
 /** Three blobs in 4-d whose distributions over 3 labels depend smoothly on the features. */
 function blobs(n: number, seed = 1) {
@@ -44,6 +45,7 @@ describe('label enhancers', () => {
     ['ML', () => new ManifoldLearning()],
     ['FCM', () => new FuzzyCMeans({ nClusters: 5 })],
     ['GLLE', () => new Glle()],
+    ['LEVI', () => new Levi({ epochs: 20 })],
   ] as const)('%s returns one distribution per sample', async (_, make) => {
     const D = (await make().fit(features, L)).transform();
     expect(D).toHaveLength(40);
@@ -63,7 +65,14 @@ describe('label enhancers', () => {
     expect(() => new ManifoldLearning({ beta: 0 })).toThrow(/beta must be a number > 0/);
   });
 
-  it('the LE protocol recovers distributions closer than the uniform distribution does (LP, KM, GLLE)', async () => {
+  it('LEVI is seeded: the same seed gives the same distributions', async () => {
+    const a = (await new Levi({ epochs: 10, seed: 3 }).fit(features, L)).transform();
+    const b = (await new Levi({ epochs: 10, seed: 3 }).fit(features, L)).transform();
+    expect(a).toEqual(b);
+    expect(() => new Levi({ hidden: 0 })).toThrow(/Error in Levi: hidden must be an integer >= 1, but got 0/);
+  });
+
+  it('the LE protocol recovers distributions closer than the uniform distribution does (LP, KM, GLLE; LEVI on s-JAFFE in the package README)', async () => {
     const data = blobs(120, 7);
     const { toMatrix } = await import('../src');
     const set = { features: toMatrix('t', 'X', data.features), labels: toMatrix('t', 'D', data.labels) };
