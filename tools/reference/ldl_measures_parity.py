@@ -47,6 +47,8 @@ REGISTRY = {
     "kendall": M.kendall,
     "dpa": M.dpa,
     "mu": M.mu,
+    "nu1": M.nu1,
+    "nu2": M.nu2,
     "nu3": M.nu3,
     "meanAbsoluteError": lambda t, p: M.mean_absolute_error(t, p, mode="macro"),
     "meanAbsoluteErrorMicro": lambda t, p: M.mean_absolute_error(t, p, mode="micro"),

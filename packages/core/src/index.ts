@@ -64,6 +64,8 @@ export {
   meanAbsoluteError,
   meanSquaredError,
   mu,
+  nu1,
+  nu2,
   nu3,
   spearman,
   topK,

@@ -13,6 +13,7 @@ import {
   sorensen,
   squaredChi2,
 } from './distances';
+import { nu1, nu2 } from './dirichlet';
 import { meanAbsoluteError, meanSquaredError } from './expectation';
 import type { DistributionsLike } from './read';
 import { dpa, kendall, spearman } from './ranking';
@@ -20,6 +21,7 @@ import { mu, nu3, waveHedges } from './relative';
 import { errorProbability, matchM, maxRocAuc, topK, zeroOneLoss } from './top-labels';
 
 export * from './distances';
+export { nu1, nu2 } from './dirichlet';
 export * from './expectation';
 export { averageRanks, dpa, kendall, spearman } from './ranking';
 export * from './relative';
@@ -39,8 +41,7 @@ export interface LdlMeasureInfo {
  * Every measure on label distributions that takes no parameter beyond `(yTrue, yPred)`, by @ldl name, with
  * its direction and the PyLDL function it equals (`pyldl.metrics`, python-ldl 0.1.2; checked to 1e-6 by
  * `packages/core/test/measures-parity.test.ts`). Match-m and top-k appear with m = k = 1 … 4, the values
- * PyLDL's defaults evaluate. Not here: `divisivenessError` (needs the label groups) and PyLDL's `nu1`/`nu2`
- * (Dirichlet fits; not ported).
+ * PyLDL's defaults evaluate. Not here: `divisivenessError` (needs the label groups).
  */
 export const LDL_MEASURE_REGISTRY = {
   chebyshev: { fn: chebyshev, higherIsBetter: false, pyldl: 'chebyshev' },
@@ -59,6 +60,8 @@ export const LDL_MEASURE_REGISTRY = {
   kendall: { fn: kendall, higherIsBetter: true, pyldl: 'kendall' },
   dpa: { fn: dpa, higherIsBetter: true, pyldl: 'dpa' },
   mu: { fn: mu, higherIsBetter: true, pyldl: 'mu' },
+  nu1: { fn: nu1, higherIsBetter: true, pyldl: 'nu1' },
+  nu2: { fn: nu2, higherIsBetter: true, pyldl: 'nu2' },
   nu3: { fn: nu3, higherIsBetter: true, pyldl: 'nu3' },
   meanAbsoluteError: { fn: (t, p) => meanAbsoluteError(t, p), higherIsBetter: false, pyldl: "mean_absolute_error(mode='macro')" },
   meanAbsoluteErrorMicro: { fn: (t, p) => meanAbsoluteError(t, p, 'micro'), higherIsBetter: false, pyldl: "mean_absolute_error(mode='micro')" },
