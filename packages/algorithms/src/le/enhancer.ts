@@ -60,6 +60,14 @@ export function meanPairDistance(sq: Float64Array, n: number): number {
   return s / ((n * (n - 1)) / 2);
 }
 
+/** The `k` nearest other samples of sample `i` by squared distances `sq [n, n]` (ties by index), nearest first. */
+export function nearestNeighbours(sq: Float64Array, n: number, i: number, k: number): number[] {
+  return Array.from({ length: n }, (_, j) => j)
+    .filter((j) => j !== i)
+    .sort((a, b) => sq[i * n + a] - sq[i * n + b] || a - b)
+    .slice(0, k);
+}
+
 /** Row-wise softmax `[n, c]` (max-shifted, as SciPy's `softmax(axis=1)`) into plain rows. */
 export function softmaxToRows(z: Float64Array, n: number, c: number): number[][] {
   const out: number[][] = [];

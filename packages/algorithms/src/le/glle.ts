@@ -1,7 +1,7 @@
 import { Rng } from '@ldl/core';
 import { minimizeLbfgs } from '../lbfgs';
 import { fail, type MatrixLike } from '../matrix';
-import { type LabelEnhancer, meanPairDistance, notFitted, readLeArgs, softmaxToRows, squaredDistances } from './enhancer';
+import { type LabelEnhancer, meanPairDistance, nearestNeighbours, notFitted, readLeArgs, softmaxToRows, squaredDistances } from './enhancer';
 
 /** Options of {@link Glle}. */
 export interface GlleArgs {
@@ -55,10 +55,7 @@ export class Glle implements LabelEnhancer {
     // Laplacian G = diag(A 1) − A of the affinities to the c + 1 nearest neighbours (self excluded).
     const A = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
-      const nb = Array.from({ length: n }, (_, k) => k)
-        .filter((k) => k !== i)
-        .sort((a, b) => sq[i * n + a] - sq[i * n + b] || a - b)
-        .slice(0, c + 1);
+      const nb = nearestNeighbours(sq, n, i, c + 1);
       for (const k of nb) A[i * n + k] = Math.exp(-sq[i * n + k] / (2 * sigma * sigma));
     }
     // Gs = G + Gᵀ, the gradient's operator of tr(Dᵀ G D).

@@ -2,7 +2,7 @@
 import { Matrix as MlMatrix, solve } from 'ml-matrix';
 import { solveQP } from 'quadprog';
 import { fail, type MatrixLike } from '../matrix';
-import { type LabelEnhancer, notFitted, readLeArgs, softmaxToRows, squaredDistances } from './enhancer';
+import { type LabelEnhancer, nearestNeighbours, notFitted, readLeArgs, softmaxToRows, squaredDistances } from './enhancer';
 
 /** Options of {@link ManifoldLearning}. */
 export interface ManifoldLearningArgs {
@@ -45,10 +45,7 @@ export class ManifoldLearning implements LabelEnhancer {
     const IW = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       IW[i * n + i] = 1;
-      const nb = Array.from({ length: n }, (_, k) => k)
-        .filter((k) => k !== i)
-        .sort((a, b) => sq[i * n + a] - sq[i * n + b] || a - b)
-        .slice(0, c);
+      const nb = nearestNeighbours(sq, n, i, c);
       const C = nb.map((k) => Array.from({ length: d }, (_, j) => x.data[k * d + j] - x.data[i * d + j]));
       const G = new MlMatrix(C).mmul(new MlMatrix(C).transpose());
       const trace = G.trace();
