@@ -1,6 +1,6 @@
 /**
  * @ldl/algorithms — classic label distribution learning on feature vectors: SA-BFGS, AA-kNN and a
- * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
+ * deep LDL MLP (tfjs), label enhancement (GLLE, LP, ML, FCM, KM, LEVI), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
  * k-fold cross validation and the command line behind `ldl cv` (@ldl/cli).
  *
  * @module @ldl/algorithms
@@ -31,4 +31,24 @@ export {
   type FoldResult,
 } from './cv';
 export * from './le';
-export { ALGORITHMS, formatMeasure, formatTable, runLdlCv, UsageError, USAGE } from './cli';
+export {
+  ALGORITHMS,
+  formatCsv,
+  formatJson,
+  formatMeasure,
+  formatTable,
+  rankRows,
+  runLdlCv,
+  UsageError,
+  USAGE,
+  type CvRow,
+} from './cli';
+export {
+  algorithmsOf,
+  LDL_ALGORITHMS,
+  LE_ALGORITHMS,
+  type AlgorithmEntry,
+  type CvMode,
+  type ParamValue,
+  type ParamValues,
+} from './registry';
