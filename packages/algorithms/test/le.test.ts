@@ -65,6 +65,12 @@ describe('label enhancers', () => {
     expect(() => new ManifoldLearning({ beta: 0 })).toThrow(/beta must be a number > 0/);
   });
 
+  it('LP: the direct fixed-point solve (default 500 steps) equals the steps themselves (50 steps: 0.5^50 from it)', () => {
+    const solved = new LabelPropagation().fit(features, L).transform();
+    const stepped = new LabelPropagation({ epochs: 50 }).fit(features, L).transform();
+    solved.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - stepped[i][j])).toBeLessThan(1e-12)));
+  });
+
   it('LEVI is seeded: the same seed gives the same distributions', async () => {
     const a = (await new Levi({ epochs: 10, seed: 3 }).fit(features, L)).transform();
     const b = (await new Levi({ epochs: 10, seed: 3 }).fit(features, L)).transform();

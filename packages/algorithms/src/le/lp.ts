@@ -1,3 +1,4 @@
+import { Matrix as MlMatrix, solve } from 'ml-matrix';
 import { fail, type MatrixLike } from '../matrix';
 import { type LabelEnhancer, notFitted, readLeArgs, softmaxToRows, squaredDistances } from './enhancer';
 
@@ -12,7 +13,8 @@ export interface LabelPropagationArgs {
 /**
  * LP, label propagation for label enhancement (Xu et al., 2018, as PyLDL's `LP`): with the affinity
  * `A_ik = exp(−‖x_i − x_k‖² / 2)` (diagonal included) and `P = Δ^{−½} A Δ^{−½}` (`Δ` its row sums),
- * `D ← α P D + (1 − α) L` for `epochs` steps from `D = L`, then a row softmax.
+ * `D ← α P D + (1 − α) L` for `epochs` steps from `D = L`, then a row softmax. When `α^epochs < 1e−17` (the
+ * defaults: 0.5⁵⁰⁰) the steps have converged to machine precision and the fixed point is solved for directly.
  *
  * @example
  * ```ts
@@ -50,6 +52,18 @@ export class LabelPropagation implements LabelEnhancer {
     for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) P[i * n + k] *= scale[i] * scale[k];
     const { epochs, alpha } = this.args;
     let D = Float64Array.from(l.data);
+    if (alpha ** epochs < 1e-17) {
+      // The eigenvalues of P lie in [−1, 1], so the iteration has converged to machine precision: take its
+      // fixed point D = (1 − α)(I − αP)⁻¹ L by one LU solve (ml-matrix) instead of `epochs` n×n products.
+      const A = new MlMatrix(n, n);
+      for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) A.set(i, k, (i === k ? 1 : 0) - alpha * P[i * n + k]);
+      const B = new MlMatrix(n, c);
+      for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) B.set(i, j, (1 - alpha) * l.data[i * c + j]);
+      const X = solve(A, B);
+      for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) D[i * c + j] = X.get(i, j);
+      this.result = softmaxToRows(D, n, c);
+      return this;
+    }
     for (let e = 0; e < epochs; e++) {
       const next = new Float64Array(n * c);
       for (let i = 0; i < n; i++) {
