@@ -2,6 +2,12 @@
 // (`pyldl/metrics.py`, python-ldl 0.1.2): each is a per-sample distance or similarity averaged over
 // the N samples. Computed in float64 on the host (a tensor is read with `arraySync()`), so the values
 // match PyLDL's NumPy ones to rounding.
+//
+// Where PyLDL's definitions differ from Geng's (TKDE 2016), @ldl follows PyLDL: (1) Clark, Canberra, KL,
+// Jensen-Shannon, Sørensen and squared χ² clip both distributions into [EPS, 1] first, where Geng's formulas
+// divide by zero or take log 0 at a zero degree; (2) Intersection is computed as `1 − ½ Σ |u − v|`, which is
+// Geng's `Σ min(u, v)` only when both rows sum to 1; (3) Cosine leaves an all-zero row at zero
+// (scikit-learn's `paired_cosine_distances`) where Geng's is undefined.
 import { type DistributionsLike, readPair } from './read';
 
 export type { DistributionsLike } from './read';
