@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // preprocessor: PreprocessorConfig and its validator without Node imports, for browser bundles (@ldl/train/preprocessor).
-  entry: ['src/index.ts', 'src/preprocessor.ts'],
+  entry: { index: 'src/index.ts', preprocessor: 'src/saved/preprocessor.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,9 +1,10 @@
 /**
  * The `faces.csv` table written by `ldl prep align` and read by `ldl prep crop`.
  */
-import { parseCsv } from '@ldl/core/node';
+import { parseCsv, parseDecimal } from '@ldl/core/node';
 import type { AlignResult, AlignStatus } from './align';
 import type { Box, Point } from './geometry';
+import { csvField } from './shard-csv';
 
 /** Columns of `faces.csv`, in order. */
 export const FACES_CSV_COLUMNS = [
@@ -32,11 +33,6 @@ export interface FaceRow {
   rightEye: Point | null;
 }
 
-/** Quotes a CSV field when it holds a comma, quote or line break, or starts or ends with a space (RFC 4180; unquoted spaces are trimmed on reading). */
-function quote(field: string): string {
-  return /[",\r\n]|^\s|\s$/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-}
-
 /** The header line of `faces.csv`, with its line break. */
 export function facesCsvHeader(): string {
   return `${FACES_CSV_COLUMNS.join(',')}\n`;
@@ -56,7 +52,7 @@ export function formatFaceRow(photo: string, result: AlignResult): string {
           r(result.rightEye.y, 2),
         ]
       : Array<string>(9).fill('');
-  return `${[quote(photo), ...numbers, result.status].join(',')}\n`;
+  return `${[csvField(photo), ...numbers, result.status].join(',')}\n`;
 }
 
 /**
@@ -82,10 +78,10 @@ export function parseFacesCsv(text: string, source = 'faces.csv'): FaceRow[] {
       throw new Error(`${where}: status must be ok, no_face or unreadable, but got '${status}'.`);
     }
     if (status !== 'ok') return { photo: f[0], status, deg: null, box: null, leftEye: null, rightEye: null };
-    const v = f.slice(1, 10).map(Number);
-    const bad = v.findIndex((x, j) => f[j + 1] === '' || !Number.isFinite(x));
+    const v = f.slice(1, 10).map(parseDecimal);
+    const bad = v.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
-      throw new Error(`${where}: ${FACES_CSV_COLUMNS[bad + 1]} must be a number, but got '${f[bad + 1]}'.`);
+      throw new Error(`${where}: ${FACES_CSV_COLUMNS[bad + 1]} must be a decimal number, but got '${f[bad + 1]}'.`);
     }
     return {
       photo: f[0],

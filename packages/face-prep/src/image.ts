@@ -35,15 +35,24 @@ export interface RotateExpandOptions {
 export const DECODE_FAIL_ON = 'error' as const;
 
 /**
+ * The largest image {@link decodeImage} and {@link readImageSize} accept: 100 megapixels (width × height,
+ * e.g. 10000 × 10000; a 108-MP phone photo of 12000 × 9000 is over it). Passed to sharp as
+ * `limitInputPixels`; a larger image is refused with its size before any pixel is decoded (decoded, a
+ * 12000 × 12000 photo needs 432 MB as RGB and more in the resampling steps). Shrink such photos first
+ * (e.g. `vips resize` or ImageMagick's `-resize`): faces are cropped to a few hundred pixels anyway.
+ */
+export const MAX_INPUT_PIXELS = 100_000_000;
+
+/**
  * Decodes an image file or buffer to 8-bit RGB: grey and alpha images are converted, and the EXIF
  * Orientation tag is applied (auto-orient: a photo stored sideways with Orientation 6 comes out
  * upright, as every viewer shows it). Truncated or corrupt files are errors ({@link DECODE_FAIL_ON}).
  *
- * @throws {UnreadableImageError} when the input cannot be decoded completely.
+ * @throws {UnreadableImageError} when the input cannot be decoded completely, or has more than {@link MAX_INPUT_PIXELS} pixels.
  */
 export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
   return withOwnError(input, async () => {
-    const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true })
+    const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -63,7 +72,7 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
  */
 export async function readImageSize(input: string | Uint8Array): Promise<{ width: number; height: number }> {
   return withOwnError(input, async () => {
-    const meta = await sharp(input, { failOn: DECODE_FAIL_ON }).metadata();
+    const meta = await sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: MAX_INPUT_PIXELS }).metadata();
     const { width, height } = meta.autoOrient ?? meta;
     if (!width || !height) throw new Error('the header has no width and height');
     return { width, height };
@@ -72,8 +81,10 @@ export async function readImageSize(input: string | Uint8Array): Promise<{ width
 
 // libvips keeps one error buffer for all threads, so the message of a read that fails while other
 // reads run may be another file's (seen: a truncated file reported with a neighbour's "extraneous
-// bytes" warning). A failed read is therefore repeated alone, once the reads in flight have finished,
-// and its own error is reported (or, if it succeeds alone, its result returned).
+// bytes" warning), or none at all ("Unknown error": a concurrent resize cleared the buffer). A failed
+// read is therefore repeated alone, once the reads and the rotations/resizes of this module in flight
+// have finished (they all run through `shared`), and its own error is reported (or, if it succeeds
+// alone, its result returned).
 let inFlight = 0;
 const idle: (() => void)[] = [];
 let exclusive: Promise<void> | null = null;
@@ -112,9 +123,17 @@ async function withOwnError<T>(input: string | Uint8Array, read: () => Promise<T
     try {
       return await alone(read);
     } catch (err) {
-      throw new UnreadableImageError(source, err);
+      throw new UnreadableImageError(source, await explainPixelLimit(input, err));
     }
   }
+}
+
+/** sharp's "Input image exceeds pixel limit", with the image's size and the limit. */
+async function explainPixelLimit(input: string | Uint8Array, err: unknown): Promise<unknown> {
+  if (!(err instanceof Error) || !err.message.includes('exceeds pixel limit')) return err;
+  const { width = 0, height = 0 } = await sharp(input, { limitInputPixels: false }).metadata().catch(() => ({ width: 0, height: 0 }));
+  const mp = (n: number) => `${Number((n / 1e6).toFixed(1))} megapixels`;
+  return new Error(`${width}x${height} = ${mp(width * height)} is over the limit of ${mp(MAX_INPUT_PIXELS)} (MAX_INPUT_PIXELS of @ldl/face-prep); shrink the image first`);
 }
 
 /** A sharp pipeline reading an {@link RgbImage}. */
@@ -163,16 +182,18 @@ export async function rotateExpand(image: RgbImage, deg: number, options: Rotate
   // shifts the content by odx/ody inside it, so only the fractional offset goes to libvips.
   const kx = Math.round(ox);
   const ky = Math.round(oy);
-  const { data, info } = await toSharp(padded)
-    .affine([a, b, d, e], {
-      odx: ox - kx,
-      ody: oy - ky,
-      background: { r: background[0], g: background[1], b: background[2] },
-      interpolator: sharp.interpolators[interpolator],
-    })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await shared(() =>
+    toSharp(padded)
+      .affine([a, b, d, e], {
+        odx: ox - kx,
+        ody: oy - ky,
+        background: { r: background[0], g: background[1], b: background[2] },
+        interpolator: sharp.interpolators[interpolator],
+      })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   const corners = [0, padded.width].flatMap((x) => [0, padded.height].map((y) => ({ x, y })));
   const left = Math.floor(Math.min(...corners.map((p) => a * p.x + b * p.y)) + 0.5) + kx;
   const top = Math.floor(Math.min(...corners.map((p) => d * p.x + e * p.y)) + 0.5) + ky;
@@ -215,10 +236,12 @@ export async function cropResize(
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`Error in cropResize: size must be positive integers, but got ${String(size)}.`);
   }
-  const { data, info } = await toSharp(image)
-    .extract({ left: x1, top: y1, width: x2 - x1, height: y2 - y1 })
-    .resize(width, height, { fit: 'fill', kernel: options.kernel ?? 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await shared(() =>
+    toSharp(image)
+      .extract({ left: x1, top: y1, width: x2 - x1, height: y2 - y1 })
+      .resize(width, height, { fit: 'fill', kernel: options.kernel ?? 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }

@@ -29,7 +29,8 @@ export {
   type SampleSource,
   type UtkFaceName,
   type VerifyImages,
-} from './readers';
+} from './data/readers';
+export { SkippedRows, SKIPPED_CSV } from './data/skipped';
 export {
   applyAugment,
   sampleAugmentParams,
@@ -41,7 +42,7 @@ export {
   type AugmentConfig,
   type AugmentParams,
   type RgbImage,
-} from './augment';
+} from './data/augment';
 export {
   DataLoader,
   loadImage,
@@ -56,7 +57,7 @@ export {
   type Batch,
   type DataLoaderOptions,
   type ImageOptions,
-} from './pipeline';
+} from './data/pipeline';
 export {
   selectBackend,
   defaultWasmThreads,
@@ -67,7 +68,7 @@ export {
   type BackendAttempt,
   type BackendSelection,
   type SelectBackendOptions,
-} from './backend';
+} from './run/backend';
 export {
   saveCheckpoint,
   latestCheckpoint,
@@ -77,7 +78,7 @@ export {
   loadTensors,
   type TrainingState,
   type NamedTensor,
-} from './checkpoint';
+} from './run/checkpoint';
 export {
   Trainer,
   ResumeRefusedError,
@@ -88,8 +89,8 @@ export {
   type BestBy,
   type ScheduleName,
   type ParameterGroup,
-} from './trainer';
-export { FeatureCache, type FeatureCacheOptions } from './feature_cache';
+} from './run/trainer';
+export { FeatureCache, type FeatureCacheOptions } from './data/feature_cache';
 export {
   readDataset,
   loadTrainTestData,
@@ -101,8 +102,8 @@ export {
   type DatasetFormat,
   type DataOptions,
   type RunData,
-} from './datasets';
-export { createProgress, type ProgressReporter, type ProgressPayload } from './progress';
+} from './data/datasets';
+export { createProgress, type ProgressReporter, type ProgressPayload } from './run/progress';
 export {
   metricsCsv,
   curvesSvg,
@@ -113,30 +114,34 @@ export {
   type EpochRecord,
   type AgeBin,
   type Series,
-} from './report';
-export { generateSyntheticMegaAge, syntheticFaceSvg, type SyntheticOptions, type SyntheticDataset } from './synthetic';
+} from './run/report';
+export { generateSyntheticMegaAge, syntheticFaceSvg, type SyntheticOptions, type SyntheticDataset } from './data/synthetic';
 export {
   buildModel,
   buildAgeModel,
   withSeededRandom,
+  type ModelConfig,
+  type AgeModel,
+} from './model/build';
+export {
   runExperiment,
   setupBackend,
   runLogger,
   constantBaseline,
-  loadSavedModel,
-  evaluateSaved,
-  predictImage,
-  type ModelConfig,
-  type AgeModel,
-  readPreprocessorConfig,
-  findSavedModel,
-  upgradePreprocessor,
-  REGENERATE_PREPROCESSOR,
   type ExperimentOptions,
   type ExperimentReport,
+} from './run/experiment';
+export {
+  loadSavedModel,
+  readPreprocessorConfig,
+  findSavedModel,
+  REGENERATE_PREPROCESSOR,
   type SavedModel,
-  type Prediction,
-} from './experiment';
+} from './saved/load';
+export { evaluateSaved, predictImage, type Prediction } from './saved/inference';
+export { upgradePreprocessor } from './saved/upgrade';
+export { exportOnnxRun, type ExportOnnxRunOptions, type ExportOnnxRunResult } from './saved/export_onnx';
+export { exportPyTorchSafetensors, importPyTorchSafetensors, type PyTorchExport, type PyTorchImport, type PyTorchImportOptions } from './saved/pytorch';
 export {
   parsePreprocessorConfig,
   PREPROCESSOR_JSON,
@@ -146,25 +151,30 @@ export {
   HEAD_NAMES,
   GENDER_CLASSES,
   type PreprocessorConfig,
-} from './preprocessor';
-export { PRESETS, transferPresets, type Preset, type PresetName, type ExtraTrain, type TransferPresetName } from './presets';
-export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './lists';
-export { boxProblem } from './rowchecks';
+} from './saved/preprocessor';
+export { PRESETS, transferPresets, type Preset, type PresetName, type ExtraTrain, type TransferPresetName } from './run/presets';
+export { pairParallelLists, splitListLines, isBlankOrComment, type ParallelLine } from './data/lists';
+export { boxProblem } from './data/rowchecks';
 export {
   TrainingDivergedError,
   NonFinitePredictionError,
   DivergenceGuard,
   DEFAULT_MAX_LOSS_RATIO,
   DIVERGED_FILE,
-} from './divergence';
-export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './failure';
+} from './run/divergence';
+export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './run/failure';
 export {
   findDuplicates,
   applyDuplicatePolicy,
   describeDuplicates,
   duplicateKey,
   sharedImages,
+  perceptualHash,
+  hashDistance,
+  markNearDuplicates,
+  NEAR_DUPLICATE_BITS,
+  PERCEPTUAL_HASH_SIDE,
   DUPLICATE_POLICIES,
   type DuplicateGroup,
   type DuplicatePolicy,
-} from './duplicates';
+} from './data/duplicates';

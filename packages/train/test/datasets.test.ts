@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addExtraTrain, loadEvalData, loadTrainTestData } from '../src/datasets';
+import { addExtraTrain, loadEvalData, loadTrainTestData } from '../src/data/datasets';
 import { jpeg, tempDir, writeMegaAge } from './helpers';
 
 /** A folder of 10 UTKFace-named photos, ages 10..55 (byte-distinct, so none is a duplicate). */

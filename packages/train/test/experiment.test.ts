@@ -2,9 +2,11 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { writeSafetensors } from '@ldl/backbones';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { constantBaseline, evaluateSaved, type ExperimentReport, loadSavedModel, predictImage, runExperiment } from '../src/experiment';
-import { readMegaAge } from '../src/readers';
-import { generateSyntheticMegaAge } from '../src/synthetic';
+import { constantBaseline, type ExperimentReport, runExperiment } from '../src/run/experiment';
+import { evaluateSaved, predictImage } from '../src/saved/inference';
+import { loadSavedModel } from '../src/saved/load';
+import { readMegaAge } from '../src/data/readers';
+import { generateSyntheticMegaAge } from '../src/data/synthetic';
 import { tempDir } from './helpers';
 
 describe('runExperiment', () => {

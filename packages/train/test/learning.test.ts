@@ -4,11 +4,12 @@
 // baseline.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, constantBaseline, setupBackend, withSeededRandom } from '../src/experiment';
-import { DataLoader } from '../src/pipeline';
-import { readMegaAge } from '../src/readers';
-import { generateSyntheticMegaAge } from '../src/synthetic';
-import { Trainer } from '../src/trainer';
+import { buildModel, withSeededRandom } from '../src/model/build';
+import { constantBaseline, setupBackend } from '../src/run/experiment';
+import { DataLoader } from '../src/data/pipeline';
+import { readMegaAge } from '../src/data/readers';
+import { generateSyntheticMegaAge } from '../src/data/synthetic';
+import { Trainer } from '../src/run/trainer';
 import { tempDir } from './helpers';
 
 beforeAll(async () => {

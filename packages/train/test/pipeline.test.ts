@@ -3,8 +3,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@ldl/core';
-import { DataLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, writeImageGrid } from '../src/pipeline';
-import type { AgeSample } from '../src/readers';
+import { DataLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, writeImageGrid } from '../src/data/pipeline';
+import type { AgeSample } from '../src/data/readers';
 import { jpeg, tempDir } from './helpers';
 
 async function halves(file: string): Promise<void> {

@@ -3,14 +3,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Rng } from '@ldl/core';
-import { selectBackend } from '../src/backend';
-import { latestCheckpoint } from '../src/checkpoint';
-import { buildModel, withSeededRandom } from '../src/experiment';
-import { type Batch, DataLoader } from '../src/pipeline';
-import { readMegaAge } from '../src/readers';
-import type { EpochRecord } from '../src/report';
-import { generateSyntheticMegaAge } from '../src/synthetic';
-import { Trainer, type TrainerOptions } from '../src/trainer';
+import { selectBackend } from '../src/run/backend';
+import { latestCheckpoint } from '../src/run/checkpoint';
+import { buildModel, withSeededRandom } from '../src/model/build';
+import { type Batch, DataLoader } from '../src/data/pipeline';
+import { readMegaAge } from '../src/data/readers';
+import type { EpochRecord } from '../src/run/report';
+import { generateSyntheticMegaAge } from '../src/data/synthetic';
+import { Trainer, type TrainerOptions } from '../src/run/trainer';
 import { tempDir } from './helpers';
 
 // A tiny ResNet-family model on 32 px synthetic faces: 24 training images, batch 8 → 3 steps per epoch.
