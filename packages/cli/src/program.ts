@@ -161,7 +161,7 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin, 'pack' them into tar shards for PyTorch, 'merge' shard outputs (ldl prep --help)",
     async (args) => (args[0] === 'pack' ? runPack(args.slice(1), log) : (await import('@ldl/face-prep/detector')).main(args)),
   );
-  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
+  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL, …) or the label enhancement protocol (--mode le) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
     (await import('@ldl/algorithms')).runLdlCv(args),
   );
 
