@@ -70,7 +70,7 @@ export function checkValue(spec: OptionSpec, raw: unknown, origin: Origin, base:
     case 'integer': {
       const n = fromFlag ? (typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN) : raw;
       const text = spec.check?.text ?? (spec.kind === 'integer' ? 'an integer' : 'a number');
-      if (typeof n === 'number' && !Number.isFinite(n)) fail(origin, `a finite number (${text})`, n);
+      if (!fromFlag && typeof n === 'number' && !Number.isFinite(n)) fail(origin, `a finite number (${text})`, n);
       if (typeof n !== 'number' || !Number.isFinite(n) || (spec.kind === 'integer' && !Number.isInteger(n)) || (spec.check && !spec.check.test(n))) fail(origin, text, raw);
       return n as number;
     }

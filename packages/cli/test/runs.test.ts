@@ -237,6 +237,17 @@ describe.runIf(mountable)('kind 7: disk faults (tmpfs)', () => {
   });
 });
 
+describe('kind 12: honest messages', () => {
+  it('--lambda 1e300: the loss is not finite before any optimizer step, and the message names lambda, not the learning rate', { timeout: 120_000 }, async () => {
+    const run = path.join(dir, 'lambda');
+    const r = await ldl('train', ...tiny, '--epochs', '1', '--data', csv, '--photo-col', 'file', '--run-dir', run, '--lambda', '1e300');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Error in Trainer.fit: the loss is Infinity at epoch 1, step 1, before any optimizer step, so the learning rate is not the cause: lambda 1e+300 × |E[p] − age| years (up to 101) overflows float32 (largest 3.4e+38): use a lambda that fits (default 1).');
+    expect(r.out).not.toContain('lower --lr');
+    expect(existsSync(path.join(run, 'diverged.json'))).toBe(false);
+  });
+});
+
 describe('kind 12: Ctrl-C leaves a trace', () => {
   it('SIGINT during training: INTERRUPTED in train.log, report.json status interrupted with the epoch and how to resume; checkpoints intact', { timeout: 180_000 }, async () => {
     const run = path.join(dir, 'interrupted');

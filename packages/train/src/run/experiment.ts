@@ -305,7 +305,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         discardRunLog(runDir);
       }
     } finally {
-      lock.release();
+      lock.release(true); // the process ends here: the lock goes, however often it was taken
       process.kill(process.pid, signal); // the default action: end with the signal
     }
   };

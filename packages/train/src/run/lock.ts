@@ -37,8 +37,8 @@ export interface RunLock {
   file: string;
   /** A stale lock that was taken over, described; `null` otherwise. */
   tookOver: string | null;
-  /** Removes the lock (only if it is still this process's). */
-  release(): void;
+  /** Removes the lock (only if it is still this process's); nested takes need as many releases, unless `force`. */
+  release(force?: boolean): void;
 }
 
 const alive = (pid: number): boolean => {
@@ -120,9 +120,9 @@ export function acquireRunLock(runDir: string): RunLock {
   const lock: RunLock = {
     file,
     tookOver,
-    release() {
+    release(force = false) {
       const entry = heldHere.get(file);
-      if (entry && --entry.count > 0) return;
+      if (entry && --entry.count > 0 && !force) return;
       if (released) return;
       released = true;
       heldHere.delete(file);

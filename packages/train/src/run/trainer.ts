@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import writeFileAtomic from 'write-file-atomic';
 import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, scanCheckpoints, type TrainingState, writeManifest } from './checkpoint';
-import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
+import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, firstStepCause, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
 import type { Batch, BatchSource } from '../data/pipeline';
 import { definedOnly } from '../util';
 import { PREPROCESSOR_JSON, type PreprocessorConfig } from '../saved/preprocessor';
@@ -484,6 +484,7 @@ export class Trainer {
     } else {
       this.o.onStart?.({ firstEpoch: 1, resumedFrom });
     }
+    const stepsAtStart = step;
     const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const guard = new DivergenceGuard(this.o.maxLossRatio);
     const diverged = async (epoch: number, stepInEpoch: number, loss: number, detail: string, lr: number) => {
@@ -528,6 +529,12 @@ export class Trainer {
           const lossValue = (await value.data())[0];
           value.dispose();
           const divergence = guard.check(lossValue);
+          if (divergence !== null && step === stepsAtStart && !Number.isFinite(lossValue)) {
+            // No optimizer step yet: the learning rate cannot be the cause, so it is not blamed.
+            tf.dispose(Object.values(grads));
+            const cause = firstStepCause(lossValue, batch.images, { lambda: { value: this.o.lambda, times: this.numClasses, what: '|E[p] − age| years' } });
+            throw new Error(`Error in Trainer.fit: the loss is ${lossValue} at epoch ${epoch}, step ${stepInEpoch + 1}, before any optimizer step, so the learning rate is not the cause: ${cause}.`);
+          }
           if (divergence !== null) {
             tf.dispose(Object.values(grads));
             throw await diverged(epoch, stepInEpoch + 1, lossValue, divergence, lr);
