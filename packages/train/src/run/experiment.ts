@@ -410,7 +410,7 @@ async function runExperimentUnrecorded(
       (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
   );
   if (o.pretrained) {
-    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm', strict: o.pretrainedStrict });
+    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained)), o.pretrained), { source: 'timm', strict: o.pretrainedStrict });
     const list = (xs: string[]) => (xs.length ? `: ${xs.slice(0, 8).join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}` : '');
     log(
       `pretrained ${o.pretrained}${o.pretrainedStrict ? '' : ' (not strict)'}: loaded ${report.loaded.length}, missing ${report.missing.length}${list(report.missing)}, ` +
