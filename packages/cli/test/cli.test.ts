@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveSettings } from '../src/commands';
 import { checkFlags, readConfigFile } from '../src/config';
 import { runCli } from '../src/program';
+import { ldl } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-cli-'));
 const write = (name: string, text: string) => {
@@ -14,22 +15,6 @@ const write = (name: string, text: string) => {
   return file;
 };
 
-/** Runs `ldl` in this process and returns its exit code and what it printed. */
-async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [
-    vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))), // the trainer's progress
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-  ];
-  try {
-    const code = await runCli(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 describe('ldl command tree', () => {
   it('lists the commands, and each command its flags (train: the presets and the config file)', async () => {

@@ -8,31 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticMegaAge } from '@ldl/train';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/program';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ldl } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-runs-'));
 const base = path.join(dir, 'base');
 const tiny = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'cpu', '--batch-size', '8'];
 let csv = '';
 
-/** Runs `ldl` in this process and returns its exit code and what it printed. */
-async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [
-    vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'warn').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-  ];
-  try {
-    const code = await runCli(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 /** Every file of a directory with its SHA-256, to show that a refused command changed nothing. */
 function snapshot(root: string): Record<string, string> {
