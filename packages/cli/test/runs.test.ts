@@ -103,6 +103,19 @@ describe('kind 4: damaged checkpoints', () => {
   });
 });
 
+describe('kind 4: a damaged saved model', () => {
+  it('eval checks best/ against its manifest and names a changed file (same size, other bytes)', async () => {
+    const run = copyRun();
+    const shard = path.join(run, 'best', 'group1-shard1of1.bin');
+    const bytes = readFileSync(shard);
+    bytes[100] ^= 0xff;
+    writeFileSync(shard, bytes);
+    const r = await ldl('eval', '--checkpoint', run, '--backend', 'cpu', '--data', csv, '--photo-col', 'file');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`Error in loadSavedModel: ${shard}: the saved model is damaged (its SHA-256 differs from the manifest's (the file changed or is damaged)).`);
+  });
+});
+
 describe('kind 5: resume after config.json was edited', () => {
   it('refuses a change of the model, data or preprocessing, naming each key and both values; nothing changes', async () => {
     const run = copyRun();
