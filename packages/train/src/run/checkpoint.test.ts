@@ -40,7 +40,7 @@ describe('checkpoint files', () => {
       throw Object.assign(new Error(`${code}: injected, write`), { code, syscall: 'write' }); // no path, as write() reports it
     };
     await expect(replaceDirAtomic(dir, fault('ENOSPC'))).rejects.toThrow(
-      `Error in replaceDirAtomic: cannot write ${root}: the folder ${root} is on a full disk (ENOSPC: no space left on device). The previous version is kept; free space (or make the folder writable) and resume the run with --resume.`,
+      `Error in replaceDirAtomic: cannot write ${dir}: the folder ${root} is on a full disk (ENOSPC: no space left on device). The previous version is kept; free space (or make the folder writable) and resume the run with --resume.`,
     );
     await expect(replaceDirAtomic(dir, fault('EROFS'))).rejects.toThrow(`the folder ${root} is on a read-only file system (EROFS).`);
     await expect(replaceDirAtomic(dir, fault('EACCES'))).rejects.toBeInstanceOf(DiskError);

@@ -86,7 +86,7 @@ export async function saveCheckpoint(
     await writeManifest(tmp);
   });
   await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ dir: name, epoch: parts.state.epoch })).catch((e: unknown) => {
-    throw explainDiskError(e, 'saveCheckpoint', root, 'The checkpoints are kept; free space (or make the folder writable) and resume the run with --resume.');
+    throw explainDiskError(e, 'saveCheckpoint', path.join(root, 'latest.json'), 'The checkpoints are kept; free space (or make the folder writable) and resume the run with --resume.');
   });
   const old = (await fsp.readdir(root)).filter((d) => /^epoch-\d+$/.test(d)).sort().slice(0, -keep);
   await Promise.all(old.map((d) => fsp.rm(path.join(root, d), { recursive: true, force: true })));
@@ -303,6 +303,6 @@ export async function replaceDirAtomic(dir: string, write: (tmp: string) => Prom
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
     if (movedAside) await fsp.rename(old, dir).catch(() => {});
-    throw explainDiskError(e, 'replaceDirAtomic', path.dirname(dir), 'The previous version is kept; free space (or make the folder writable) and resume the run with --resume.');
+    throw explainDiskError(e, 'replaceDirAtomic', dir, 'The previous version is kept; free space (or make the folder writable) and resume the run with --resume.');
   }
 }

@@ -27,8 +27,8 @@ export class DiskError extends Error {
 }
 
 /**
- * `e` as a {@link DiskError} naming `target` (the folder or file being written; the error's own path
- * when it has one) when its code is a disk fault; otherwise `e` unchanged.
+ * `e` as a {@link DiskError} naming what could not be written (the error's own path, else `target`) and
+ * the folder that holds it, when its code is a disk fault; otherwise `e` unchanged.
  * @param fn The function named in the message (`Error in <fn>: …`).
  * @param advice What the user can do afterwards (e.g. how to resume).
  */
@@ -49,7 +49,7 @@ export function explainDiskError(e: unknown, fn: string, target: string, advice 
   const cause = typeof code === 'string' ? CAUSES[code] : undefined;
   if (!cause) return e;
   const file = err.path ?? target;
-  // The folder is what the user fixes: a file's parent, or the folder itself for mkdir/rmdir/opendir.
-  const folder = /^(mkdir|rmdir|opendir|scandir)$/.test(err.syscall ?? '') ? path.dirname(file) : file === target && !path.extname(file) ? file : path.dirname(file);
+  // The folder the user fixes (frees, makes writable): the one that holds what could not be written.
+  const folder = path.dirname(file);
   return new DiskError(`Error in ${fn}: cannot write ${file}: the folder ${folder} ${cause}.${advice ? ` ${advice}` : ''}`, code!);
 }
