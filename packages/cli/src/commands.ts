@@ -1,5 +1,5 @@
 /**
- * What `ldl train`, `ldl eval`, `ldl predict` and `ldl preprocessor` do once their settings are known
+ * What `ldl train`, `ldl eval`, `ldl predict`, `ldl preprocessor`, `ldl export` and `ldl import` do once their settings are known
  * (the flags and the config file merged, see {@link resolveSettings}).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,14 +12,15 @@ import {
   type DataOptions,
   type DatasetFormat,
   evaluateSaved,
+  exportPyTorchSafetensors,
   type ExperimentOptions,
   type ExtraTrain,
   generateSyntheticMegaAge,
+  importPyTorchSafetensors,
   loadEvalData,
   loadSavedModel,
   loadTrainTestData,
   type ModelConfig,
-  predictImage,
   PRESETS,
   type Preset,
   type PresetName,
@@ -39,6 +40,7 @@ import {
   type DuplicatePolicy,
 } from '@ldl/train';
 import { type ConfigFile, readConfigFile } from './config';
+import { expandInputs, predictMany } from './predict';
 import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';
 
 /**
@@ -139,7 +141,8 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
 const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
-function readerOptions(s: Settings): ReaderOptions {
+/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`). */
+export function readerOptions(s: Settings): ReaderOptions {
   return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
 }
 
@@ -155,7 +158,7 @@ function wasmThreads(s: Settings): number | undefined {
 const runsDirOf = (s: Settings) => str(s, 'runsDir') ?? path.resolve('runs');
 
 /** The data settings as `DataOptions`; `--synthetic` generates the synthetic set first. */
-async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
+export async function dataOptions(s: Settings, command: string): Promise<DataOptions> {
   if (s.synthetic) {
     const root = path.join(runsDirOf(s), 'synthetic-megaage');
     const { generated } = await generateSyntheticMegaAge(root);
@@ -361,17 +364,19 @@ export async function evalCommand(given: Settings, log: (line: string) => void):
   if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 
-/** `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or whole photos). */
+/**
+ * `ldl predict`: the expected age and the top of the distribution of each image (aligned face crops or
+ * whole photos): files, folders (expanded recursively) and `--list`; printed, or written to `--out` (a
+ * resumable CSV, in shards with `--shard`). A file that cannot be read is reported and the rest go on.
+ * @throws Error at the end when any image failed (the exit code is then 1), or at the start for bad arguments.
+ */
 export async function predictCommand(s: Settings, images: readonly string[], log: (line: string) => void): Promise<void> {
-  if (images.length === 0) throw new Error('Error in ldl predict: IMAGE is required: ldl predict --checkpoint DIR IMAGE….');
+  const list = str(s, 'list');
+  if (images.length === 0 && list === undefined) throw new Error('Error in ldl predict: IMAGE is required: ldl predict --checkpoint DIR IMAGE|FOLDER… (or --list FILE).');
+  const inputs = expandInputs(images, list, str(s, 'imageRoot'), log);
   const saved = await loadModelFor('predict', s, log);
-  const pct = (xs: { label: string; p: number }[]) => xs.map((x) => `${x.label} ${(100 * x.p).toFixed(1)} %`).join(', ');
-  for (const image of images) {
-    const p = await predictImage(saved, image, num(s, 'top') ?? 5);
-    log(`${image}: age ${p.age.toFixed(1)}`);
-    log(`top of the distribution: ${p.top.map((t) => `${t.age} (${(100 * t.p).toFixed(1)} %)`).join(', ')}`);
-    if (p.gender && p.ethnicity) log(`gender: ${pct(p.gender)}; ethnicity: ${pct(p.ethnicity)}`);
-  }
+  const { failed, total } = await predictMany(saved, inputs, s, log);
+  if (failed > 0) throw new Error(`Error in ldl predict: ${failed} of ${total} images could not be predicted (named above); the others were.`);
 }
 
 /** `ldl preprocessor DIR`: prints a model's checked `preprocessor.json`; `--upgrade` first writes it from what an older run recorded. */
@@ -386,4 +391,28 @@ export async function preprocessorCommand(dir: string, options: { upgrade?: bool
   const saved = await loadSavedModel(dir);
   saved.model.dispose();
   log(JSON.stringify(saved.preprocessor, null, 2));
+}
+
+/** Formats `ldl export --format` writes. */
+export const EXPORT_FORMATS = ['safetensors'] as const;
+
+/** `ldl export --format safetensors DIR OUT`: a saved model as PyTorch safetensors (timm key names, `preprocessor.json` in the metadata). */
+export async function exportCommand(dir: string, out: string, options: { format: (typeof EXPORT_FORMATS)[number] }, log: (line: string) => void): Promise<void> {
+  await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
+  const r = await exportPyTorchSafetensors(dir, out);
+  log(`wrote ${r.file} (${options.format}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+  log(
+    r.timmModel
+      ? `load it in PyTorch: timm.create_model('${r.timmModel}', num_classes=…).load_state_dict(safetensors.torch.load_file('${r.file}'), strict=True)`
+      : 'timm has no model of this size (reduced width or depth): build the same ResNet/VGG configuration in timm to load it',
+  );
+}
+
+/** `ldl import FILE OUT_DIR [--preprocessor FILE]`: a PyTorch safetensors (timm key names) as a model folder for eval, predict and the browser demo. */
+export async function importCommand(file: string, outDir: string, options: { preprocessor?: string }, log: (line: string) => void): Promise<void> {
+  await setupBackend('cpu', false, () => {});
+  const r = await importPyTorchSafetensors(file, outDir, options);
+  const p = r.preprocessor;
+  log(`wrote ${r.dir} (${p.backbone}${r.timmModel ? `, timm ${r.timmModel}` : ''}, ${r.source} key names, ${r.loaded} tensors, ${p.inputSize} px, heads ${p.heads.join('/')})`);
+  log(`use it: ldl predict --checkpoint ${r.dir} IMAGE…`);
 }

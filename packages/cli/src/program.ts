@@ -1,14 +1,15 @@
 /**
- * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `prep` (face-prep's
- * align/crop) and `cv` (@ldl/algorithms' cross validation).
+ * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `export`, `import`, `prep`
+ * (face-prep's align/crop) and `cv` (@ldl/algorithms' cross validation).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PRESETS } from '@ldl/train';
 import { checkFlags, type ConfigFile, readConfigFile } from './config';
-import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
+import { evalCommand, EXPORT_FORMATS, exportCommand, importCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
 import { type CommandName, OPTIONS, type Settings } from './options';
+import { packCommand } from './pack';
 
 const presetHelp = () =>
   [
@@ -99,7 +100,13 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     await evalCommand({ ...file?.settings, ...flags }, log);
   });
 
-  addOptions(program.command('predict').description('print the age and the top of the distribution for each image').argument('<images...>', 'face images'), 'predict').action(
+  addOptions(
+    program
+      .command('predict')
+      .description('print the age and the top of the distribution for each image, or write them to a CSV (--out, resumable, in shards with --shard)')
+      .argument('[images...]', 'face images, or folders of them (searched recursively)'),
+    'predict',
+  ).action(
     async (images: string[], _opts: unknown, cmd: Command) => {
       const { flags, file } = settingsOf(cmd, 'predict');
       await predictCommand({ ...file?.settings, ...flags }, images, log);
@@ -114,6 +121,22 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
     .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts, log));
 
+  program
+    .command('export')
+    .description("write a saved model for another engine: --format safetensors (PyTorch, timm's key names, preprocessor.json in the metadata)")
+    .argument('<dir>', 'a run directory (its best/), a best/ folder or a checkpoint directory')
+    .argument('<out>', 'the file to write (e.g. model.safetensors)')
+    .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .action(async (dir: string, out: string, opts: { format: (typeof EXPORT_FORMATS)[number] }) => exportCommand(dir, out, opts, log));
+
+  program
+    .command('import')
+    .description("turn a PyTorch safetensors file (timm's key names, e.g. from ldl export after training in PyTorch) into a model folder for eval, predict and the browser demo")
+    .argument('<file>', 'the .safetensors file')
+    .argument('<out-dir>', 'the model folder to write (new or empty)')
+    .option('--preprocessor <file>', "the model's preprocessor.json, for a file whose metadata lacks one")
+    .action(async (file: string, outDir: string, opts: { preprocessor?: string }) => importCommand(file, outDir, opts, log));
+
   // prep and cv have their own parsers (and --help): everything after the command name is theirs.
   const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>
     program
@@ -126,14 +149,48 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
       .action(async (args: string[]) => {
         program.setOptionValue('exitCode', await run(args));
       });
-  passThrough('prep', "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin (ldl prep --help)", async (args) =>
-    (await import('@ldl/face-prep/detector')).main(args),
+  passThrough(
+    'prep',
+    "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin, 'pack' them into tar shards for PyTorch, 'merge' shard outputs (ldl prep --help)",
+    async (args) => (args[0] === 'pack' ? runPack(args.slice(1), log) : (await import('@ldl/face-prep/detector')).main(args)),
   );
   passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
     (await import('@ldl/algorithms')).runLdlCv(args),
   );
 
   return program;
+}
+
+/** `ldl prep pack`: its own commander program (the data flags of `ldl train` plus the pack's), exit code as {@link runCli}'s. */
+async function runPack(args: string[], log: (line: string) => void): Promise<number> {
+  let code = 0;
+  const cmd = addOptions(new Command('ldl prep pack'), 'pack')
+    .description('aligned, margin-cropped faces and their labels as WebDataset tar files plus shards.json (the @ldl shard format v1), for PyTorch')
+    .exitOverride()
+    .showHelpAfterError('(ldl prep pack --help lists the flags)')
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The data flags are those of ldl train (MegaAge lists with --train-csv/--test-csv from ldl prep align, a MORPH-style CSV with',
+        '--faces and its seeded 80/20 split, UTKFace names). Crops are made as training makes them (--image-size, --margin, --crop).',
+        'With --shard i/N (or auto) each job packs its photos into its own tar files and DIR/shards.shard-000i-of-000N.json;',
+        'ldl prep merge --out DIR/shards.json then writes shards.json. A killed job keeps its finished tar files.',
+        '--verify-images defaults to none here: each image is decoded once, when it is packed, and a failure is reported then.',
+      ].join('\n'),
+    )
+    .action(async (_opts: unknown, c: Command) => {
+      const { flags, file } = settingsOf(c, 'pack');
+      code = await packCommand({ ...file?.settings, ...flags }, log);
+    });
+  try {
+    await cmd.parseAsync(args, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
 }
 
 /**

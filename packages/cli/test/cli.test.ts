@@ -20,7 +20,7 @@ describe('ldl command tree', () => {
   it('lists the commands, and each command its flags (train: the presets and the config file)', async () => {
     const top = await ldl('--help');
     expect(top.code).toBe(0);
-    for (const c of ['train', 'eval', 'predict', 'preprocessor', 'prep', 'cv']) expect(top.out).toMatch(new RegExp(`\\n  ${c} `));
+    for (const c of ['train', 'eval', 'predict', 'preprocessor', 'export', 'import', 'prep', 'cv']) expect(top.out).toMatch(new RegExp(`\\n  ${c} `));
     const train = await ldl('train', '--help');
     expect(train.code).toBe(0);
     expect(train.out).toMatch(/--wasm-threads <value> +wasm backend threads, 1\.\.8/);

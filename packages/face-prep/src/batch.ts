@@ -2,36 +2,19 @@
  * Batch processing behind `ldl prep`: align a folder of photos into `faces.csv` on
  * worker threads (resumable, one appended row per photo), and write the margin-expanded crops.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, join, sep } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
 import { type AlignOptions, type AlignResult, alignFace } from './align';
 import { facesCsvHeader, formatFaceRow, parseFacesCsv } from './csv';
+import { type Shard, selectShard } from './shard';
+import { openResumableCsv } from './shard-csv';
+import { listImages } from './files';
 import { type DefaultDetectorOptions, type FaceDetector, createDefaultDetector } from './detector';
 import { expandBox } from './geometry';
 import { cropResize, decodeImage, rotateExpand, toSharp } from './image';
-
-/** File extensions {@link listImages} picks up. */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif'];
-
-/** Image files under `dir` (recursively), as sorted `/`-separated paths relative to `dir`. */
-export function listImages(dir: string): string[] {
-  if (!existsSync(dir)) throw new Error(`Error in listImages: dir must exist, but got '${dir}'.`);
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-    .map((e) => join(e.parentPath, e.name).slice(dir.replace(/[\\/]+$/, '').length + 1).split(sep).join('/'))
-    .sort();
-}
-
-/** Photo paths from a list file: one per line, blank lines ignored (the MegaAge `*_name.txt` layout). */
-export function readImageList(file: string): string[] {
-  return readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-}
 
 /** Options of {@link alignImages}. */
 export interface AlignImagesOptions extends AlignOptions {
@@ -52,6 +35,8 @@ export interface AlignImagesOptions extends AlignOptions {
   detector?: FaceDetector;
   /** Show a progress bar on stderr. @default process.stderr.isTTY */
   progress?: boolean;
+  /** Align only this shard's photos ({@link selectShard}); `out` is then the shard's own output ({@link shardPath}). @default null (all) */
+  shard?: Shard | null;
 }
 
 /** What {@link alignImages} did. */
@@ -161,24 +146,6 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
   await Promise.all(lanes);
 }
 
-/** Opens the output CSV for appending, writing its header or dropping an interrupted last line; returns the photos already done. */
-function openFacesCsv(out: string): { fd: number; done: Set<string> } {
-  let done = new Set<string>();
-  if (existsSync(out)) {
-    const text = readFileSync(out, 'utf8');
-    if (text !== '') {
-      done = new Set(parseFacesCsv(text, out).map((r) => r.photo));
-      if (!text.endsWith('\n')) writeFileSync(out, text.slice(0, text.lastIndexOf('\n') + 1));
-    } else {
-      writeFileSync(out, facesCsvHeader());
-    }
-  } else {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, facesCsvHeader());
-  }
-  return { fd: openSync(out, 'a'), done };
-}
-
 /**
  * Two-pass alignment of many photos into `faces.csv` (columns of {@link FACES_CSV_COLUMNS}). Each row
  * is appended as soon as its photo is done, in completion order; photos already in the CSV are
@@ -186,7 +153,7 @@ function openFacesCsv(out: string): { fd: number; done: Set<string> } {
  * the run.
  */
 export async function alignImages(options: AlignImagesOptions): Promise<AlignSummary> {
-  const { imagesDir, out, detectorOptions = {}, detector, progress = process.stderr.isTTY === true, photos: photosOption, workers: workersOption, ...alignOptions } = options;
+  const { imagesDir, out, detectorOptions = {}, detector, progress = process.stderr.isTTY === true, photos: photosOption, workers: workersOption, shard, ...alignOptions } = options;
   const workers = workersOption ?? Math.min(2, availableParallelism());
   if (!Number.isInteger(workers) || workers < 0) {
     throw new Error(`Error in alignImages: workers must be an integer >= 0, but got ${workers}.`);
@@ -194,8 +161,8 @@ export async function alignImages(options: AlignImagesOptions): Promise<AlignSum
   if (detector && workers > 0) {
     throw new Error(`Error in alignImages: detector must be used with workers: 0 (a detector instance cannot move to a worker thread), but got workers: ${workers}.`);
   }
-  const photos = photosOption ?? listImages(imagesDir);
-  const { fd, done } = openFacesCsv(out);
+  const photos = selectShard(photosOption ?? listImages(imagesDir), shard ?? null, (p) => p);
+  const { fd, done } = openResumableCsv(out, facesCsvHeader(), (text) => parseFacesCsv(text, out).map((r) => r.photo));
   const todo = photos.filter((p) => !done.has(p));
   const summary: AlignSummary = { total: photos.length, skipped: photos.length - todo.length, ok: 0, noFace: 0, unreadable: 0, errors: [], seconds: 0, imagesPerSecond: 0 };
   const start = performance.now();
@@ -263,11 +230,13 @@ export interface CropImagesOptions {
   concurrency?: number;
   /** Show a progress bar on stderr. @default process.stderr.isTTY */
   progress?: boolean;
+  /** Crop only the rows of this shard's photos ({@link selectShard}). @default null (all) */
+  shard?: Shard | null;
 }
 
 /** What {@link cropImages} did. */
 export interface CropSummary {
-  /** Rows in the CSV. */
+  /** Rows in the CSV (of the shard, with `shard`). */
   total: number;
   written: number;
   /** Crops already present (kept). */
@@ -284,10 +253,10 @@ export interface CropSummary {
  * written at quality 95; other extensions keep their format.
  */
 export async function cropImages(options: CropImagesOptions): Promise<CropSummary> {
-  const { csv, imagesDir, outDir, margin = 0.4, size = 224, overwrite = false, concurrency = 4, progress = process.stderr.isTTY === true } = options;
+  const { csv, imagesDir, outDir, margin = 0.4, size = 224, overwrite = false, concurrency = 4, progress = process.stderr.isTTY === true, shard = null } = options;
   if (!(margin >= 0) || !Number.isFinite(margin)) throw new Error(`Error in cropImages: margin must be a finite number >= 0, but got ${margin}.`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`Error in cropImages: size must be a positive integer, but got ${size}.`);
-  const rows = parseFacesCsv(readFileSync(csv, 'utf8'), csv);
+  const rows = selectShard(parseFacesCsv(readFileSync(csv, 'utf8'), csv), shard, (r) => r.photo);
   const aligned = rows.filter((r) => r.status === 'ok');
   const summary: CropSummary = { total: rows.length, written: 0, existing: 0, notAligned: rows.length - aligned.length, errors: [], seconds: 0 };
   const start = performance.now();
@@ -306,7 +275,10 @@ export async function cropImages(options: CropImagesOptions): Promise<CropSummar
           mkdirSync(dirname(target), { recursive: true });
           const ext = extname(target).toLowerCase();
           const img = toSharp(crop);
-          await (ext === '.jpg' || ext === '.jpeg' ? img.jpeg({ quality: 95 }) : img).toFile(target);
+          // written beside the target and renamed, so a kill never leaves a cut crop that a rerun would keep
+          const tmp = `${target}.tmp-${process.pid}${ext}`;
+          await (ext === '.jpg' || ext === '.jpeg' ? img.jpeg({ quality: 95 }) : img).toFile(tmp);
+          renameSync(tmp, target);
           summary.written++;
         }
       } catch (err) {

@@ -4,6 +4,7 @@
 import { parseCsv } from '@ldl/core/node';
 import type { AlignResult, AlignStatus } from './align';
 import type { Box, Point } from './geometry';
+import { csvField } from './shard-csv';
 
 /** Columns of `faces.csv`, in order. */
 export const FACES_CSV_COLUMNS = [
@@ -32,11 +33,6 @@ export interface FaceRow {
   rightEye: Point | null;
 }
 
-/** Quotes a CSV field when it holds a comma, quote or line break, or starts or ends with a space (RFC 4180; unquoted spaces are trimmed on reading). */
-function quote(field: string): string {
-  return /[",\r\n]|^\s|\s$/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-}
-
 /** The header line of `faces.csv`, with its line break. */
 export function facesCsvHeader(): string {
   return `${FACES_CSV_COLUMNS.join(',')}\n`;
@@ -56,7 +52,7 @@ export function formatFaceRow(photo: string, result: AlignResult): string {
           r(result.rightEye.y, 2),
         ]
       : Array<string>(9).fill('');
-  return `${[quote(photo), ...numbers, result.status].join(',')}\n`;
+  return `${[csvField(photo), ...numbers, result.status].join(',')}\n`;
 }
 
 /**

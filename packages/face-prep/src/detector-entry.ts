@@ -12,12 +12,10 @@ export {
   type AlignSummary,
   type CropImagesOptions,
   type CropSummary,
-  IMAGE_EXTENSIONS,
   type WorkerReply,
   type WorkerRequest,
   alignImages,
   cropImages,
-  listImages,
-  readImageList,
 } from './batch';
+export { IMAGE_EXTENSIONS, type ListImagesOptions, listImages, readImageList } from './files';
 export { USAGE, UsageError, main } from './cli';

@@ -35,15 +35,24 @@ export interface RotateExpandOptions {
 export const DECODE_FAIL_ON = 'error' as const;
 
 /**
+ * The largest image {@link decodeImage} and {@link readImageSize} accept: 100 megapixels (width × height,
+ * e.g. 10000 × 10000; a 108-MP phone photo of 12000 × 9000 is over it). Passed to sharp as
+ * `limitInputPixels`; a larger image is refused with its size before any pixel is decoded (decoded, a
+ * 12000 × 12000 photo needs 432 MB as RGB and more in the resampling steps). Shrink such photos first
+ * (e.g. `vips resize` or ImageMagick's `-resize`): faces are cropped to a few hundred pixels anyway.
+ */
+export const MAX_INPUT_PIXELS = 100_000_000;
+
+/**
  * Decodes an image file or buffer to 8-bit RGB: grey and alpha images are converted, and the EXIF
  * Orientation tag is applied (auto-orient: a photo stored sideways with Orientation 6 comes out
  * upright, as every viewer shows it). Truncated or corrupt files are errors ({@link DECODE_FAIL_ON}).
  *
- * @throws {UnreadableImageError} when the input cannot be decoded completely.
+ * @throws {UnreadableImageError} when the input cannot be decoded completely, or has more than {@link MAX_INPUT_PIXELS} pixels.
  */
 export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
   return withOwnError(input, async () => {
-    const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true })
+    const { data, info } = await sharp(input, { failOn: DECODE_FAIL_ON, autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -63,7 +72,7 @@ export async function decodeImage(input: string | Uint8Array): Promise<RgbImage>
  */
 export async function readImageSize(input: string | Uint8Array): Promise<{ width: number; height: number }> {
   return withOwnError(input, async () => {
-    const meta = await sharp(input, { failOn: DECODE_FAIL_ON }).metadata();
+    const meta = await sharp(input, { failOn: DECODE_FAIL_ON, limitInputPixels: MAX_INPUT_PIXELS }).metadata();
     const { width, height } = meta.autoOrient ?? meta;
     if (!width || !height) throw new Error('the header has no width and height');
     return { width, height };
@@ -112,9 +121,17 @@ async function withOwnError<T>(input: string | Uint8Array, read: () => Promise<T
     try {
       return await alone(read);
     } catch (err) {
-      throw new UnreadableImageError(source, err);
+      throw new UnreadableImageError(source, await explainPixelLimit(input, err));
     }
   }
+}
+
+/** sharp's "Input image exceeds pixel limit", with the image's size and the limit. */
+async function explainPixelLimit(input: string | Uint8Array, err: unknown): Promise<unknown> {
+  if (!(err instanceof Error) || !err.message.includes('exceeds pixel limit')) return err;
+  const { width = 0, height = 0 } = await sharp(input, { limitInputPixels: false }).metadata().catch(() => ({ width: 0, height: 0 }));
+  const mp = (n: number) => `${Number((n / 1e6).toFixed(1))} megapixels`;
+  return new Error(`${width}x${height} = ${mp(width * height)} is over the limit of ${mp(MAX_INPUT_PIXELS)} (MAX_INPUT_PIXELS of @ldl/face-prep); shrink the image first`);
 }
 
 /** A sharp pipeline reading an {@link RgbImage}. */

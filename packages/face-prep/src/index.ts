@@ -19,6 +19,7 @@ export {
   type RgbImage,
   type RotateExpandOptions,
   DECODE_FAIL_ON,
+  MAX_INPUT_PIXELS,
   UnreadableImageError,
   cropResize,
   decodeImage,
@@ -31,3 +32,18 @@ export type { DetectedFace, DetectorOptions, FaceDetector, ModelFileReader } fro
 export { type RotateExpandFn, type TwoPassOptions, alignFaces } from './two-pass';
 export { type AlignFailure, type AlignOptions, type AlignResult, type AlignStatus, type AlignedFace, alignFace } from './align';
 export { FACES_CSV_COLUMNS, type FaceRow, facesCsvHeader, formatFaceRow, parseFacesCsv } from './csv';
+export { type Shard, SHARD_ENV_CONVENTIONS, ShardSpecError, parseShard, parseShardPath, selectShard, shardLabel, shardOf, shardPath } from './shard';
+export { type MergeOptions, type MergeSummary, type ResumableCsv, csvField, csvLine, findShardOutputs, mergeShardCsv, openResumableCsv } from './shard-csv';
+export {
+  type MergePackOptions,
+  type PackOptions,
+  type PackSample,
+  type PackSettings,
+  type PackSummary,
+  type TarEntry,
+  mergePackManifests,
+  packShards,
+  partPath,
+  sampleKey,
+} from './pack';
+export { IMAGE_EXTENSIONS, type ListImagesOptions, listImages, readImageList } from './files';

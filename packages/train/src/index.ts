@@ -151,6 +151,8 @@ export {
 } from './saved/load';
 export { evaluateSaved, predictImage, type Prediction } from './saved/inference';
 export { upgradePreprocessor } from './saved/upgrade';
+export { exportOnnxRun, type ExportOnnxRunOptions, type ExportOnnxRunResult } from './saved/export_onnx';
+export { exportPyTorchSafetensors, importPyTorchSafetensors, type PyTorchExport, type PyTorchImport, type PyTorchImportOptions } from './saved/pytorch';
 export {
   parsePreprocessorConfig,
   PREPROCESSOR_JSON,

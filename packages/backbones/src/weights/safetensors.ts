@@ -61,15 +61,10 @@ function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
-/**
- * Reads a `.safetensors` file (8-byte little-endian header length, JSON header, raw little-endian data)
- * into float32 arrays. Supports F32, F16, BF16, F64 and the integer types (e.g. BatchNorm's
- * `num_batches_tracked`, I64).
- * @param bytes the whole file.
- * @param file name used in error messages.
- */
-export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): StateDict {
-  const fn = 'readSafetensors';
+type Header = Record<string, unknown>;
+
+/** Reads the 8-byte length and the JSON header, checked to be an object. */
+function readHeader(fn: string, bytes: Uint8Array, file: string): { header: Header; headerLength: number } {
   if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file}: the file must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -82,11 +77,27 @@ export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): S
   } catch (e) {
     throw new Error(`Error in ${fn}: ${file}: the header must be JSON, but got a parse error: ${(e as Error).message}.`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    const text = JSON.stringify(header);
+    throw new Error(`Error in ${fn}: ${file}: the header must be a JSON object of tensors, but got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  }
+  return { header: header as Header, headerLength };
+}
+
+/**
+ * Reads a `.safetensors` file (8-byte little-endian header length, JSON header, raw little-endian data)
+ * into float32 arrays. Supports F32, F16, BF16, F64 and the integer types (e.g. BatchNorm's
+ * `num_batches_tracked`, I64).
+ * @param bytes the whole file.
+ * @param file name used in error messages.
+ */
+export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): StateDict {
+  const fn = 'readSafetensors';
+  const { header, headerLength } = readHeader(fn, bytes, file);
   const bad = (what: string, got: unknown): never => {
     const text = JSON.stringify(got);
     throw new Error(`Error in ${fn}: ${file}: ${what}, but got ${text === undefined ? 'nothing' : text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
   };
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('the header must be a JSON object of tensors', header);
   const dataStart = 8 + headerLength;
   const dataBytes = bytes.byteLength - dataStart;
   const spans: { name: string; begin: number; end: number }[] = [];
@@ -133,20 +144,37 @@ export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): S
 }
 
 /**
- * Writes float32 tensors as a `.safetensors` file (dtype F32), e.g. to take TF.js weights to PyTorch.
- * Tensors are written in key order; the header is padded with spaces to a multiple of 8 bytes.
+ * Writes tensors as a `.safetensors` file (8-byte little-endian header length, JSON header with an optional
+ * `__metadata__` map of strings, raw little-endian data): float32 (`F32`) or int64 (`I64`) tensors, e.g.
+ * TF.js weights for PyTorch (`safetensors.torch.load_file`). Tensors are written in key order; the header is
+ * padded with spaces to a multiple of 8 bytes. The inverse is {@link readSafetensors} (plus
+ * {@link readSafetensorsMetadata}).
+ * @param tensors Key → tensor with `dtype` `'F32'` (the default) or `'I64'` (integer values in the float32 `data`, exact up to 2^24);
+ * a {@link StateDict} of those dtypes qualifies.
+ * @param metadata `__metadata__`: string keys to string values (safetensors allows nothing else).
+ * @throws Error for a data length that does not match the shape, another dtype, a non-integer `I64` value
+ * or a non-string metadata value.
  */
-export function writeSafetensors(tensors: Record<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: Record<string, { dtype?: string; shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+  const fn = 'writeSafetensors';
+  if (metadata) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new Error(`Error in ${fn}: metadata '${k}' must be a string (safetensors __metadata__ holds strings only), but got ${typeof v}.`);
+    }
+  }
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   const names = Object.keys(tensors).sort();
   for (const name of names) {
-    const { shape, data } = tensors[name]!;
+    const { dtype = 'F32', shape, data } = tensors[name]!;
+    if (dtype !== 'F32' && dtype !== 'I64') throw new Error(`Error in ${fn}: tensor '${name}' dtype must be F32 or I64, but got ${dtype}.`);
     if (data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`Error in writeSafetensors: tensor '${name}' data length must equal the product of shape [${shape.join(', ')}], but got ${data.length}.`);
+      throw new Error(`Error in ${fn}: tensor '${name}' data length must equal the product of shape [${shape.join(', ')}], but got ${data.length}.`);
     }
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
-    offset += data.length * 4;
+    if (dtype === 'I64' && !data.every((v) => Number.isSafeInteger(v))) throw new Error(`Error in ${fn}: tensor '${name}' (I64) must hold integers, but got [${data.slice(0, 5).join(', ')}].`);
+    const bytes = data.length * BYTES[dtype]!;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const raw = new TextEncoder().encode(JSON.stringify(header));
   const headerBytes = new Uint8Array(Math.ceil(raw.length / 8) * 8).fill(0x20); // space padding
@@ -156,10 +184,27 @@ export function writeSafetensors(tensors: Record<string, { shape: number[]; data
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const name of names) {
-    const { data } = tensors[name]!;
-    const dv = new DataView(out.buffer, pos, data.length * 4);
-    for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
-    pos += data.length * 4;
+    const { dtype = 'F32', data } = tensors[name]!;
+    const dv = new DataView(out.buffer, pos, data.length * BYTES[dtype]!);
+    if (dtype === 'I64') for (let i = 0; i < data.length; i++) dv.setBigInt64(i * 8, BigInt(data[i]!), true);
+    else for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
+    pos += dv.byteLength;
   }
   return out;
+}
+
+/**
+ * The `__metadata__` map of a `.safetensors` file (string → string; `{}` when it has none), e.g.
+ * `format: 'pt'` and, in files `exportPyTorchWeights` callers write, `preprocessor.json`.
+ * @throws Error when the header is not a safetensors header, or a metadata value is not a string.
+ */
+export function readSafetensorsMetadata(bytes: Uint8Array, file = 'safetensors data'): Record<string, string> {
+  const fn = 'readSafetensorsMetadata';
+  const header = readHeader(fn, bytes, file).header;
+  const meta = header.__metadata__ ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new Error(`Error in ${fn}: ${file}: __metadata__ must be an object of strings, but got ${JSON.stringify(meta)}.`);
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v !== 'string') throw new Error(`Error in ${fn}: ${file}: __metadata__ '${k}' must be a string, but got ${JSON.stringify(v)}.`);
+  }
+  return meta as Record<string, string>;
 }

@@ -1,0 +1,3 @@
+import { testGuide } from './run-guide';
+
+testGuide('beyond-one-machine.md');
