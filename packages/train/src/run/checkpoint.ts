@@ -139,7 +139,8 @@ async function readJson(file: string): Promise<unknown> {
 
 /**
  * What is wrong with `dir` by its `manifest.json` (a missing, resized or changed file), or `null`;
- * `undefined` when the directory has no manifest (saved before manifests were written).
+ * `undefined` when the directory has no manifest of ours (saved before manifests were written, or another
+ * tool's `manifest.json`). A `manifest.json` that does not parse is damage.
  */
 export async function verifyManifest(dir: string): Promise<string | null | undefined> {
   let manifest: DirManifest;
@@ -149,9 +150,8 @@ export async function verifyManifest(dir: string): Promise<string | null | undef
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return `${MANIFEST_JSON}: ${errorText(e)}`;
   }
-  if (manifest?.format !== 'ldl-manifest' || typeof manifest.files !== 'object' || manifest.files === null) {
-    return `${MANIFEST_JSON}: not an ldl manifest (format ${JSON.stringify(manifest?.format)})`;
-  }
+  if (manifest?.format !== 'ldl-manifest') return undefined; // another tool's manifest.json: not ours to check
+  if (typeof manifest.files !== 'object' || manifest.files === null) return `${MANIFEST_JSON}: its files must be an object, but got ${JSON.stringify(manifest.files)}`;
   for (const [rel, want] of Object.entries(manifest.files)) {
     let bytes: Uint8Array;
     try {

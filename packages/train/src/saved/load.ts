@@ -67,11 +67,7 @@ export async function findSavedModel(dir: string): Promise<{ modelDir: string; c
  */
 export async function loadSavedModel(dir: string): Promise<SavedModel> {
   const { modelDir, config } = await findSavedModel(dir);
-  // best/ carries its own manifest; a checkpoint's model/ is listed in the checkpoint's.
-  const manifestDir = existsSync(path.join(modelDir, MANIFEST_JSON)) ? modelDir : path.dirname(modelDir);
-  const damage = await verifyManifest(manifestDir);
-  if (damage) throw new Error(`Error in loadSavedModel: ${path.join(manifestDir, damage.split(':')[0]!)}: the saved model is damaged (${damage.slice(damage.indexOf(':') + 2)}).`);
-  const preprocessor = await readPreprocessorConfig(modelDir);
+  const preprocessor = await readPreprocessorConfig(modelDir); // first: a missing file gets its own message and remedy
   const model = await loadModel(modelDir);
   const file = path.join(modelDir, PREPROCESSOR_JSON);
   const input = model.inputs[0]!.shape;
@@ -84,6 +80,14 @@ export async function loadSavedModel(dir: string): Promise<SavedModel> {
   if (JSON.stringify(units) !== JSON.stringify(expected)) {
     model.dispose();
     throw new Error(`Error in loadSavedModel: ${file}: heads ${JSON.stringify(preprocessor.heads)} with ${expected.join(', ')} classes must match the model's outputs, but the model has ${units.join(', ')}.`);
+  }
+  // Last, so that a file the checks above explain gets their message: any other changed byte is named here.
+  // best/ carries its own manifest; a checkpoint's model/ is listed in the checkpoint's.
+  const manifestDir = !existsSync(path.join(modelDir, MANIFEST_JSON)) && path.basename(modelDir) === 'model' ? path.dirname(modelDir) : modelDir;
+  const damage = await verifyManifest(manifestDir);
+  if (damage) {
+    model.dispose();
+    throw new Error(`Error in loadSavedModel: ${path.join(manifestDir, damage.split(':')[0]!)}: the saved model is damaged (${damage.slice(damage.indexOf(':') + 2)}).`);
   }
   return { model, config, preprocessor, dir: modelDir };
 }
