@@ -2,8 +2,8 @@
  * What `ldl train`, `ldl eval`, `ldl predict`, `ldl preprocessor`, `ldl export` and `ldl import` do once their settings are known
  * (the flags and the config file merged, see {@link resolveSettings}).
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { getPretrainedCfg, resolvePackageFile } from '@ldl/backbones';
 import writeFileAtomic from 'write-file-atomic';
@@ -26,6 +26,10 @@ import {
   type Preset,
   type PresetName,
   type ReaderOptions,
+  acquireRunLock,
+  discardRunLog,
+  explainDiskError,
+  holdRunLog,
   recordFailure,
   runExperiment,
   type RunData,
@@ -199,12 +203,38 @@ function experimentOptions(preset: Preset, s: Settings): Omit<ExperimentOptions,
   return o as Omit<ExperimentOptions, 'title' | 'runDir' | 'train' | 'test'>;
 }
 
+/** What a run directory holds that a new run would overwrite (the files `--overwrite` removes). */
+const RUN_FILES = ['checkpoints', 'best', 'report.json', 'report.md', 'train.log', 'metrics.csv', 'curves.png', 'error-by-age.png', 'samples.png', 'config.json', 'diverged.json', 'skipped.csv', 'feature-cache'];
+
+/** Why `runDir` holds a run a new one must not overwrite (its report's status, its checkpoints), or `null`. */
+function existingRun(runDir: string): string | null {
+  const found: string[] = [];
+  const report = path.join(runDir, 'report.json');
+  if (existsSync(report)) {
+    let status = 'unreadable';
+    try {
+      status = String((JSON.parse(readFileSync(report, 'utf8')) as { status?: unknown }).status ?? 'completed');
+    } catch {
+      // a damaged report still marks a run
+    }
+    found.push(`report.json (status ${status})`);
+  }
+  if (existsSync(path.join(runDir, 'checkpoints'))) found.push('checkpoints/');
+  if (existsSync(path.join(runDir, 'best'))) found.push('best/');
+  return found.length > 0 ? found.join(', ') : null;
+}
+
 /**
  * `ldl train`: reads the data, writes the resolved settings to `RUN_DIR/config.json` (a config file that
- * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports. A failure of a new run is
- * recorded in the run directory (`train.log`, `report.json` with status `failed`) and rethrown. With
- * `--resume` the run is an existing one: `config.json` is rewritten only once the run has continued to its
- * end, and the command itself records no failure into it (a refused resume leaves the run as it was).
+ * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports.
+ *
+ * - One training per run directory (`run.lock`); a directory that holds a run is refused unless `--overwrite`
+ *   (or `--resume`, which continues it).
+ * - A failure of a new run is recorded in the run directory (`train.log`, `report.json` with status `failed`)
+ *   and rethrown.
+ * - With `--resume` the run is an existing one: nothing of it is written until the resume has started
+ *   (its checkpoint verified and its settings checked); `config.json` is rewritten only once the run has
+ *   continued to its end, and the command records no failure into it.
  */
 export async function trainCommand(r: ResolvedSettings, log: (line: string) => void): Promise<void> {
   const s = r.settings;
@@ -215,9 +245,31 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
   const runDir = str(s, 'runDir') ?? path.join(runsDirOf(s), `${str(s, 'name') ?? 'ldl'}-${r.presetName}-${stamp}`);
   // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
   // and a failed new run leaves report.json with status 'failed' and the reason.
-  await mkdir(runDir, { recursive: true });
-  const restoreWarn = teeWarnings(runDir);
+  await mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw explainDiskError(e, 'ldl train', runDir);
+  });
+  // Refusals before anything is written: another training in the directory, a run a new one would overwrite.
+  const lock = acquireRunLock(runDir);
+  let restoreWarn = () => {};
+  let recordable = false;
   try {
+    if (!resume) {
+      const held = existingRun(runDir);
+      if (held && !s.overwrite) {
+        throw new Error(
+          `Error in ldl train: --run-dir ${runDir} already holds a run (${held}); continue it with --resume, replace it with --overwrite, or choose another --run-dir.`,
+        );
+      }
+      if (held) {
+        await Promise.all(RUN_FILES.map((f) => rm(path.join(runDir, f), { recursive: true, force: true })));
+        log(`--overwrite: removed the previous run in ${runDir} (${held})`);
+      }
+    } else {
+      holdRunLog(runDir); // written once the resume has started (runExperiment), dropped if it is refused
+    }
+    restoreWarn = teeWarnings(runDir);
+    if (lock.tookOver) console.warn(`${path.join(runDir, 'run.lock')}: ${lock.tookOver}`);
+    recordable = !resume;
     r.notes.forEach((n) => log(n));
     const reader = readerOptions(s);
     const own: RunData = await loadTrainTestData(source, reader);
@@ -225,7 +277,7 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
     const extras = ((s.extraTrain as ExtraTrainValue[] | undefined) ?? []).map((spec) => ({ spec: spec as ExtraTrain, optional: r.extraFromPreset }));
     const { data, val, used } = await addExtraTrain(own, extras, { valFraction: options.valFraction ?? 0.1, splitSeed: options.splitSeed ?? 0, reader });
     // The settings that repeat this run: the extra data it read (a preset's missing ones left out).
-    const { resume: _r, runDir: _d, ...rest } = s;
+    const { resume: _r, runDir: _d, overwrite: _o, ...rest } = s;
     const replay: Settings = s.extraTrain ? { ...rest, extraTrain: used as ExtraTrainValue[] } : rest;
     const writeConfig = () => writeFileAtomic(path.join(runDir, 'config.json'), `${JSON.stringify({ preset: r.chosen, ...replay }, null, 2)}\n`);
     if (!resume) await writeConfig();
@@ -247,10 +299,13 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
     });
     if (resume) await writeConfig();
   } catch (e) {
-    if (!resume) await recordFailure(runDir, e);
-    throw e;
+    const error = explainDiskError(e, 'ldl train', runDir);
+    if (recordable) await recordFailure(runDir, error);
+    throw error;
   } finally {
     restoreWarn();
+    discardRunLog(runDir); // still held only when a resume never started
+    lock.release();
   }
 }
 

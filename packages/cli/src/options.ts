@@ -70,6 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'runs-dir', kind: 'path', commands: TEP, description: 'folder of run directories and the synthetic data (default ./runs)' },
   { flag: 'run-dir', kind: 'path', commands: T, description: 'output directory (default RUNS_DIR/<name>-<preset>-<time>)' },
   { flag: 'resume', kind: 'boolean', commands: T, description: 'continue the run in --run-dir from its latest checkpoint, with the settings of its config.json (flags on top)' },
+  { flag: 'overwrite', kind: 'boolean', commands: T, description: "replace the run already in --run-dir (its checkpoints, best/, report, log); without it a run directory that holds a run is refused" },
   { flag: 'backend', kind: 'string', choices: BACKEND_ORDER, commands: ALL, description: `${BACKEND_ORDER.join(' | ')} (default: the first that loads)` },
   { flag: 'wasm-threads', kind: 'integer', check: { test: (n) => Number.isInteger(n) && n >= 1 && n <= MAX_WASM_THREADS, text: `an integer in 1..${MAX_WASM_THREADS}` }, commands: ALL, description: `wasm backend threads, 1..${MAX_WASM_THREADS} (default: the CPUs, at most ${MAX_WASM_THREADS}; 1: single-threaded build)` },
   { flag: 'fast-kernels', kind: 'boolean', negatable: true, path: ['fastKernels'], commands: ALL, description: "register @ldl/kernels' faster gradients (--no-fast-kernels: off)" },

@@ -58,7 +58,7 @@ export function parseCsv(text: string, source: string): CsvTable {
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
     if (err instanceof CsvError) throw new Error(`Error in parseCsv: ${source} line ${String(err.lines)}: ${err.message}.`);
-    throw err;
+    throw new Error(`Error in parseCsv: ${source}: the file does not parse as CSV (${err instanceof Error ? err.message : String(err)}).`);
   }
   // `info.lines` is the line a record ends on; a quoted field may hold line breaks.
   const records = parsed.map(({ record, info }): CsvRow => ({

@@ -89,3 +89,4 @@ export {
   type NormalizeDistributionOptions,
 } from './distributions';
 export { Rng, type RngState } from './prng';
+export { damagedCopies, type DamagedCopy } from './fuzz';

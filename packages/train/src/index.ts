@@ -76,12 +76,24 @@ export {
   replaceDirAtomic,
   saveTensors,
   loadTensors,
+  scanCheckpoints,
+  checkCheckpoint,
+  writeManifest,
+  verifyManifest,
+  MANIFEST_JSON,
   type TrainingState,
   type NamedTensor,
+  type CheckpointCheck,
+  type CheckpointScan,
+  type DirManifest,
 } from './run/checkpoint';
+export { acquireRunLock, RunLockedError, LOCK_FILE, type RunLock, type RunLockInfo } from './run/lock';
+export { DiskError, explainDiskError } from './run/disk';
 export {
   Trainer,
   ResumeRefusedError,
+  RESUME_MAY_CHANGE,
+  changedSettings,
   type TrainerOptions,
   type EvalResult,
   type FitResult,
@@ -162,7 +174,7 @@ export {
   DEFAULT_MAX_LOSS_RATIO,
   DIVERGED_FILE,
 } from './run/divergence';
-export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './run/failure';
+export { recordFailure, teeWarnings, appendRunLog, holdRunLog, releaseRunLog, discardRunLog, type FailedReport } from './run/failure';
 export {
   findDuplicates,
   applyDuplicatePolicy,

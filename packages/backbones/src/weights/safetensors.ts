@@ -61,20 +61,27 @@ function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
-type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+type Header = Record<string, unknown>;
 
+/** Reads the 8-byte length and the JSON header, checked to be an object. */
 function readHeader(fn: string, bytes: Uint8Array, file: string): { header: Header; headerLength: number } {
-  if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file} must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
+  if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file}: the file must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (8 + headerLength > bytes.byteLength) {
-    throw new Error(`Error in ${fn}: ${file} header length must fit the file (${bytes.byteLength} bytes), but got ${headerLength}.`);
+    throw new Error(`Error in ${fn}: ${file}: the header length must fit the file (${bytes.byteLength} bytes), but got ${headerLength}.`);
   }
+  let header: unknown;
   try {
-    return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Header, headerLength };
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw new Error(`Error in ${fn}: ${file} header must be JSON, but got a parse error: ${(e as Error).message}.`);
+    throw new Error(`Error in ${fn}: ${file}: the header must be JSON, but got a parse error: ${(e as Error).message}.`);
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    const text = JSON.stringify(header);
+    throw new Error(`Error in ${fn}: ${file}: the header must be a JSON object of tensors, but got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  }
+  return { header: header as Header, headerLength };
 }
 
 /**
@@ -87,18 +94,50 @@ function readHeader(fn: string, bytes: Uint8Array, file: string): { header: Head
 export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): StateDict {
   const fn = 'readSafetensors';
   const { header, headerLength } = readHeader(fn, bytes, file);
+  const bad = (what: string, got: unknown): never => {
+    const text = JSON.stringify(got);
+    throw new Error(`Error in ${fn}: ${file}: ${what}, but got ${text === undefined ? 'nothing' : text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  };
   const dataStart = 8 + headerLength;
-  const out: StateDict = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = BYTES[dtype];
-    if (size === undefined) throw new Error(`Error in ${fn}: ${file} tensor '${name}' dtype must be one of ${Object.keys(BYTES).join(', ')}, but got ${dtype}.`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [begin, end] = offsets;
-    if (end - begin !== count * size || dataStart + end > bytes.byteLength) {
-      throw new Error(`Error in ${fn}: ${file} tensor '${name}' data_offsets must span ${count * size} bytes inside the file, but got [${begin}, ${end}].`);
+  const dataBytes = bytes.byteLength - dataStart;
+  const spans: { name: string; begin: number; end: number }[] = [];
+  const checked: { name: string; dtype: string; shape: number[]; count: number; begin: number; end: number }[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof info !== 'object' || info === null || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+        bad('__metadata__ must be an object of strings', info);
+      }
+      continue;
     }
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) bad(`tensor '${name}' must be an object { dtype, shape, data_offsets }`, info);
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (typeof dtype !== 'string' || BYTES[dtype] === undefined) bad(`tensor '${name}' dtype must be one of ${Object.keys(BYTES).join(', ')}`, dtype);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) bad(`tensor '${name}' shape must be an array of integers ≥ 0`, shape);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
+      bad(`tensor '${name}' data_offsets must be [begin, end], integers with 0 ≤ begin ≤ end`, offsets);
+    }
+    const size = BYTES[dtype as string]!;
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    const [begin, end] = offsets as [number, number];
+    if (end - begin !== count * size || end > dataBytes) {
+      throw new Error(
+        `Error in ${fn}: ${file}: tensor '${name}' data_offsets must span ${count * size} bytes (${dtype} [${(shape as number[]).join(', ')}]) inside the ${dataBytes} data bytes, but got [${begin}, ${end}].`,
+      );
+    }
+    spans.push({ name, begin, end });
+    checked.push({ name, dtype: dtype as string, shape: shape as number[], count, begin, end });
+  }
+  // The format's rule: the tensors cover the data bytes exactly, without overlaps or holes.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const span of spans) {
+    if (span.begin < covered) throw new Error(`Error in ${fn}: ${file}: tensor '${span.name}' data_offsets [${span.begin}, ${span.end}] must not overlap another tensor's bytes (up to ${covered}).`);
+    if (span.begin > covered) throw new Error(`Error in ${fn}: ${file}: the tensors must cover the data bytes without holes, but bytes ${covered}..${span.begin} belong to none (before tensor '${span.name}').`);
+    covered = span.end;
+  }
+  if (covered !== dataBytes) throw new Error(`Error in ${fn}: ${file}: the tensors must cover the ${dataBytes} data bytes exactly, but they end at ${covered} (the file is cut or has extra bytes).`);
+  const out: StateDict = {};
+  for (const { name, dtype, shape, count, begin, end } of checked) {
     out[name] = { dtype, shape: [...shape], data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end), count) };
   }
   return out;
@@ -163,8 +202,9 @@ export function readSafetensorsMetadata(bytes: Uint8Array, file = 'safetensors d
   const fn = 'readSafetensorsMetadata';
   const header = readHeader(fn, bytes, file).header;
   const meta = header.__metadata__ ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new Error(`Error in ${fn}: ${file}: __metadata__ must be an object of strings, but got ${JSON.stringify(meta)}.`);
   for (const [k, v] of Object.entries(meta)) {
-    if (typeof v !== 'string') throw new Error(`Error in ${fn}: ${file} __metadata__ '${k}' must be a string, but got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'string') throw new Error(`Error in ${fn}: ${file}: __metadata__ '${k}' must be a string, but got ${JSON.stringify(v)}.`);
   }
   return meta as Record<string, string>;
 }

@@ -3,7 +3,7 @@
  * backend, build the model, train with checkpoints, evaluate the best model on the test set against the
  * predict-the-training-mean baseline, and write `report.md`, `report.json` and the plots.
  */
-import { appendFileSync, promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importPyTorchWeights, loadModel, loadWeightMap, namedWeights, readSafetensors, splitModel } from '@ldl/backbones';
 import type { WholeImageCrop } from '@ldl/face-prep';
@@ -12,7 +12,9 @@ import { enableFastKernels } from '@ldl/kernels';
 import type { AugmentConfig } from '../data/augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
 import { FeatureCache } from '../data/feature_cache';
-import { recordFailure } from './failure';
+import { explainDiskError } from './disk';
+import { appendRunLog, discardRunLog, holdRunLog, recordFailure, releaseRunLog } from './failure';
+import { acquireRunLock } from './lock';
 import { type BatchSource, DataLoader, writeImageGrid } from '../data/pipeline';
 import { type AgeSample, type BadRow, splitSamples } from '../data/readers';
 import { SkippedRows } from '../data/skipped';
@@ -147,12 +149,11 @@ export interface ExperimentReport {
   notes: string[];
 }
 
-/** A logger that prints and appends to `runDir/train.log`. */
+/** A logger that prints and appends to `runDir/train.log` (see `appendRunLog`). */
 export function runLogger(runDir: string): (line: string) => void {
-  const file = path.join(runDir, 'train.log');
   return (line: string) => {
     console.log(line);
-    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+    appendRunLog(runDir, line);
   };
 }
 
@@ -225,22 +226,128 @@ function reportMarkdown(r: ExperimentReport): string {
   ].join('\n');
 }
 
-/**
- * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
- * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
- * and rethrown — except a refused resume ({@link ResumeRefusedError}), which records nothing (a finished
- * run's report stays `completed`).
- */
-export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+/** `report.json` of a run stopped by Ctrl-C (SIGINT) or SIGTERM. */
+export interface InterruptedReport {
+  /** Always `'interrupted'`. */
+  status: 'interrupted';
+  /** The signal. */
+  signal: string;
+  /** Run title. */
+  title: string;
+  /** The epoch that was running (it restarts from its beginning on resume). */
+  epoch: number;
+  /** Epochs completed, saved in `lastCheckpoint`. */
+  epochsDone: number;
+  /** The newest checkpoint, or `null`. */
+  lastCheckpoint: string | null;
+  /** The command that continues the run. */
+  resume: string;
+  /** When (ISO 8601). */
+  interruptedAt: string;
+}
+
+/** What a run directory's `latest.json` names, read synchronously (for a signal handler). */
+function latestSync(runDir: string): { dir: string; epoch: number } | null {
   try {
-    return await runExperimentUnrecorded(options);
-  } catch (e) {
-    if (!(e instanceof ResumeRefusedError)) await recordFailure(options.runDir, e, { title: options.title });
-    throw e;
+    const p = JSON.parse(readFileSync(path.join(runDir, 'checkpoints', 'latest.json'), 'utf8')) as { dir: string; epoch: number };
+    return { dir: path.join(runDir, 'checkpoints', p.dir), epoch: p.epoch };
+  } catch {
+    return null;
   }
 }
 
-async function runExperimentUnrecorded(options: ExperimentOptions): Promise<ExperimentReport> {
+/** Removes this process's temporary folders (`*.tmp-PID`, `*.old-PID` is renamed back) of the run directory. */
+function removeOwnTemp(runDir: string): void {
+  for (const folder of [runDir, path.join(runDir, 'checkpoints')]) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (n.endsWith(`.tmp-${process.pid}`)) rmSync(path.join(folder, n), { recursive: true, force: true });
+      const old = n.match(new RegExp(`^(.*)\\.old-${process.pid}$`));
+      if (old && !names.includes(old[1])) renameSync(path.join(folder, n), path.join(folder, old[1]));
+    }
+  }
+}
+
+/**
+ * Trains, evaluates the best model on the test set, and writes the report.
+ *
+ * - One training per run directory: `run.lock` ({@link acquireRunLock}) refuses a second one.
+ * - A failure of a started run is recorded in the run directory (`FATAL …` in `train.log`, `report.json` with
+ *   `status: 'failed'`) and rethrown. A resume that did not start (refused, damaged checkpoints, changed
+ *   settings, or any error before its checkpoint was restored) writes nothing: its log lines are held back
+ *   and dropped, and a finished run's report stays `completed`.
+ * - Ctrl-C (SIGINT) or SIGTERM during a started run: `INTERRUPTED …` in `train.log` and a `report.json` with
+ *   `status: 'interrupted'`, the epoch reached and the command that resumes; the checkpoints stay intact.
+ * - A full disk or a read-only folder: a `DiskError` naming the folder and the cause.
+ */
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  const runDir = options.runDir;
+  await fsp.mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw explainDiskError(e, 'runExperiment', runDir);
+  });
+  const lock = acquireRunLock(runDir);
+  let started = !options.resume;
+  if (options.resume) holdRunLog(runDir);
+  let epoch = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    try {
+      removeOwnTemp(runDir);
+      if (started) {
+        const latest = latestSync(runDir);
+        const resume = `ldl train --run-dir ${runDir} --resume`;
+        const report: InterruptedReport = {
+          status: 'interrupted', signal, title: options.title, epoch, epochsDone: latest?.epoch ?? 0, lastCheckpoint: latest?.dir ?? null, resume, interruptedAt: new Date().toISOString(),
+        };
+        appendRunLog(runDir, `INTERRUPTED by ${signal} in epoch ${epoch}; ${report.epochsDone} epoch(s) done and saved${latest ? ` (${latest.dir})` : ''}; continue with: ${resume}`);
+        const file = path.join(runDir, 'report.json');
+        writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(report, null, 2));
+        renameSync(`${file}.tmp-${process.pid}`, file);
+        console.error(`interrupted (${signal}) in epoch ${epoch}: ${report.epochsDone} epoch(s) saved; continue with: ${resume}`);
+      } else {
+        discardRunLog(runDir);
+      }
+    } finally {
+      lock.release(true); // the process ends here: the lock goes, however often it was taken
+      process.kill(process.pid, signal); // the default action: end with the signal
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runExperimentUnrecorded(options, {
+      onStart: (info) => {
+        started = true;
+        epoch = info.firstEpoch;
+        releaseRunLog(runDir);
+      },
+      onEpoch: (e) => {
+        epoch = e;
+      },
+    });
+  } catch (e) {
+    const error = explainDiskError(e, 'runExperiment', runDir, `The last checkpoint is kept: free space (or make ${runDir} writable) and continue with: ldl train --run-dir ${runDir} --resume.`);
+    if (started && !(error instanceof ResumeRefusedError)) await recordFailure(runDir, error, { title: options.title });
+    else discardRunLog(runDir);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    releaseRunLog(runDir);
+    lock.release();
+  }
+}
+
+async function runExperimentUnrecorded(
+  options: ExperimentOptions,
+  hooks: { onStart: (info: { firstEpoch: number }) => void; onEpoch: (epoch: number) => void },
+): Promise<ExperimentReport> {
   const t0 = Date.now();
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
@@ -320,7 +427,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
       (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
   );
   if (o.pretrained) {
-    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm', strict: o.pretrainedStrict });
+    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained)), o.pretrained), { source: 'timm', strict: o.pretrainedStrict });
     const list = (xs: string[]) => (xs.length ? `: ${xs.slice(0, 8).join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}` : '');
     log(
       `pretrained ${o.pretrained}${o.pretrainedStrict ? '' : ' (not strict)'}: loaded ${report.loaded.length}, missing ${report.missing.length}${list(report.missing)}, ` +
@@ -373,6 +480,8 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule,
     warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, parameterGroups, exportModel: model, sigma: o.sigma,
     lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTta: o.flipTta, config, preprocessor: preprocessing, log,
+    onStart: hooks.onStart,
+    onStep: (info) => hooks.onEpoch(info.epoch),
   });
   const fit = await trainer.fit(trainSource, valSource);
   if (skippedRows) notes.push(`skipped rows (--skip-bad): ${skippedRows.count}, every one in ${skippedRows.file} (file, line, reason)`);
