@@ -62,8 +62,12 @@ import * as train from '@ldl/train';
 import { SaBfgs } from '@ldl/algorithms';
 import { parseCsv } from '@ldl/core/node';
 import { groupedConv2d } from '@ldl/kernels/ops';
+import { exportOnnx, readOnnxModel } from '@ldl/backbones/onnx';
 if (typeof groupedConv2d !== 'function') throw new Error('ESM: @ldl/kernels/ops has no groupedConv2d');
 await tf.setBackend('cpu');
+// The ONNX export entry (protobufjs inside), from the tarball.
+const onnxInfo = readOnnxModel(exportOnnx(backbones.resnet18({ inputShape: [32, 32, 3], numClasses: 3, widthScale: 0.125 }), { metadata: { k: 'v' } }));
+if (onnxInfo.opsets[''] !== 17 || onnxInfo.metadata.k !== 'v') throw new Error('ESM: @ldl/backbones/onnx exportOnnx wrote ' + JSON.stringify(onnxInfo));
 const csv = parseCsv('\\ufeffpath,age\\r\\n"a,\\nb.jpg",31\\n', 'check.csv');
 if (csv.rows.length !== 1 || csv.rows[0].fields[0] !== 'a,\\nb.jpg' || csv.header[0] !== 'path') throw new Error('ESM: @ldl/core/node parseCsv misread a quoted field');
 const logits = tf.randomNormal([4, 101], 0, 1, 'float32', 7);
@@ -88,7 +92,7 @@ const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const { ldlLoss } = require('@ldl/core');
 if (require('@ldl/core/node').parseCsv('path,age\\n"x.jpg",3\\n', 'check.csv').rows[0].fields[1] !== '3') throw new Error('CJS: @ldl/core/node parseCsv failed');
-for (const name of ['@ldl/algorithms', '@ldl/backbones', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
+for (const name of ['@ldl/algorithms', '@ldl/backbones', '@ldl/backbones/onnx', '@ldl/face-prep', '@ldl/kernels', '@ldl/train']) {
   if (Object.keys(require(name)).length === 0) throw new Error('CJS: ' + name + ' exports nothing');
 }
 tf.setBackend('cpu').then(async () => {

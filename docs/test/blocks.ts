@@ -8,7 +8,7 @@
  * |---|---|
  * | ` ```ts ` | writes it to `docs/.doctest/test/<guide>/line-<n>.ts` and imports it (an ES module, top-level `await` allowed), in the guide's own temporary working directory; it must not throw |
  * | `<!-- continues -->` + ` ```ts ` | the block continues the `ts` block before it (prose may stand between them): both are one module, run once at the first one |
- * | `<!-- run -->` + ` ```sh ` | runs it with `bash -euo pipefail` from the repository root; it must exit with 0 (only cheap, harmless commands: `--help`) |
+ * | `<!-- run -->` + ` ```sh ` | runs it with `bash -euo pipefail` from the repository root; it must exit with 0 within 10 minutes (harmless commands that write only to temporary folders: `--help`, a small pipeline on synthetic faces) |
  * | `<!-- file: NAME -->` + any block | writes the block to NAME in the guide's working directory; a later `ts` block must name NAME |
  * | `<!-- output -->` + any block | every non-blank line of it must appear in what the block run before it printed (`console.log` of a `ts` module, stdout of a `sh` block); `…` stands for any text within a line |
  * | `<!-- not-run: REASON -->` + any block | not run; REASON (at least 3 words) says why |

@@ -51,10 +51,13 @@ function guideLineOf(block: CodeBlock, stack: string): string {
   return `${block.guide}:${block.line}`;
 }
 
+/** How long one block may run: a shell block may run a small pipeline end to end (pack, torchrun, import, export: about 30 s alone, minutes on a busy CI machine). */
+const BLOCK_TIMEOUT_MS = 600_000;
+
 /** Runs a shell block from the repository root and returns its standard output. */
 function runSh(block: CodeBlock): string {
   try {
-    return execFileSync('bash', ['-euo', 'pipefail', '-c', block.code], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('bash', ['-euo', 'pipefail', '-c', block.code], { cwd: REPO_ROOT, encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { status?: number; stderr?: string; stdout?: string };
     throw new Error(`${block.guide}:${block.line}: the shell block exited with ${e.status}:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
@@ -107,7 +110,7 @@ export function testGuide(guide: string): void {
             .filter((l) => l && !outputLinePattern(l).test(lastOutput!));
           expect(missing, `${guide}:${block.line}: lines of the output block that the block before it did not print; it printed:\n${lastOutput}`).toEqual([]);
         }
-      }, 60_000);
+      }, BLOCK_TIMEOUT_MS);
     }
   });
 }

@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', onnx: 'src/export/onnx/index.ts' },
+  // One copy of the layer classes shared by both entries, so each registers once.
+  splitting: true,
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "augment": True,
     "valFraction": 0.1,
     "splitSeed": 0,
-    "flipTTA": False,
+    "flipTta": False,
     "pretrained": None,
     "pretrainedStrict": True,
     "margin": 0.0,
@@ -77,7 +77,7 @@ USED: dict[str, str] = {
     "augment": "augment",
     "valFraction": "val_fraction",
     "splitSeed": "split_seed",
-    "flipTTA": "flip_tta",
+    "flipTta": "flip_tta",
     "pretrained": "pretrained",
     "pretrainedStrict": "pretrained_strict",
     "margin": "margin",
@@ -143,7 +143,7 @@ class TrainConfig:
     augment: bool = DEFAULTS["augment"]
     val_fraction: float = DEFAULTS["valFraction"]
     split_seed: int = DEFAULTS["splitSeed"]
-    flip_tta: bool = DEFAULTS["flipTTA"]
+    flip_tta: bool = DEFAULTS["flipTta"]
     pretrained: str | None = DEFAULTS["pretrained"]
     pretrained_strict: bool = DEFAULTS["pretrainedStrict"]
     margin: float = DEFAULTS["margin"]
@@ -181,7 +181,7 @@ class TrainConfig:
                                   ("bestBy", "best_by", BEST_BY), ("crop", "crop", CROPS)):
             if getattr(self, fld) not in choices:
                 bad(key, f"one of {', '.join(choices)}", getattr(self, fld))
-        for key, fld in (("multiTask", "multi_task"), ("augment", "augment"), ("flipTTA", "flip_tta"),
+        for key, fld in (("multiTask", "multi_task"), ("augment", "augment"), ("flipTta", "flip_tta"),
                          ("pretrainedStrict", "pretrained_strict")):
             if not isinstance(getattr(self, fld), bool):
                 bad(key, "true or false", getattr(self, fld))

@@ -134,8 +134,12 @@ def build_model(cfg: TrainConfig, num_classes: int = 101, num_ethnicities: int =
     plain = cfg.width_scale == 1 and cfg.depth_scale == 1
     if cfg.multi_task:
         trunk = build_resnet(TIMM_NAMES[name], 0, None if plain else layers, channels, stem)
-        return MultiTaskAgeModel(trunk, num_classes, len(GENDER_CLASSES), num_ethnicities)
-    return build_resnet(TIMM_NAMES[name], num_classes, None if plain else layers, channels, stem)
+        model: nn.Module = MultiTaskAgeModel(trunk, num_classes, len(GENDER_CLASSES), num_ethnicities)
+    else:
+        model = build_resnet(TIMM_NAMES[name], num_classes, None if plain else layers, channels, stem)
+    # Read by save_model: timm has no named model at a reduced width or depth (as ldl export, no timm_model then).
+    model.ldl_timm_sized = plain
+    return model
 
 
 def model_outputs(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -169,11 +173,14 @@ def save_model(model: nn.Module, path: str | Path, preprocessor: dict[str, Any])
     """Writes the model's state dict (timm names, float32, buffers included) as safetensors with @ldl's metadata.
 
     The file is written to ``path + '.tmp'`` and renamed, so a crash never leaves a half-written model.
+    ``timm_model`` is left out for a reduced width or depth (``build_model`` marks those), as ``ldl export`` does.
     """
     m = unwrap(model)
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in m.state_dict().items()}
     backbone = preprocessor["backbone"]
-    meta = {PREPROCESSOR_KEY: json.dumps(preprocessor), "format": "pt", "timm_model": TIMM_NAMES.get(backbone, backbone)}
+    meta = {PREPROCESSOR_KEY: json.dumps(preprocessor), "format": "pt"}
+    if getattr(m, "ldl_timm_sized", True):
+        meta["timm_model"] = TIMM_NAMES.get(backbone, backbone)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     save_file(state, str(tmp), metadata=meta)

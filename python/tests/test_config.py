@@ -22,7 +22,7 @@ def test_reads_the_config_json_of_an_ldl_train_run():
 def test_every_used_key_maps():
     s = {"backbone": "seresnext50_32x4d", "lr": 3e-4, "schedule": "cosine", "warmupEpochs": 0.5, "sigma": 3,
          "lambda": 0.5, "stepSize": 10, "gamma": 0.5, "batchSize": 64, "accumulationSteps": 2, "multiTask": True,
-         "raceClasses": ["a", "b"], "flipTTA": True, "bestBy": "ca5", "valFraction": 0, "augment": False}
+         "raceClasses": ["a", "b"], "flipTta": True, "bestBy": "ca5", "valFraction": 0, "augment": False}
     cfg = config_from_settings(s)
     assert (cfg.lr, cfg.schedule, cfg.warmup_epochs, cfg.sigma, cfg.lambda_, cfg.step_size, cfg.gamma) == (
         3e-4, "cosine", 0.5, 3, 0.5, 10, 0.5)

@@ -37,8 +37,9 @@ def test_save_load_round_trip(tmp_path, cfg):
     save_model(model, tmp_path / "m.safetensors", pre)
     with safe_open(str(tmp_path / "m.safetensors"), framework="pt") as f:
         meta = f.metadata()
-    assert set(meta) == {"preprocessor.json", "format", "timm_model"} and meta["format"] == "pt"
-    assert json.loads(meta["preprocessor.json"]) == pre and meta["timm_model"] == cfg.backbone
+    # every case here has a reduced width or depth: timm names no such model, so (as ldl export) no timm_model
+    assert set(meta) == {"preprocessor.json", "format"} and meta["format"] == "pt"
+    assert json.loads(meta["preprocessor.json"]) == pre
     loaded, pre2 = load_model(tmp_path / "m.safetensors")
     assert pre2 == pre
     x = torch.randn(2, 3, cfg.image_size, cfg.image_size)

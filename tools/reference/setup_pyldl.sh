@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$here/.venv"
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pyldl.metrics, pyldl.algorithms' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && KERAS_BACKEND=torch "$venv/bin/python" -c 'import pyldl.metrics, pyldl.algorithms' 2>/dev/null; then
   exit 0
 fi
 echo "tools/reference/setup_pyldl.sh: installing python-ldl 0.1.2 into $venv ..." >&2

@@ -38,6 +38,23 @@ export interface CrossValidationResult {
 }
 
 /**
+ * Mean and population standard deviation (ddof 0, as NumPy's `std`) of each measure over runs (folds).
+ * @throws `Error in summarizeMeasures: …` for no runs.
+ */
+export function summarizeMeasures(runs: readonly LdlMeasures[]): { mean: LdlMeasures; std: LdlMeasures } {
+  if (runs.length === 0) fail('summarizeMeasures', 'runs', 'non-empty', 0);
+  const mean = {} as LdlMeasures;
+  const std = {} as LdlMeasures;
+  for (const name of Object.keys(runs[0]) as LdlMeasureName[]) {
+    const v = runs.map((r) => r[name]);
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    mean[name] = m;
+    std[name] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+  }
+  return { mean, std };
+}
+
+/**
  * Seeded k-fold split of `n` samples, as scikit-learn's `KFold(shuffle=True)`: a random permutation
  * (`Rng` of `@ldl/core`, xoshiro128** seeded with `seed`) cut into k consecutive folds, the first `n mod k` one sample larger.
  *
@@ -98,14 +115,6 @@ export async function crossValidate(
       onFold?.(results.length, repeats * split.length, result);
     }
   }
-  const names = Object.keys(results[0].measures) as LdlMeasureName[];
-  const mean = {} as LdlMeasures;
-  const std = {} as LdlMeasures;
-  for (const name of names) {
-    const v = results.map((r) => r.measures[name]);
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    mean[name] = m;
-    std[name] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
-  }
+  const { mean, std } = summarizeMeasures(results.map((r) => r.measures));
   return { folds: results, mean, std, seconds: (performance.now() - start) / 1000 };
 }

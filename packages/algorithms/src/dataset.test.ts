@@ -4,10 +4,25 @@ import { checkLdlDataset, parseLdlCsv, parseLdlJson } from './dataset';
 describe('LDL data-set checks', () => {
   it('names the row of a negative value, a bad sum and a size mismatch', () => {
     expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5]], 'set')).toThrow(/Error in set: features has 2 rows but labels has 1/);
-    expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [1.5, -0.5]], 'set')).toThrow(/labels row 1 has a negative value -0.5 at column 1/);
+    expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [1.5, -0.5]], 'set')).toThrow(/labels row 1, column 1 is negative \(-0\.5\)/);
     expect(() => checkLdlDataset([[1], [2]], [[0.5, 0.5], [0.2, 0.2]], 'set')).toThrow(/labels row 1 sums to 0.4, not 1/);
     expect(() => checkLdlDataset([[1], [2, 3]], [[0.5, 0.5], [1, 0]], 'set')).toThrow(/features\[1\].length must be 1/);
     expect(checkLdlDataset([[1], [2]], [[0.5, 0.5], [1, 0]]).labels.cols).toBe(2);
+  });
+
+  it('names the file, row and column of a non-finite value (as a .mat file holds it)', () => {
+    const features = { rows: 2, cols: 2, data: Float64Array.from([1, 2, 3, Number.POSITIVE_INFINITY]) };
+    expect(() => checkLdlDataset(features, [[0.5, 0.5], [1, 0]], 'SJAFFE.mat')).toThrow(
+      'Error in SJAFFE.mat: features row 1, column 1 is Infinity; every value must be a finite number (rows and columns count from 0).',
+    );
+  });
+
+  it('loads a row off 1 by float32 rounding (emotion6.mat: 0.9999989) with a note; farther is an error', () => {
+    const notes: string[] = [];
+    const set = checkLdlDataset([[1], [2]], [[0.5, 0.4999989], [1, 0]], 'emotion6.mat', { onNote: (n) => notes.push(n) });
+    expect(set.labels.data[1]).toBe(0.4999989);
+    expect(notes).toEqual(['emotion6.mat: 1 label row(s) sum to 1 only within float32 rounding (rows 0; the farthest, row 0, sums to 0.9999989); loaded as they are.']);
+    expect(() => checkLdlDataset([[1]], [[0.5, 0.49998]], 'x.mat', { onNote: () => {} })).toThrow(/labels row 0 sums to 0.99998, not 1 \(tolerance 0.000001; 0.00001 for float32 rounding\)/);
   });
 });
 

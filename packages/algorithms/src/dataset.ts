@@ -15,10 +15,19 @@ export interface LdlDataset {
 /** Options of {@link checkLdlDataset}, {@link readLdlDataset} and {@link parseLdlCsv}. */
 export interface LdlDatasetOptions {
   /**
-   * How far a row of `labels` may sum from 1.
+   * How far a row of `labels` may sum from 1 and load silently.
    * @default 1e-6
    */
   tolerance?: number;
+  /**
+   * How far a row may sum from 1 and still load, as float32 rounding of a distribution (PyLDL's own
+   * `emotion6.mat` has a row summing to 0.9999989): such rows load as they are and are reported through
+   * `onNote`. Beyond it, the row is an error.
+   * @default 1e-5
+   */
+  roundingTolerance?: number;
+  /** Receives notes about the data that do not stop it loading (rows off 1 by rounding). @default console.warn */
+  onNote?: (note: string) => void;
 }
 
 /** Options of {@link parseLdlCsv} and of {@link readLdlDataset} for a CSV file. */
@@ -43,22 +52,39 @@ export function checkLdlDataset(
   source = 'checkLdlDataset',
   options: LdlDatasetOptions = {},
 ): LdlDataset {
-  const { tolerance = 1e-6 } = options;
-  const X = toMatrix(source, 'features', features);
-  const D = toMatrix(source, 'labels', labels);
+  const { tolerance = 1e-6, roundingTolerance = Math.max(1e-5, tolerance), onNote = console.warn } = options;
+  const X = toMatrix(source, 'features', features, true);
+  const D = toMatrix(source, 'labels', labels, true);
+  for (const [name, m] of [['features', X], ['labels', D]] as const) {
+    const bad = m.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const [i, j] = [Math.floor(bad / m.cols), bad % m.cols];
+      throw new Error(`Error in ${source}: ${name} row ${i}, column ${j} is ${m.data[bad]}; every value must be a finite number (rows and columns count from 0).`);
+    }
+  }
   if (X.rows !== D.rows) {
     throw new Error(`Error in ${source}: features has ${X.rows} rows but labels has ${D.rows}; they must be equal (one distribution per feature vector).`);
   }
+  const rounded: [number, number][] = [];
   for (let i = 0; i < D.rows; i++) {
     let sum = 0;
     for (let j = 0; j < D.cols; j++) {
       const v = D.data[i * D.cols + j];
-      if (v < 0) throw new Error(`Error in ${source}: labels row ${i} has a negative value ${v} at column ${j}; a label distribution must be >= 0.`);
+      if (v < 0) throw new Error(`Error in ${source}: labels row ${i}, column ${j} is negative (${v}); a label distribution must be >= 0.`);
       sum += v;
     }
-    if (Math.abs(sum - 1) > tolerance) {
-      throw new Error(`Error in ${source}: labels row ${i} sums to ${sum}, not 1 (tolerance ${tolerance}); normalise it (normalizeDistribution in @ldl/core) or fix the file.`);
+    const off = Math.abs(sum - 1);
+    if (off > roundingTolerance) {
+      throw new Error(`Error in ${source}: labels row ${i} sums to ${sum}, not 1 (tolerance ${tolerance}; ${roundingTolerance} for float32 rounding); normalise it (normalizeDistribution in @ldl/core) or fix the file.`);
     }
+    if (off > tolerance) rounded.push([i, sum]);
+  }
+  if (rounded.length > 0) {
+    const worst = rounded.reduce((a, b) => (Math.abs(b[1] - 1) > Math.abs(a[1] - 1) ? b : a));
+    onNote(
+      `${source}: ${rounded.length} label row(s) sum to 1 only within float32 rounding (rows ${rounded.slice(0, 5).map(([i]) => i).join(', ')}${rounded.length > 5 ? ', …' : ''}; ` +
+        `the farthest, row ${worst[0]}, sums to ${worst[1]}); loaded as they are.`,
+    );
   }
   return { features: X, labels: D };
 }

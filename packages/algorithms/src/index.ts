@@ -1,6 +1,6 @@
 /**
  * @ldl/algorithms — classic label distribution learning on feature vectors: SA-BFGS, AA-kNN and a
- * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
+ * deep LDL MLP (tfjs), label enhancement (GLLE, LP, ML, FCM, KM, LEVI), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
  * k-fold cross validation and the command line behind `ldl cv` (@ldl/cli).
  *
  * @module @ldl/algorithms
@@ -25,8 +25,30 @@ export { DeepLdl, type DeepLdlArgs } from './deep-ldl';
 export {
   crossValidate,
   kFoldIndices,
+  summarizeMeasures,
   type CrossValidationOptions,
   type CrossValidationResult,
   type FoldResult,
 } from './cv';
-export { ALGORITHMS, formatMeasure, formatTable, runLdlCv, UsageError, USAGE } from './cli';
+export * from './le';
+export {
+  ALGORITHMS,
+  formatCsv,
+  formatJson,
+  formatMeasure,
+  formatTable,
+  rankRows,
+  runLdlCv,
+  UsageError,
+  USAGE,
+  type CvRow,
+} from './cli';
+export {
+  algorithmsOf,
+  LDL_ALGORITHMS,
+  LE_ALGORITHMS,
+  type AlgorithmEntry,
+  type CvMode,
+  type ParamValue,
+  type ParamValues,
+} from './registry';

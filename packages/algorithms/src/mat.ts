@@ -50,6 +50,7 @@ function* elements(view: DataView, le: boolean, source: string, offset = 0): Gen
     if (small !== 0) {
       // Small data element: 2-byte size, 2-byte type, 4 bytes of data.
       const type = first & 0xffff;
+      if (small > 4) throw matError(source, `a small data element at byte ${view.byteOffset + offset} claims ${small} bytes, but holds at most 4 (damaged file?)`);
       yield { type, data: new DataView(view.buffer, view.byteOffset + offset + 4, small) };
       offset += 8;
       continue;
@@ -94,14 +95,17 @@ function readMatrix(matrix: DataView, le: boolean, source: string): [string, Mat
   if (parts.length < 3) throw matError(source, 'a miMATRIX element has fewer than 3 sub-elements');
   const [flags, dims, nameEl] = parts;
   const name = new TextDecoder('latin1').decode(nameEl.data);
+  if (flags.data.byteLength < 4) throw matError(source, `variable '${name}' has an array-flags element of ${flags.data.byteLength} bytes, expected 8 (damaged file?)`);
   const flagWord = flags.data.getUint32(0, le);
   const mxClass = flagWord & 0xff;
   const complex = (flagWord & 0x800) !== 0;
   if (!NUMERIC_CLASSES.has(mxClass)) return [name, undefined]; // cell, struct, char, sparse, …: not ours
   if (complex) throw matError(source, `variable '${name}' is complex; only real matrices are supported`);
-  const shape = readNumbers(dims, le, dims.data.byteLength / 4, source, name);
+  const shape = readNumbers(dims, le, Math.floor(dims.data.byteLength / 4), source, name);
   if (shape.length !== 2) throw matError(source, `variable '${name}' has ${shape.length} dimensions; only 2-D matrices are supported`);
   const [rows, cols] = shape;
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw matError(source, `variable '${name}' has dimensions [${shape.join(', ')}]; they must be integers ≥ 0 (damaged file?)`);
+  if (parts.length < 4) throw matError(source, `variable '${name}' has no real-part element (damaged file?)`);
   const colMajor = readNumbers(parts[3], le, rows * cols, source, name);
   const data = new Float64Array(rows * cols);
   for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) data[r * cols + c] = colMajor[c * rows + r];
@@ -120,6 +124,16 @@ function readMatrix(matrix: DataView, le: boolean, source: string): [string, Mat
  *   HDF5: save with `-v7`), a truncated file, or a complex / N-D numeric variable.
  */
 export function readMat(bytes: Uint8Array, source = 'MAT-file'): Record<string, MatMatrix> {
+  try {
+    return readMatUnchecked(bytes, source);
+  } catch (e) {
+    // Every check above names its fault; anything else a damaged file provokes still names the reader and the file.
+    if (e instanceof Error && e.message.startsWith(`Error in readMat: ${source}: `)) throw e;
+    throw matError(source, `the file is damaged (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function readMatUnchecked(bytes: Uint8Array, source: string): Record<string, MatMatrix> {
   if (bytes.byteLength < 128) throw matError(source, `${bytes.byteLength} bytes is too short for a MAT-file (header is 128 bytes)`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(0, 116));
   if (header.startsWith('MATLAB 7.3')) throw matError(source, 'MATLAB 7.3 (HDF5) MAT-files are not supported; save with -v7');

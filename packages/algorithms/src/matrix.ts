@@ -22,12 +22,12 @@ function isMatrix(x: unknown): x is Matrix {
 
 /**
  * Reads `x` into a {@link Matrix} (a copy for an array of rows; the same object for a Matrix),
- * checking that it is non-empty, rectangular and finite.
+ * checking that it is non-empty, rectangular and (unless `allowNonFinite`, for a caller with its own message) finite.
  */
-export function toMatrix(fn: string, arg: string, x: MatrixLike): Matrix {
+export function toMatrix(fn: string, arg: string, x: MatrixLike, allowNonFinite = false): Matrix {
   if (isMatrix(x)) {
     if (x.data.length !== x.rows * x.cols) fail(fn, `${arg}.data.length`, `rows * cols = ${x.rows * x.cols}`, x.data.length);
-    for (let i = 0; i < x.data.length; i++) {
+    for (let i = 0; i < x.data.length && !allowNonFinite; i++) {
       if (!Number.isFinite(x.data[i])) fail(fn, `${arg}[${Math.floor(i / x.cols)}][${i % x.cols}]`, 'a finite number', x.data[i]);
     }
     return x;
@@ -42,7 +42,7 @@ export function toMatrix(fn: string, arg: string, x: MatrixLike): Matrix {
     if (row?.length !== cols) fail(fn, `${arg}[${i}].length`, `${cols} (the length of ${arg}[0])`, row?.length);
     for (let j = 0; j < cols; j++) {
       const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(fn, `${arg}[${i}][${j}]`, 'a finite number', v);
+      if (typeof v !== 'number' || (!allowNonFinite && !Number.isFinite(v))) fail(fn, `${arg}[${i}][${j}]`, 'a finite number', v);
       data[i * cols + j] = v;
     }
   }

@@ -32,16 +32,11 @@ export {
   type VariantConfig,
   type MultiTaskAgeModelConfig,
 } from './models/variants.js';
-export { readSafetensors, writeSafetensors, type SafetensorsEntry, type StateDict } from './weights/safetensors.js';
-export {
-  importPyTorchWeights,
-  renameKey,
-  torchKeyOf,
-  toTfLayout,
-  type ImportOptions,
-  type ImportReport,
-  type WeightSource,
-} from './weights/import_weights.js';
+export { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsEntry, type StateDict } from './weights/safetensors.js';
+export { importPyTorchWeights, type ImportOptions, type ImportReport } from './weights/import_weights.js';
+export { exportPyTorchWeights, timmModelName, PYTORCH_METADATA, type ExportOptions } from './weights/export_weights.js';
+export { renameKey, sourceKeyOf, torchKeyOf, isConv1x1Key, WEIGHT_SOURCES, type WeightSource } from './weights/names.js';
+export { toTfLayout, toTorchLayout, type TorchForm } from './weights/layout.js';
 export { fileSystem, saveModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from './io/file_system.js';
 export {
   DlibConv,

@@ -78,3 +78,13 @@ export async function saveAndLoad(model: LayersModel): Promise<LayersModel> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Every weight (BN statistics included) drawn at random from `seed`, so a mis-mapped tensor shows. */
+export function randomizeWeights(model: LayersModel, seed: number): void {
+  model.weights.forEach((w, i) => {
+    const shape = w.shape as number[];
+    const t = w.originalName.endsWith('moving_variance') ? tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i) : tf.randomNormal(shape, 0, 0.5, 'float32', seed + i);
+    w.write(t);
+    t.dispose();
+  });
+}

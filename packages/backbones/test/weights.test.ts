@@ -154,7 +154,7 @@ describe('safetensors', () => {
   });
 
   it('names the file in errors', () => {
-    expect(() => readSafetensors(new Uint8Array(4), 'w.safetensors')).toThrow('Error in readSafetensors: w.safetensors must hold at least the 8-byte header length, but got 4 bytes.');
+    expect(() => readSafetensors(new Uint8Array(4), 'w.safetensors')).toThrow('Error in readSafetensors: w.safetensors: the file must hold at least the 8-byte header length, but got 4 bytes.');
     const bad = new Uint8Array(16);
     new DataView(bad.buffer).setBigUint64(0, 100n, true);
     expect(() => readSafetensors(bad, 'w.safetensors')).toThrow('header length must fit the file (16 bytes), but got 100.');

@@ -1,9 +1,9 @@
 /**
- * What `ldl train`, `ldl eval`, `ldl predict` and `ldl preprocessor` do once their settings are known
+ * What `ldl train`, `ldl eval`, `ldl predict`, `ldl preprocessor`, `ldl export` and `ldl import` do once their settings are known
  * (the flags and the config file merged, see {@link resolveSettings}).
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { getPretrainedCfg, resolvePackageFile } from '@ldl/backbones';
 import writeFileAtomic from 'write-file-atomic';
@@ -12,9 +12,12 @@ import {
   type DataOptions,
   type DatasetFormat,
   evaluateSaved,
+  exportOnnxRun,
+  exportPyTorchSafetensors,
   type ExperimentOptions,
   type ExtraTrain,
   generateSyntheticMegaAge,
+  importPyTorchSafetensors,
   loadEvalData,
   loadSavedModel,
   loadTrainTestData,
@@ -23,6 +26,10 @@ import {
   type Preset,
   type PresetName,
   type ReaderOptions,
+  acquireRunLock,
+  discardRunLog,
+  explainDiskError,
+  holdRunLog,
   recordFailure,
   runExperiment,
   type RunData,
@@ -135,9 +142,9 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
 const str = (s: Settings, key: string) => s[key] as string | undefined;
 const num = (s: Settings, key: string) => s[key] as number | undefined;
 
-/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`). */
+/** The readers' options of a command's settings (`--skip-bad`, `--verify-images`, `--duplicates`, `--limit`). */
 export function readerOptions(s: Settings): ReaderOptions {
-  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy };
+  return { skipBad: Boolean(s.skipBad), verifyImages: (str(s, 'verifyImages') ?? 'decode') as VerifyImages, duplicates: (str(s, 'duplicates') ?? 'keep') as DuplicatePolicy, limit: num(s, 'limit') };
 }
 
 /** `--wasm-threads` needs the wasm backend or the automatic choice. */
@@ -196,12 +203,38 @@ function experimentOptions(preset: Preset, s: Settings): Omit<ExperimentOptions,
   return o as Omit<ExperimentOptions, 'title' | 'runDir' | 'train' | 'test'>;
 }
 
+/** What a run directory holds that a new run would overwrite (the files `--overwrite` removes). */
+const RUN_FILES = ['checkpoints', 'best', 'report.json', 'report.md', 'train.log', 'metrics.csv', 'curves.png', 'error-by-age.png', 'samples.png', 'config.json', 'diverged.json', 'skipped.csv', 'feature-cache'];
+
+/** Why `runDir` holds a run a new one must not overwrite (its report's status, its checkpoints), or `null`. */
+function existingRun(runDir: string): string | null {
+  const found: string[] = [];
+  const report = path.join(runDir, 'report.json');
+  if (existsSync(report)) {
+    let status = 'unreadable';
+    try {
+      status = String((JSON.parse(readFileSync(report, 'utf8')) as { status?: unknown }).status ?? 'completed');
+    } catch {
+      // a damaged report still marks a run
+    }
+    found.push(`report.json (status ${status})`);
+  }
+  if (existsSync(path.join(runDir, 'checkpoints'))) found.push('checkpoints/');
+  if (existsSync(path.join(runDir, 'best'))) found.push('best/');
+  return found.length > 0 ? found.join(', ') : null;
+}
+
 /**
  * `ldl train`: reads the data, writes the resolved settings to `RUN_DIR/config.json` (a config file that
- * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports. A failure of a new run is
- * recorded in the run directory (`train.log`, `report.json` with status `failed`) and rethrown. With
- * `--resume` the run is an existing one: `config.json` is rewritten only once the run has continued to its
- * end, and the command itself records no failure into it (a refused resume leaves the run as it was).
+ * repeats the run: `ldl train --config RUN_DIR/config.json`), trains and reports.
+ *
+ * - One training per run directory (`run.lock`); a directory that holds a run is refused unless `--overwrite`
+ *   (or `--resume`, which continues it).
+ * - A failure of a new run is recorded in the run directory (`train.log`, `report.json` with status `failed`)
+ *   and rethrown.
+ * - With `--resume` the run is an existing one: nothing of it is written until the resume has started
+ *   (its checkpoint verified and its settings checked); `config.json` is rewritten only once the run has
+ *   continued to its end, and the command records no failure into it.
  */
 export async function trainCommand(r: ResolvedSettings, log: (line: string) => void): Promise<void> {
   const s = r.settings;
@@ -212,9 +245,31 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
   const runDir = str(s, 'runDir') ?? path.join(runsDirOf(s), `${str(s, 'name') ?? 'ldl'}-${r.presetName}-${stamp}`);
   // The run directory exists from the start: a data error, a warning or a crash is in its train.log,
   // and a failed new run leaves report.json with status 'failed' and the reason.
-  await mkdir(runDir, { recursive: true });
-  const restoreWarn = teeWarnings(runDir);
+  await mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw explainDiskError(e, 'ldl train', runDir);
+  });
+  // Refusals before anything is written: another training in the directory, a run a new one would overwrite.
+  const lock = acquireRunLock(runDir);
+  let restoreWarn = () => {};
+  let recordable = false;
   try {
+    if (!resume) {
+      const held = existingRun(runDir);
+      if (held && !s.overwrite) {
+        throw new Error(
+          `Error in ldl train: --run-dir ${runDir} already holds a run (${held}); continue it with --resume, replace it with --overwrite, or choose another --run-dir.`,
+        );
+      }
+      if (held) {
+        await Promise.all(RUN_FILES.map((f) => rm(path.join(runDir, f), { recursive: true, force: true })));
+        log(`--overwrite: removed the previous run in ${runDir} (${held})`);
+      }
+    } else {
+      holdRunLog(runDir); // written once the resume has started (runExperiment), dropped if it is refused
+    }
+    restoreWarn = teeWarnings(runDir);
+    if (lock.tookOver) console.warn(`${path.join(runDir, 'run.lock')}: ${lock.tookOver}`);
+    recordable = !resume;
     r.notes.forEach((n) => log(n));
     const reader = readerOptions(s);
     const own: RunData = await loadTrainTestData(source, reader);
@@ -222,7 +277,7 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
     const extras = ((s.extraTrain as ExtraTrainValue[] | undefined) ?? []).map((spec) => ({ spec: spec as ExtraTrain, optional: r.extraFromPreset }));
     const { data, val, used } = await addExtraTrain(own, extras, { valFraction: options.valFraction ?? 0.1, splitSeed: options.splitSeed ?? 0, reader });
     // The settings that repeat this run: the extra data it read (a preset's missing ones left out).
-    const { resume: _r, runDir: _d, ...rest } = s;
+    const { resume: _r, runDir: _d, overwrite: _o, ...rest } = s;
     const replay: Settings = s.extraTrain ? { ...rest, extraTrain: used as ExtraTrainValue[] } : rest;
     const writeConfig = () => writeFileAtomic(path.join(runDir, 'config.json'), `${JSON.stringify({ preset: r.chosen, ...replay }, null, 2)}\n`);
     if (!resume) await writeConfig();
@@ -238,14 +293,19 @@ export async function trainCommand(r: ResolvedSettings, log: (line: string) => v
       backend: str(s, 'backend'),
       wasmThreads: threads,
       resume,
+      skipBad: reader.skipBad,
+      skipped: data.skipped,
       notes: [`config: ${path.join(runDir, 'config.json')} (preset ${r.chosen} with these settings)`, ...data.notes],
     });
     if (resume) await writeConfig();
   } catch (e) {
-    if (!resume) await recordFailure(runDir, e);
-    throw e;
+    const error = explainDiskError(e, 'ldl train', runDir);
+    if (recordable) await recordFailure(runDir, error);
+    throw error;
   } finally {
     restoreWarn();
+    discardRunLog(runDir); // still held only when a resume never started
+    lock.release();
   }
 }
 
@@ -301,9 +361,14 @@ export async function evalCommand(given: Settings, log: (line: string) => void):
   const split = (str(s, 'split') ?? 'test') as 'train' | 'test';
   const { samples, notes } = await loadEvalData(await dataOptions(s, 'eval'), split, readerOptions(s));
   notes.forEach((n) => log(n));
-  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTTA: Boolean(s.flipTTA) });
+  // Flip TTA: the flag (--flip-tta / --no-flip-tta), else the run's own setting, else off; always said.
+  const runTta = runConfig ? readConfigFile(runConfig, 'eval').settings.flipTta : undefined;
+  const flipTta = typeof given.flipTta === 'boolean' ? given.flipTta : runTta === true;
+  const ttaSource = typeof given.flipTta === 'boolean' ? `--${given.flipTta ? '' : 'no-'}flip-tta` : runConfig ? `the run's setting in ${runConfig}` : 'the default: no run config.json beside the model';
+  log(`flip TTA: ${flipTta ? 'on (each image and its mirror averaged)' : 'off'} (${ttaSource})`);
+  const r = await evaluateSaved(saved, samples, { runDir: path.dirname(saved.dir), flipTta });
   const m = r.metrics;
-  log(`eval on ${m.count} images: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
+  log(`eval on ${m.count} images${flipTta ? ' (flip TTA)' : ''}: MAE ${m.mae.toFixed(3)} CA(3) ${m.ca3.toFixed(1)} % CA(5) ${m.ca5.toFixed(1)} % CA(7) ${m.ca7.toFixed(1)} % loss ${r.loss.toFixed(4)}`);
   if (r.genderAcc !== undefined) log(`gender accuracy ${r.genderAcc.toFixed(1)} %, ethnicity accuracy ${r.ethnicityAcc?.toFixed(1)} % (classes ${classes?.join(',')})`);
 }
 
@@ -334,4 +399,68 @@ export async function preprocessorCommand(dir: string, options: { upgrade?: bool
   const saved = await loadSavedModel(dir);
   saved.model.dispose();
   log(JSON.stringify(saved.preprocessor, null, 2));
+}
+
+/** Formats `ldl export --format` writes. */
+export const EXPORT_FORMATS = ['safetensors', 'onnx'] as const;
+
+/** Options of {@link exportCommand} (`ldl export`); the ONNX ones are refused with `--format safetensors`. */
+export interface ExportCommandOptions {
+  /** `safetensors` (PyTorch, timm's key names) or `onnx` (opset 17). */
+  format: (typeof EXPORT_FORMATS)[number];
+  /** ONNX input layout. @default 'nhwc' */
+  layout?: 'nhwc' | 'nchw';
+  /** ONNX: append the outputs `probabilities` (softmax) and `expected_age` (years). @default false */
+  probabilities?: boolean;
+  /** ONNX: also write a Triton model repository entry into this folder. */
+  triton?: string;
+  /** Triton: `max_batch_size` (text, checked here). @default 64 */
+  maxBatchSize?: string;
+}
+
+/**
+ * `ldl export --format safetensors|onnx DIR OUT`: a saved model as PyTorch safetensors (timm key names,
+ * `preprocessor.json` in the metadata) or as one ONNX file (`preprocessor.json` in `metadata_props`),
+ * optionally with a Triton model repository entry.
+ * @throws Error for ONNX-only options with `--format safetensors`, or a `--max-batch-size` that is not a positive integer.
+ */
+export async function exportCommand(dir: string, out: string, options: ExportCommandOptions, log: (line: string) => void): Promise<void> {
+  const fn = 'ldl export';
+  await setupBackend('cpu', false, () => {}); // reading model.json needs a backend; cpu loads everywhere
+  if (options.format === 'safetensors') {
+    const onnxOnly = (['layout', 'probabilities', 'triton', 'maxBatchSize'] as const).filter((k) => options[k] !== undefined);
+    if (onnxOnly.length) throw new Error(`Error in ${fn}: ${onnxOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} must go with --format onnx, but got --format safetensors.`);
+    const r = await exportPyTorchSafetensors(dir, out);
+    log(`wrote ${r.file} (${options.format}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+    log(
+      r.timmModel
+        ? `load it in PyTorch: timm.create_model('${r.timmModel}', num_classes=…).load_state_dict(safetensors.torch.load_file('${r.file}'), strict=True)`
+        : 'timm has no model of this size (reduced width or depth): build the same ResNet/VGG configuration in timm to load it',
+    );
+    return;
+  }
+  let maxBatchSize: number | undefined;
+  if (options.maxBatchSize !== undefined) {
+    maxBatchSize = Number(options.maxBatchSize);
+    if (!/^\d+$/.test(options.maxBatchSize) || maxBatchSize < 1) throw new Error(`Error in ${fn}: --max-batch-size must be a positive integer, but got ${JSON.stringify(options.maxBatchSize)}.`);
+    if (options.triton === undefined) throw new Error(`Error in ${fn}: --max-batch-size must go with --triton DIR, but got no --triton.`);
+  }
+  const r = await exportOnnxRun(dir, out, {
+    layout: options.layout ?? 'nhwc',
+    probabilities: options.probabilities ?? false,
+    expectedAge: options.probabilities ?? false,
+    ...(options.triton !== undefined ? { triton: { dir: options.triton, ...(maxBatchSize !== undefined ? { maxBatchSize } : {}) } } : {}),
+  });
+  log(`wrote ${r.file} (onnx, opset 17, ${options.layout ?? 'nhwc'} input, outputs ${r.outputs.join(', ')}; ${(r.bytes / 1e6).toFixed(1)} MB) from ${r.modelDir}`);
+  if (r.triton) log(`wrote the Triton model repository entry ${r.triton.config} and ${r.triton.model}`);
+  log(`run it: new onnxruntime.InferenceSession(...) in Node, or onnxruntime.InferenceSession('${r.file}') in Python; feed what preprocessor.json (in its metadata_props) describes`);
+}
+
+/** `ldl import FILE OUT_DIR [--preprocessor FILE]`: a PyTorch safetensors (timm key names) as a model folder for eval, predict and the browser demo. */
+export async function importCommand(file: string, outDir: string, options: { preprocessor?: string }, log: (line: string) => void): Promise<void> {
+  await setupBackend('cpu', false, () => {});
+  const r = await importPyTorchSafetensors(file, outDir, options);
+  const p = r.preprocessor;
+  log(`wrote ${r.dir} (${p.backbone}${r.timmModel ? `, timm ${r.timmModel}` : ''}, ${r.source} key names, ${r.loaded} tensors, ${p.inputSize} px, heads ${p.heads.join('/')})`);
+  log(`use it: ldl predict --checkpoint ${r.dir} IMAGE…`);
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRESETS } from '@ldl/train';
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import { type CommandName, type ExtraTrainValue, type OptionSpec, type OptionValue, OPTIONS_BY_KEY, type Settings } from './options';
 
 /** A parsed config file. */
@@ -22,14 +22,18 @@ export interface ConfigFile {
   presets: Record<string, Settings>;
 }
 
-/** Where a value comes from, for error messages: a flag, or a key of a file. */
-type Origin = { flag: string } | { file: string; key: string };
+/** Where a value comes from, for error messages: a flag, or a key of a file (with its text there, when known). */
+type Origin = { flag: string } | { file: string; key: string; text?: string };
 
 const where = (o: Origin) => ('flag' in o ? `--${o.flag}` : `${o.file}: ${o.key}`);
 const fnOf = (o: Origin) => ('flag' in o ? `--${o.flag}` : 'readConfigFile');
 
+/** A value as the message shows it: JSON, except numbers JSON cannot spell (NaN, ±Infinity: not "null"). */
+const shown = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+
 function fail(origin: Origin, expected: string, got: unknown): never {
-  throw new Error(`Error in ${fnOf(origin)}: ${where(origin)} must be ${expected}, but got ${JSON.stringify(got)}.`);
+  const text = 'text' in origin && origin.text !== undefined && origin.text !== shown(got) ? ` (written ${origin.text})` : '';
+  throw new Error(`Error in ${fnOf(origin)}: ${where(origin)} must be ${expected}, but got ${shown(got)}${text}.`);
 }
 
 function extraOf(v: unknown, origin: Origin, base: string): ExtraTrainValue {
@@ -66,6 +70,7 @@ export function checkValue(spec: OptionSpec, raw: unknown, origin: Origin, base:
     case 'integer': {
       const n = fromFlag ? (typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN) : raw;
       const text = spec.check?.text ?? (spec.kind === 'integer' ? 'an integer' : 'a number');
+      if (!fromFlag && typeof n === 'number' && !Number.isFinite(n)) fail(origin, `a finite number (${text})`, n);
       if (typeof n !== 'number' || !Number.isFinite(n) || (spec.kind === 'integer' && !Number.isInteger(n)) || (spec.check && !spec.check.test(n))) fail(origin, text, raw);
       return n as number;
     }
@@ -82,11 +87,11 @@ export function checkValue(spec: OptionSpec, raw: unknown, origin: Origin, base:
   }
 }
 
-function checkSettings(obj: Record<string, unknown>, file: string, prefix: string, command: CommandName): Settings {
+function checkSettings(obj: Record<string, unknown>, file: string, prefix: string, command: CommandName, textOf: (keyPath: string) => string | undefined): Settings {
   const out: Settings = {};
   for (const [key, raw] of Object.entries(obj)) {
     const spec = OPTIONS_BY_KEY.get(key);
-    const origin = { file, key: `${prefix}${key}` };
+    const origin = { file, key: `${prefix}${key}`, text: textOf(`${prefix}${key}`) };
     if (!spec) fail(origin, `a setting of 'ldl ${command}' (see ldl ${command} --help: the keys are the flags in camelCase, e.g. imageSize for --image-size)`, raw);
     if (!spec.commands.includes(command)) continue; // one file serves train, eval and predict: each reads its own settings
     out[key] = checkValue(spec, raw, origin, path.dirname(file));
@@ -110,10 +115,25 @@ export function readConfigFile(file: string, command: CommandName): ConfigFile {
     throw new Error(`Error in readConfigFile: --config ${file} must be a readable file, but got ${(e as Error).message}.`);
   }
   let json: unknown;
+  let textOf: (keyPath: string) => string | undefined;
+  const yaml = /\.ya?ml$/i.test(abs);
   try {
-    json = /\.ya?ml$/i.test(abs) ? parseYaml(text) : JSON.parse(text);
+    if (yaml) {
+      const doc = parseDocument(text);
+      if (doc.errors.length > 0) throw doc.errors[0];
+      json = doc.toJS() as unknown;
+      // The value as written (`.nan`, `1e999`), for messages about values YAML turned into NaN or Infinity.
+      textOf = (keyPath) => {
+        const node = doc.getIn(keyPath.split('.'), true);
+        return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
+      };
+    } else {
+      // JSON.parse turns 1e999 into Infinity: the text is found again by the key (top level or presets.<name>.<key>).
+      json = JSON.parse(text) as unknown;
+      textOf = (keyPath) => text.match(new RegExp(`"${keyPath.split('.').at(-1)!.replace(/[^\w]/g, '')}"\\s*:\\s*([^,}\\]\\s]+)`))?.[1];
+    }
   } catch (e) {
-    throw new Error(`Error in readConfigFile: ${abs} must be ${/\.ya?ml$/i.test(abs) ? 'YAML' : 'JSON (or name a .yaml file)'}, but it does not parse: ${(e as Error).message}`);
+    throw new Error(`Error in readConfigFile: ${abs} must be ${yaml ? 'YAML' : 'JSON (or name a .yaml file)'}, but it does not parse: ${(e as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail({ file: abs, key: 'the file' }, 'an object of settings', json);
   const { preset, presets = {}, ...rest } = json as Record<string, unknown>;
@@ -124,9 +144,9 @@ export function readConfigFile(file: string, command: CommandName): ConfigFile {
     // `start` is not a preset of its own: it runs finetune-head or small, and their sections apply.
     if (!(name in PRESETS)) fail({ file: abs, key: `presets.${name}` }, `a section named by a preset (${Object.keys(PRESETS).join(', ')})`, name);
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail({ file: abs, key: `presets.${name}` }, 'an object of settings', obj);
-    perPreset[name] = checkSettings(obj as Record<string, unknown>, abs, `presets.${name}.`, command);
+    perPreset[name] = checkSettings(obj as Record<string, unknown>, abs, `presets.${name}.`, command, textOf);
   }
-  return { file: abs, preset: preset as string | undefined, settings: checkSettings(rest, abs, '', command), presets: perPreset };
+  return { file: abs, preset: preset as string | undefined, settings: checkSettings(rest, abs, '', command, textOf), presets: perPreset };
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
- * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `prep` (face-prep's
- * align/crop) and `cv` (@ldl/algorithms' cross validation).
+ * The `ldl` command tree (commander): `train`, `eval`, `predict`, `preprocessor`, `export`, `import`, `prep`
+ * (face-prep's align/crop) and `cv` (@ldl/algorithms' cross validation).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PRESETS } from '@ldl/train';
 import { checkFlags, type ConfigFile, readConfigFile } from './config';
-import { evalCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
+import { evalCommand, EXPORT_FORMATS, exportCommand, type ExportCommandOptions, importCommand, predictCommand, PRESET_NAMES, preprocessorCommand, resolveSettings, SPLIT_KEYS, START_PRESET, trainCommand } from './commands';
 import { type CommandName, OPTIONS, type Settings } from './options';
 import { packCommand } from './pack';
 
@@ -33,7 +33,7 @@ function addOptions(cmd: Command, name: CommandName): Command {
     if (spec.kind === 'boolean') {
       cmd.addOption(new Option(spec.negatable ? `--no-${spec.flag}` : `--${spec.flag}`, spec.description));
       // --no-cache-features (a preset's cacheFeatures off), --no-extra-train (its extra data off)
-      if (spec.flag === 'cache-features') cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
+      if (spec.flag === 'cache-features' || spec.flag === 'flip-tta') cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
     } else if (spec.kind === 'extra') {
       cmd.addOption(new Option(`--${spec.flag} <dataset>`, spec.description).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
       cmd.addOption(new Option(`--no-${spec.flag}`).hideHelp());
@@ -121,6 +121,29 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     .option('--ethnicity-classes <a,b>', 'multi-task models: the ethnicity classes in output order (version 1 did not record them)')
     .action(async (dir: string, opts: { upgrade?: boolean; ethnicityClasses?: string }) => preprocessorCommand(dir, opts, log));
 
+  program
+    .command('export')
+    .description(
+      "write a saved model for another engine: --format safetensors (PyTorch, timm's key names, preprocessor.json in the metadata) " +
+        'or --format onnx (one .onnx file, opset 17, dynamic batch, preprocessor.json in metadata_props; --triton DIR adds a Triton model repository entry)',
+    )
+    .argument('<dir>', 'a run directory (its best/), a best/ folder or a checkpoint directory')
+    .argument('<out>', 'the file to write (e.g. model.safetensors, model.onnx)')
+    .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .addOption(new Option('--layout <layout>', 'onnx: input layout (default nhwc, as tfjs; nchw as PyTorch)').choices(['nhwc', 'nchw']))
+    .option('--probabilities', 'onnx: append the outputs probabilities (softmax of the age head) and expected_age (years)')
+    .option('--triton <dir>', 'onnx: also write <dir>/<name>/config.pbtxt (onnxruntime_onnx, dynamic batching) and <dir>/<name>/1/model.onnx')
+    .option('--max-batch-size <n>', "onnx with --triton: Triton's max_batch_size (default 64)")
+    .action(async (dir: string, out: string, opts: ExportCommandOptions) => exportCommand(dir, out, opts, log));
+
+  program
+    .command('import')
+    .description("turn a PyTorch safetensors file (timm's key names, e.g. from ldl export after training in PyTorch) into a model folder for eval, predict and the browser demo")
+    .argument('<file>', 'the .safetensors file')
+    .argument('<out-dir>', 'the model folder to write (new or empty)')
+    .option('--preprocessor <file>', "the model's preprocessor.json, for a file whose metadata lacks one")
+    .action(async (file: string, outDir: string, opts: { preprocessor?: string }) => importCommand(file, outDir, opts, log));
+
   // prep and cv have their own parsers (and --help): everything after the command name is theirs.
   const passThrough = (name: string, description: string, run: (args: string[]) => Promise<number>) =>
     program
@@ -138,7 +161,7 @@ export function createProgram(log: (line: string) => void = (l) => console.log(l
     "face-prep: 'align' photos (face detection, two-pass eye alignment) into faces.csv, 'crop' them with a margin, 'pack' them into tar shards for PyTorch, 'merge' shard outputs (ldl prep --help)",
     async (args) => (args[0] === 'pack' ? runPack(args.slice(1), log) : (await import('@ldl/face-prep/detector')).main(args)),
   );
-  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
+  passThrough('cv', 'k-fold cross validation of LDL algorithms (SA-BFGS, AA-kNN, DeepLDL, …) or the label enhancement protocol (--mode le) on a .mat/.csv/.json data set (ldl cv --help)', async (args) =>
     (await import('@ldl/algorithms')).runLdlCv(args),
   );
 

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveSettings } from '../src/commands';
 import { checkFlags, readConfigFile } from '../src/config';
 import { runCli } from '../src/program';
+import { ldl } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-cli-'));
 const write = (name: string, text: string) => {
@@ -14,28 +15,12 @@ const write = (name: string, text: string) => {
   return file;
 };
 
-/** Runs `ldl` in this process and returns its exit code and what it printed. */
-async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [
-    vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))), // the trainer's progress
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-  ];
-  try {
-    const code = await runCli(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 describe('ldl command tree', () => {
   it('lists the commands, and each command its flags (train: the presets and the config file)', async () => {
     const top = await ldl('--help');
     expect(top.code).toBe(0);
-    for (const c of ['train', 'eval', 'predict', 'preprocessor', 'prep', 'cv']) expect(top.out).toMatch(new RegExp(`\\n  ${c} `));
+    for (const c of ['train', 'eval', 'predict', 'preprocessor', 'export', 'import', 'prep', 'cv']) expect(top.out).toMatch(new RegExp(`\\n  ${c} `));
     const train = await ldl('train', '--help');
     expect(train.code).toBe(0);
     expect(train.out).toMatch(/--wasm-threads <value> +wasm backend threads, 1\.\.8/);
@@ -93,6 +78,19 @@ describe('config files', () => {
     expect(() => readConfigFile(write('c.json', '{"presets": {"small": {"backbone": 5}}}'), 'train')).toThrow('presets.small.backbone must be a non-empty string, but got 5.');
     expect(() => readConfigFile(write('d.json', '{"epochs": 3,'), 'train')).toThrow(`Error in readConfigFile: ${path.join(dir, 'd.json')} must be JSON (or name a .yaml file), but it does not parse`);
     expect(readConfigFile(write('e.json', '{"epochs": 3, "checkpoint": "run"}'), 'eval').settings).toEqual({ checkpoint: path.join(dir, 'run') });
+  });
+
+  it('a number YAML or JSON reads as NaN or Infinity is reported as such, with its text (not "got null")', () => {
+    const cases: [string, string, string][] = [
+      ['nan.yaml', 'lr: .nan\n', 'lr must be a finite number (a number > 0), but got NaN (written .nan).'],
+      ['big.yaml', 'epochs: 3\nlr: 1e999\n', 'lr must be a finite number (a number > 0), but got Infinity (written 1e999).'],
+      ['big.json', '{"epochs": 3, "lr": 1e999}', 'lr must be a finite number (a number > 0), but got Infinity (written 1e999).'],
+      ['inf.yaml', 'presets:\n  small:\n    sigma: -.inf\n', 'presets.small.sigma must be a finite number'],
+    ];
+    for (const [name, text, message] of cases) {
+      const file = write(name, text);
+      expect(() => readConfigFile(file, 'train')).toThrow(`Error in readConfigFile: ${file}: ${message}`);
+    }
   });
 
   it('start: small on synthetic faces (8 epochs) when the data is absent', () => {
@@ -156,7 +154,8 @@ describe('a run: --resume from its config.json, eval with its split and classes,
     // the trainer's check refuses a change a checkpoint cannot take; config.json and the finished report stay the run's
     const refused = await ldl('train', '--run-dir', runDir, '--resume', '--epochs', '3', '--sigma', '3');
     expect(refused.code).toBe(1);
-    expect(refused.out).toContain("Error in Trainer.fit: resume must use the checkpoint's settings, but sigma (checkpoint 2, now 3) differ.");
+    expect(refused.out).toContain('Error in Trainer.fit: resume must keep the settings that define the model, data, preprocessing and optimisation, but these changed since');
+    expect(refused.out).toContain(': sigma (checkpoint 2, now 3), preprocessing.sigma (checkpoint 2, now 3). Put them back');
     expect(readFileSync(path.join(runDir, 'config.json'), 'utf8')).toBe(config);
     expect(readFileSync(path.join(runDir, 'report.json'), 'utf8')).toBe(report);
     expect((await ldl('train', '--resume')).out).toContain('Error in --resume: --resume must name the run to continue with --run-dir');

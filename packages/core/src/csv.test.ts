@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from './csv';
+import { parseCsv, parseDecimal } from './csv';
 
 describe('parseCsv', () => {
   it('reads quoted fields, quoted line breaks, CRLF and a BOM, keeping the line each record starts on', () => {
@@ -28,5 +28,12 @@ describe('parseCsv', () => {
   it('names the file and line of malformed quoting', () => {
     expect(() => parseCsv('a,b\n1,2\n3,"4"x\n', 'f.csv')).toThrow(/^Error in parseCsv: f\.csv line 3: Invalid Closing Quote/);
     expect(() => parseCsv('a,b\n1,"2\n', 'f.csv')).toThrow(/^Error in parseCsv: f\.csv line \d+: Quote Not Closed/);
+  });
+});
+
+describe('parseDecimal', () => {
+  it('reads decimal numbers only: 0x14, 0b11, 1_0, Infinity and an empty field are NaN, not 20, 3, 10, ∞ or 0', () => {
+    expect(['12', ' -3.5 ', '.5', '5.', '+1e3', '2E-2'].map(parseDecimal)).toEqual([12, -3.5, 0.5, 5, 1000, 0.02]);
+    for (const bad of ['0x14', '0b11', '0o7', '1_0', 'Infinity', '', ' ', '1,5', '--1', 'e3', '.']) expect(parseDecimal(bad), bad).toBeNaN();
   });
 });

@@ -58,7 +58,7 @@ export function parseCsv(text: string, source: string): CsvTable {
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
     if (err instanceof CsvError) throw new Error(`Error in parseCsv: ${source} line ${String(err.lines)}: ${err.message}.`);
-    throw err;
+    throw new Error(`Error in parseCsv: ${source}: the file does not parse as CSV (${err instanceof Error ? err.message : String(err)}).`);
   }
   // `info.lines` is the line a record ends on; a quoted field may hold line breaks.
   const records = parsed.map(({ record, info }): CsvRow => ({
@@ -67,4 +67,17 @@ export function parseCsv(text: string, source: string): CsvTable {
   }));
   const [header, ...rows] = records;
   return { header: header?.fields ?? [], rows };
+}
+
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A CSV or list field as a decimal number (`12`, `-3.5`, `.5`, `1e3`; surrounding spaces ignored), or
+ * `NaN` for anything else — unlike `Number()`, which reads `0x14` as 20, `0b11` as 3, `''` as 0 and
+ * `Infinity` as a number. Readers of outside files use it so that only what a person means as a
+ * decimal number is one.
+ */
+export function parseDecimal(text: string): number {
+  const t = text.trim();
+  return DECIMAL.test(t) ? Number(t) : Number.NaN;
 }

@@ -54,6 +54,30 @@ export {
   type LdlMeasures,
 } from './measures';
 export {
+  averageRanks,
+  divisivenessError,
+  dpa,
+  errorProbability,
+  kendall,
+  matchM,
+  maxRocAuc,
+  meanAbsoluteError,
+  meanSquaredError,
+  mu,
+  nu1,
+  nu2,
+  nu3,
+  spearman,
+  topK,
+  waveHedges,
+  zeroOneLoss,
+  LDL_MEASURE_REGISTRY,
+  type ExpectationMode,
+  type LdlMeasureInfo,
+  type LdlMeasureKey,
+  type TopKMode,
+} from './measures';
+export {
   argmaxLabel,
   expectedLabel,
   gaussianDistribution,
@@ -65,3 +89,4 @@ export {
   type NormalizeDistributionOptions,
 } from './distributions';
 export { Rng, type RngState } from './prng';
+export { damagedCopies, type DamagedCopy } from './fuzz';

@@ -3,4 +3,4 @@
  *
  * @module @ldl/core/node
  */
-export { parseCsv, type CsvRow, type CsvTable } from './csv';
+export { parseCsv, parseDecimal, type CsvRow, type CsvTable } from './csv';

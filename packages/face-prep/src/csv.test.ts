@@ -36,7 +36,7 @@ describe('faces.csv', () => {
     const text = facesCsvHeader() + formatFaceRow('x.jpg', ok) + 'y.jpg,1,2';
     expect(parseFacesCsv(text).map((r) => r.photo)).toEqual(['x.jpg']);
     expect(() => parseFacesCsv(`${facesCsvHeader()}x.jpg,1,,,,,,,,,ok\n`, 'f.csv')).toThrow(
-      "f.csv: line 2: box1 must be a number, but got ''.",
+      "f.csv: line 2: box1 must be a decimal number, but got ''.",
     );
     expect(() => parseFacesCsv('photo,age\n', 'f.csv')).toThrow('f.csv: line 1 must be the header');
   });
@@ -45,7 +45,7 @@ describe('faces.csv', () => {
     const text = (facesCsvHeader() + formatFaceRow('two\nlines.jpg', ok) + formatFaceRow(' edge .jpg', ok)).replaceAll(',ok\n', ',ok\r\n');
     expect(parseFacesCsv(text).map((r) => r.photo)).toEqual(['two\nlines.jpg', ' edge .jpg']);
     expect(() => parseFacesCsv(`${facesCsvHeader()}"a\nb.jpg",1,2,3,4,5,6,7,8,9,ok\n\ny.jpg,1,,,,,,,,,ok\n`, 'f.csv')).toThrow(
-      "f.csv: line 5: box1 must be a number, but got ''.",
+      "f.csv: line 5: box1 must be a decimal number, but got ''.",
     );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The `faces.csv` table written by `ldl prep align` and read by `ldl prep crop`.
  */
-import { parseCsv } from '@ldl/core/node';
+import { parseCsv, parseDecimal } from '@ldl/core/node';
 import type { AlignResult, AlignStatus } from './align';
 import type { Box, Point } from './geometry';
 import { csvField } from './shard-csv';
@@ -78,10 +78,10 @@ export function parseFacesCsv(text: string, source = 'faces.csv'): FaceRow[] {
       throw new Error(`${where}: status must be ok, no_face or unreadable, but got '${status}'.`);
     }
     if (status !== 'ok') return { photo: f[0], status, deg: null, box: null, leftEye: null, rightEye: null };
-    const v = f.slice(1, 10).map(Number);
-    const bad = v.findIndex((x, j) => f[j + 1] === '' || !Number.isFinite(x));
+    const v = f.slice(1, 10).map(parseDecimal);
+    const bad = v.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
-      throw new Error(`${where}: ${FACES_CSV_COLUMNS[bad + 1]} must be a number, but got '${f[bad + 1]}'.`);
+      throw new Error(`${where}: ${FACES_CSV_COLUMNS[bad + 1]} must be a decimal number, but got '${f[bad + 1]}'.`);
     }
     return {
       photo: f[0],

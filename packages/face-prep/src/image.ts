@@ -81,8 +81,10 @@ export async function readImageSize(input: string | Uint8Array): Promise<{ width
 
 // libvips keeps one error buffer for all threads, so the message of a read that fails while other
 // reads run may be another file's (seen: a truncated file reported with a neighbour's "extraneous
-// bytes" warning). A failed read is therefore repeated alone, once the reads in flight have finished,
-// and its own error is reported (or, if it succeeds alone, its result returned).
+// bytes" warning), or none at all ("Unknown error": a concurrent resize cleared the buffer). A failed
+// read is therefore repeated alone, once the reads and the rotations/resizes of this module in flight
+// have finished (they all run through `shared`), and its own error is reported (or, if it succeeds
+// alone, its result returned).
 let inFlight = 0;
 const idle: (() => void)[] = [];
 let exclusive: Promise<void> | null = null;
@@ -180,16 +182,18 @@ export async function rotateExpand(image: RgbImage, deg: number, options: Rotate
   // shifts the content by odx/ody inside it, so only the fractional offset goes to libvips.
   const kx = Math.round(ox);
   const ky = Math.round(oy);
-  const { data, info } = await toSharp(padded)
-    .affine([a, b, d, e], {
-      odx: ox - kx,
-      ody: oy - ky,
-      background: { r: background[0], g: background[1], b: background[2] },
-      interpolator: sharp.interpolators[interpolator],
-    })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await shared(() =>
+    toSharp(padded)
+      .affine([a, b, d, e], {
+        odx: ox - kx,
+        ody: oy - ky,
+        background: { r: background[0], g: background[1], b: background[2] },
+        interpolator: sharp.interpolators[interpolator],
+      })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   const corners = [0, padded.width].flatMap((x) => [0, padded.height].map((y) => ({ x, y })));
   const left = Math.floor(Math.min(...corners.map((p) => a * p.x + b * p.y)) + 0.5) + kx;
   const top = Math.floor(Math.min(...corners.map((p) => d * p.x + e * p.y)) + 0.5) + ky;
@@ -232,10 +236,12 @@ export async function cropResize(
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`Error in cropResize: size must be positive integers, but got ${String(size)}.`);
   }
-  const { data, info } = await toSharp(image)
-    .extract({ left: x1, top: y1, width: x2 - x1, height: y2 - y1 })
-    .resize(width, height, { fit: 'fill', kernel: options.kernel ?? 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await shared(() =>
+    toSharp(image)
+      .extract({ left: x1, top: y1, width: x2 - x1, height: y2 - y1 })
+      .resize(width, height, { fit: 'fill', kernel: options.kernel ?? 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }

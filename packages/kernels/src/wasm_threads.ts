@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -114,10 +114,24 @@ export function enableWasmThreads(options: EnableWasmThreadsOptions = {}): void 
 }
 
 /**
+ * Writes `text` to `file` unless it exists, through a temporary name and a rename, so that a reader
+ * (a worker thread starting meanwhile) sees either no file or the whole of it, never a partial one.
+ * Returns `file`.
+ */
+export function writeOnce(file: string, text: string): string {
+  if (existsSync(file)) return file;
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+  return file;
+}
+
+/**
  * Installs what the threaded build's loader needs in Node for the duration of
  * one initialisation; returns the function that undoes it.
  */
-function patchForThreadedInit(threads: number): () => void {
+/** @internal Exported for its test. */
+export function patchForThreadedInit(threads: number): () => void {
   const dir = mkdtempSync(join(os.tmpdir(), 'ldl-wasm-threads-'));
   const mainPath = join(dir, 'main.js');
   const scripts = new WeakMap<Blob, string>();
@@ -131,19 +145,27 @@ function patchForThreadedInit(threads: number): () => void {
       const text = parts?.length === 1 && typeof parts[0] === 'string' ? parts[0] : null;
       if (text?.startsWith(MAIN_SCRIPT_PREFIX) === true) {
         // Workers receive this Blob itself (not a URL): written now, loaded by path in the worker.
-        writeFileSync(mainPath, MAIN_SCRIPT_PRELUDE + text);
+        writeOnce(mainPath, MAIN_SCRIPT_PRELUDE + text);
       } else if (text?.includes(WORKER_SCRIPT_MARK) === true) {
         scripts.set(this, text);
       }
     }
   };
+  let workerPath: string | null = null;
   URL.createObjectURL = (blob: Blob): string => {
     const text = scripts.get(blob);
     if (text == null) return stockCreateObjectURL(blob);
-    const workerPath = join(dir, 'worker.js');
-    // The worker turns the main-script Blob it is sent into a URL and reads it with fs: point it at the file.
-    const prelude = `URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};\n`;
-    writeFileSync(workerPath, prelude + text);
+    // Emscripten asks for this URL once per pthread worker (8 times, in one synchronous loop) and starts
+    // each worker right after. The file is written once, complete, under its final name: rewriting it
+    // for every worker truncated it while the workers started before were reading it, and a worker that
+    // read an empty script exited at once (code 0), so the pool waited forever for it to load — the
+    // "initialisation stalled" of a busy machine, where the earlier workers start late enough to meet a
+    // later rewrite.
+    if (workerPath == null) {
+      // The worker turns the main-script Blob it is sent into a URL and reads it with fs: point it at the file.
+      const prelude = `URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};\n`;
+      workerPath = writeOnce(join(dir, 'worker.js'), prelude + text);
+    }
     return workerPath;
   };
   os.cpus = () => {

@@ -30,6 +30,7 @@ export {
   type UtkFaceName,
   type VerifyImages,
 } from './data/readers';
+export { SkippedRows, SKIPPED_CSV } from './data/skipped';
 export {
   applyAugment,
   sampleAugmentParams,
@@ -75,12 +76,24 @@ export {
   replaceDirAtomic,
   saveTensors,
   loadTensors,
+  scanCheckpoints,
+  checkCheckpoint,
+  writeManifest,
+  verifyManifest,
+  MANIFEST_JSON,
   type TrainingState,
   type NamedTensor,
+  type CheckpointCheck,
+  type CheckpointScan,
+  type DirManifest,
 } from './run/checkpoint';
+export { acquireRunLock, RunLockedError, LOCK_FILE, type RunLock, type RunLockInfo } from './run/lock';
+export { DiskError, explainDiskError } from './run/disk';
 export {
   Trainer,
   ResumeRefusedError,
+  RESUME_MAY_CHANGE,
+  changedSettings,
   type TrainerOptions,
   type EvalResult,
   type FitResult,
@@ -139,6 +152,8 @@ export {
 } from './saved/load';
 export { evaluateSaved, predictImage, type Prediction } from './saved/inference';
 export { upgradePreprocessor } from './saved/upgrade';
+export { exportOnnxRun, type ExportOnnxRunOptions, type ExportOnnxRunResult } from './saved/export_onnx';
+export { exportPyTorchSafetensors, importPyTorchSafetensors, type PyTorchExport, type PyTorchImport, type PyTorchImportOptions } from './saved/pytorch';
 export {
   parsePreprocessorConfig,
   PREPROCESSOR_JSON,
@@ -159,13 +174,18 @@ export {
   DEFAULT_MAX_LOSS_RATIO,
   DIVERGED_FILE,
 } from './run/divergence';
-export { recordFailure, teeWarnings, appendRunLog, type FailedReport } from './run/failure';
+export { recordFailure, teeWarnings, appendRunLog, holdRunLog, releaseRunLog, discardRunLog, type FailedReport } from './run/failure';
 export {
   findDuplicates,
   applyDuplicatePolicy,
   describeDuplicates,
   duplicateKey,
   sharedImages,
+  perceptualHash,
+  hashDistance,
+  markNearDuplicates,
+  NEAR_DUPLICATE_BITS,
+  PERCEPTUAL_HASH_SIDE,
   DUPLICATE_POLICIES,
   type DuplicateGroup,
   type DuplicatePolicy,

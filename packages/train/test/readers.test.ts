@@ -125,17 +125,20 @@ describe('readMegaAge', () => {
     const root = tempDir();
     await writeMegaAge(root, 'train', ['# names', 'a.jpg', '', 'b.jpg', 'c.jpg', '#x.jpg'], ['# ages', '3', '', '', '5', '9'], { images: ['a.jpg', 'b.jpg', 'c.jpg'] });
     const [nameFile, ageFile] = ['name', 'age'].map((k) => path.join(root, 'list', `train_${k}.txt`));
-    await expect(readMegaAge(root, 'train')).rejects.toThrow(`${ageFile} line 4: age must be a number in [0, 100], but got ""`);
+    await expect(readMegaAge(root, 'train')).rejects.toThrow(`${ageFile} line 4: age must not be blank (or a comment) where ${nameFile} line 4 has "b.jpg"`);
     const { samples, skipped } = await readMegaAge(root, 'train', { skipBad: true });
-    expect(samples.map((s) => [path.basename(s.path), s.age, s.source.line])).toEqual([
-      ['a.jpg', 3, 2],
-      ['c.jpg', 5, 5],
-    ]);
+    // line 5 lies between a blank in the ages only (line 4) and a blank in the names only (line 6): if each
+    // list got an inserted line, c.jpg's age is 9, not 5, so it is not paired at all
+    expect(samples.map((s) => [path.basename(s.path), s.age, s.source.line])).toEqual([['a.jpg', 3, 2]]);
     expect(skipped.map((b) => [b.file, b.line])).toEqual([
       [ageFile, 4],
+      [nameFile, 5],
       [nameFile, 6],
     ]);
-    expect(skipped[1].reason).toBe(`image name must not be blank (or a comment) where ${ageFile} line 6 has "9"`);
+    expect(skipped[1].reason).toBe(
+      `"c.jpg" (age "5") is not paired: ${ageFile} line 4 is blank where ${nameFile} has an entry, and ${nameFile} line 6 is blank where ${ageFile} has one: between them the two lists may be out of step by one line, so this line's pair is in doubt`,
+    );
+    expect(skipped[2].reason).toBe(`image name must not be blank (or a comment) where ${ageFile} line 6 has "9"`);
   });
 
   it('says which list file is missing', async () => {
@@ -211,7 +214,7 @@ describe('readAlignedCsv', () => {
     const root = tempDir();
     writeFileSync(path.join(root, 'a.jpg'), await jpeg());
     writeFileSync(path.join(root, 'aligned.csv'), 'photo,age,deg,box1,box2,box3,box4\na.jpg,20,-3.5,1,2,7,8\na.jpg,20,x,1,2,7,8\na.jpg,20,0,5,2,1,8\n');
-    await expect(readAlignedCsv(path.join(root, 'aligned.csv'))).rejects.toThrow(/line 3: deg must be a number, but got "x"/);
+    await expect(readAlignedCsv(path.join(root, 'aligned.csv'))).rejects.toThrow(/line 3: deg must be a decimal number, but got "x"/);
     const { samples, skipped } = await readAlignedCsv(path.join(root, 'aligned.csv'), { skipBad: true });
     expect(samples[0]).toMatchObject({ age: 20, deg: -3.5, box: [1, 2, 7, 8] });
     expect(skipped.map((s) => s.line)).toEqual([3, 4]);

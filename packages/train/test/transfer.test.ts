@@ -92,8 +92,8 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     const images = { size: 112, crop: 'square-bottom' as const, normalization, batchSize: 4 };
     const cache = await FeatureCache.build(prefix, new DataLoader(test, images), { flips: true, progress: false });
     expect(cache.featureShape).toEqual([6, 6, 128]);
-    const viaCache = await new Trainer(suffix, { runDir: tempDir(), flipTTA: true, ...quiet }).evaluate(cache);
-    const viaImages = await new Trainer(model, { runDir: tempDir(), flipTTA: true, ...quiet }).evaluate(new DataLoader(test, images));
+    const viaCache = await new Trainer(suffix, { runDir: tempDir(), flipTta: true, ...quiet }).evaluate(cache);
+    const viaImages = await new Trainer(model, { runDir: tempDir(), flipTta: true, ...quiet }).evaluate(new DataLoader(test, images));
     viaCache.predictions.forEach((p, i) => expect(p).toBeCloseTo(viaImages.predictions[i]!, 3));
 
     const backboneLayers = ['conv256_down', 'conv256_1', 'conv256_2', 'conv256_down_out'];
@@ -119,7 +119,7 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
   it('runExperiment with cacheFeatures: report, preprocessor.json, eval/predict on images, and a resume that reuses the stored features', async () => {
     const runDir = path.join(tempDir(), 'run');
     const options = {
-      title: 'transfer', runDir, train, test, backend: 'wasm', wasmThreads: 1, epochs: 1, batchSize: 4, crop: 'square-bottom' as const, flipTTA: true, schedule: 'cosine' as const, warmupEpochs: 0.5,
+      title: 'transfer', runDir, train, test, backend: 'wasm', wasmThreads: 1, epochs: 1, batchSize: 4, crop: 'square-bottom' as const, flipTta: true, schedule: 'cosine' as const, warmupEpochs: 0.5,
       model: { backbone: 'facerec_resnet34' as const, pretrained: 'faceapi', imageSize: 112, headFeatures: ['layer3', 'pool'], freeze: 'layer3', backboneLrScale: 0.03, cacheFeatures: true },
     };
     const report = await runExperiment(options);
@@ -133,7 +133,7 @@ describe('pretrained backbone + frozen prefix + cached features', () => {
     expect(existsSync(path.join(runDir, 'feature-cache', 'train.bin'))).toBe(true);
     const saved = await loadSavedModel(runDir);
     expect(saved.preprocessor.mean).toEqual(pre.mean);
-    const ev = await evaluateSaved(saved, test, { runDir, flipTTA: true });
+    const ev = await evaluateSaved(saved, test, { runDir, flipTta: true });
     expect(ev.metrics.mae).toBeCloseTo(report.test.mae, 3);
     const p = await predictImage(saved, test[0]!.path);
     expect(Number.isFinite(p.age)).toBe(true);

@@ -51,16 +51,31 @@ export function fileSystem(dir: string): io.IOHandler {
       try {
         modelJson = JSON.parse(await readFile(jsonPath, 'utf8'));
       } catch (e) {
-        throw new Error(`Error in fileSystem(${dir}).load: ${jsonPath} must be a readable TF.js model.json, but got: ${(e as Error).message}.`);
+        throw new Error(`Error in loadModel: ${jsonPath}: it must be a readable TF.js model.json, but got: ${(e as Error).message}.`);
       }
+      checkModelJson(modelJson, jsonPath);
       return io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: io.WeightsManifestEntry[] = [];
         const buffers: ArrayBuffer[] = [];
         for (const group of manifest) {
           specs.push(...group.weights);
+          let have = 0;
           for (const p of group.paths) {
-            const bytes = await readFile(join(dirname(jsonPath), p));
+            const file = join(dirname(jsonPath), p);
+            let bytes: Uint8Array;
+            try {
+              bytes = await readFile(file);
+            } catch (e) {
+              throw new Error(`Error in loadModel: ${file}: the weight shard named by ${jsonPath} must be readable, but got: ${(e as Error).message}.`);
+            }
+            have += bytes.byteLength;
             buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+          }
+          const want = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4), 0);
+          if (have !== want) {
+            throw new Error(
+              `Error in loadModel: ${join(dirname(jsonPath), group.paths.join(', '))}: the weight shards must hold the ${want} bytes model.json's weights need, but hold ${have} (cut or overwritten).`,
+            );
           }
         }
         return [specs, io.CompositeArrayBuffer.join(buffers)];
@@ -69,12 +84,52 @@ export function fileSystem(dir: string): io.IOHandler {
   };
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+
+/** Checks the parts of a model.json that loading trusts: the topology is an object, the weights manifest well formed. */
+function checkModelJson(json: unknown, file: string): asserts json is io.ModelJSON {
+  const bad = (what: string, got: unknown): never => {
+    const text = JSON.stringify(got);
+    throw new Error(`Error in loadModel: ${file}: ${what}, but got ${text === undefined ? 'nothing' : text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('the file must be a JSON object', json);
+  const o = json as Record<string, unknown>;
+  if (typeof o.modelTopology !== 'object' || o.modelTopology === null || Array.isArray(o.modelTopology)) bad('modelTopology must be an object', o.modelTopology);
+  if (!Array.isArray(o.weightsManifest)) bad('weightsManifest must be an array', o.weightsManifest);
+  for (const [g, group] of (o.weightsManifest as unknown[]).entries()) {
+    const gr = group as { paths?: unknown; weights?: unknown };
+    if (!Array.isArray(gr?.paths) || !gr.paths.every((p) => typeof p === 'string' && p !== '' && !p.split(/[\\/]/).includes('..'))) {
+      bad(`weightsManifest[${g}].paths must be file names inside the model folder`, gr?.paths);
+    }
+    if (!Array.isArray(gr.weights)) bad(`weightsManifest[${g}].weights must be an array`, gr.weights);
+    for (const [i, w] of (gr.weights as unknown[]).entries()) {
+      const spec = w as { name?: unknown; shape?: unknown; dtype?: unknown };
+      if (typeof spec?.name !== 'string') bad(`weightsManifest[${g}].weights[${i}].name must be a string`, spec?.name);
+      if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || spec.shape.reduce((a: number, b) => a * (b as number), 1) > 2 ** 31) {
+        bad(`weightsManifest[${g}].weights[${i}] (${spec.name}).shape must be integers ≥ 0 with at most 2^31 values`, spec.shape);
+      }
+      if (typeof spec.dtype !== 'string' || DTYPE_BYTES[spec.dtype] === undefined) bad(`weightsManifest[${g}].weights[${i}] (${spec.name}).dtype must be one of ${Object.keys(DTYPE_BYTES).join(', ')}`, spec.dtype);
+    }
+  }
+}
+
 /** Saves a layers model to `dir` in the standard TF.js format (see {@link fileSystem}). */
 export async function saveModel(model: LayersModel, dir: string): Promise<io.SaveResult> {
   return model.save(fileSystem(dir));
 }
 
-/** Loads a layers model saved by {@link saveModel} (custom layers of this package are registered on import). */
+/**
+ * Loads a layers model saved by {@link saveModel} (custom layers of this package are registered on import).
+ * @throws Error `Error in loadModel: <file>: …` for a damaged model.json (its weights manifest checked field
+ *   by field, its topology by TF.js) or weight shards whose size is not what model.json's weights need.
+ */
 export async function loadModel(dir: string): Promise<LayersModel> {
-  return loadLayersModel(fileSystem(dir));
+  try {
+    return await loadLayersModel(fileSystem(dir));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message.startsWith('Error in loadModel: ')) throw e;
+    // What TF.js says of a damaged topology (an unknown layer class, a wrong config), with the file named.
+    throw new Error(`Error in loadModel: ${dir}/${MODEL_JSON}: it does not describe a loadable model: ${message}`);
+  }
 }

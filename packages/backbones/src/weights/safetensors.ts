@@ -61,6 +61,29 @@ function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array {
   return out;
 }
 
+type Header = Record<string, unknown>;
+
+/** Reads the 8-byte length and the JSON header, checked to be an object. */
+function readHeader(fn: string, bytes: Uint8Array, file: string): { header: Header; headerLength: number } {
+  if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file}: the file must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (8 + headerLength > bytes.byteLength) {
+    throw new Error(`Error in ${fn}: ${file}: the header length must fit the file (${bytes.byteLength} bytes), but got ${headerLength}.`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new Error(`Error in ${fn}: ${file}: the header must be JSON, but got a parse error: ${(e as Error).message}.`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    const text = JSON.stringify(header);
+    throw new Error(`Error in ${fn}: ${file}: the header must be a JSON object of tensors, but got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  }
+  return { header: header as Header, headerLength };
+}
+
 /**
  * Reads a `.safetensors` file (8-byte little-endian header length, JSON header, raw little-endian data)
  * into float32 arrays. Supports F32, F16, BF16, F64 and the integer types (e.g. BatchNorm's
@@ -70,50 +93,88 @@ function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array {
  */
 export function readSafetensors(bytes: Uint8Array, file = 'safetensors data'): StateDict {
   const fn = 'readSafetensors';
-  if (bytes.byteLength < 8) throw new Error(`Error in ${fn}: ${file} must hold at least the 8-byte header length, but got ${bytes.byteLength} bytes.`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (8 + headerLength > bytes.byteLength) {
-    throw new Error(`Error in ${fn}: ${file} header length must fit the file (${bytes.byteLength} bytes), but got ${headerLength}.`);
-  }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
-  } catch (e) {
-    throw new Error(`Error in ${fn}: ${file} header must be JSON, but got a parse error: ${(e as Error).message}.`);
-  }
+  const { header, headerLength } = readHeader(fn, bytes, file);
+  const bad = (what: string, got: unknown): never => {
+    const text = JSON.stringify(got);
+    throw new Error(`Error in ${fn}: ${file}: ${what}, but got ${text === undefined ? 'nothing' : text.length > 80 ? `${text.slice(0, 80)}…` : text}.`);
+  };
   const dataStart = 8 + headerLength;
-  const out: StateDict = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = BYTES[dtype];
-    if (size === undefined) throw new Error(`Error in ${fn}: ${file} tensor '${name}' dtype must be one of ${Object.keys(BYTES).join(', ')}, but got ${dtype}.`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [begin, end] = offsets;
-    if (end - begin !== count * size || dataStart + end > bytes.byteLength) {
-      throw new Error(`Error in ${fn}: ${file} tensor '${name}' data_offsets must span ${count * size} bytes inside the file, but got [${begin}, ${end}].`);
+  const dataBytes = bytes.byteLength - dataStart;
+  const spans: { name: string; begin: number; end: number }[] = [];
+  const checked: { name: string; dtype: string; shape: number[]; count: number; begin: number; end: number }[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof info !== 'object' || info === null || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+        bad('__metadata__ must be an object of strings', info);
+      }
+      continue;
     }
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) bad(`tensor '${name}' must be an object { dtype, shape, data_offsets }`, info);
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (typeof dtype !== 'string' || BYTES[dtype] === undefined) bad(`tensor '${name}' dtype must be one of ${Object.keys(BYTES).join(', ')}`, dtype);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) bad(`tensor '${name}' shape must be an array of integers ≥ 0`, shape);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
+      bad(`tensor '${name}' data_offsets must be [begin, end], integers with 0 ≤ begin ≤ end`, offsets);
+    }
+    const size = BYTES[dtype as string]!;
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    const [begin, end] = offsets as [number, number];
+    if (end - begin !== count * size || end > dataBytes) {
+      throw new Error(
+        `Error in ${fn}: ${file}: tensor '${name}' data_offsets must span ${count * size} bytes (${dtype} [${(shape as number[]).join(', ')}]) inside the ${dataBytes} data bytes, but got [${begin}, ${end}].`,
+      );
+    }
+    spans.push({ name, begin, end });
+    checked.push({ name, dtype: dtype as string, shape: shape as number[], count, begin, end });
+  }
+  // The format's rule: the tensors cover the data bytes exactly, without overlaps or holes.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const span of spans) {
+    if (span.begin < covered) throw new Error(`Error in ${fn}: ${file}: tensor '${span.name}' data_offsets [${span.begin}, ${span.end}] must not overlap another tensor's bytes (up to ${covered}).`);
+    if (span.begin > covered) throw new Error(`Error in ${fn}: ${file}: the tensors must cover the data bytes without holes, but bytes ${covered}..${span.begin} belong to none (before tensor '${span.name}').`);
+    covered = span.end;
+  }
+  if (covered !== dataBytes) throw new Error(`Error in ${fn}: ${file}: the tensors must cover the ${dataBytes} data bytes exactly, but they end at ${covered} (the file is cut or has extra bytes).`);
+  const out: StateDict = {};
+  for (const { name, dtype, shape, count, begin, end } of checked) {
     out[name] = { dtype, shape: [...shape], data: decode(dtype, bytes.subarray(dataStart + begin, dataStart + end), count) };
   }
   return out;
 }
 
 /**
- * Writes float32 tensors as a `.safetensors` file (dtype F32), e.g. to take TF.js weights to PyTorch.
- * Tensors are written in key order; the header is padded with spaces to a multiple of 8 bytes.
+ * Writes tensors as a `.safetensors` file (8-byte little-endian header length, JSON header with an optional
+ * `__metadata__` map of strings, raw little-endian data): float32 (`F32`) or int64 (`I64`) tensors, e.g.
+ * TF.js weights for PyTorch (`safetensors.torch.load_file`). Tensors are written in key order; the header is
+ * padded with spaces to a multiple of 8 bytes. The inverse is {@link readSafetensors} (plus
+ * {@link readSafetensorsMetadata}).
+ * @param tensors Key → tensor with `dtype` `'F32'` (the default) or `'I64'` (integer values in the float32 `data`, exact up to 2^24);
+ * a {@link StateDict} of those dtypes qualifies.
+ * @param metadata `__metadata__`: string keys to string values (safetensors allows nothing else).
+ * @throws Error for a data length that does not match the shape, another dtype, a non-integer `I64` value
+ * or a non-string metadata value.
  */
-export function writeSafetensors(tensors: Record<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: Record<string, { dtype?: string; shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+  const fn = 'writeSafetensors';
+  if (metadata) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new Error(`Error in ${fn}: metadata '${k}' must be a string (safetensors __metadata__ holds strings only), but got ${typeof v}.`);
+    }
+  }
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   const names = Object.keys(tensors).sort();
   for (const name of names) {
-    const { shape, data } = tensors[name]!;
+    const { dtype = 'F32', shape, data } = tensors[name]!;
+    if (dtype !== 'F32' && dtype !== 'I64') throw new Error(`Error in ${fn}: tensor '${name}' dtype must be F32 or I64, but got ${dtype}.`);
     if (data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`Error in writeSafetensors: tensor '${name}' data length must equal the product of shape [${shape.join(', ')}], but got ${data.length}.`);
+      throw new Error(`Error in ${fn}: tensor '${name}' data length must equal the product of shape [${shape.join(', ')}], but got ${data.length}.`);
     }
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
-    offset += data.length * 4;
+    if (dtype === 'I64' && !data.every((v) => Number.isSafeInteger(v))) throw new Error(`Error in ${fn}: tensor '${name}' (I64) must hold integers, but got [${data.slice(0, 5).join(', ')}].`);
+    const bytes = data.length * BYTES[dtype]!;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const raw = new TextEncoder().encode(JSON.stringify(header));
   const headerBytes = new Uint8Array(Math.ceil(raw.length / 8) * 8).fill(0x20); // space padding
@@ -123,10 +184,27 @@ export function writeSafetensors(tensors: Record<string, { shape: number[]; data
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const name of names) {
-    const { data } = tensors[name]!;
-    const dv = new DataView(out.buffer, pos, data.length * 4);
-    for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
-    pos += data.length * 4;
+    const { dtype = 'F32', data } = tensors[name]!;
+    const dv = new DataView(out.buffer, pos, data.length * BYTES[dtype]!);
+    if (dtype === 'I64') for (let i = 0; i < data.length; i++) dv.setBigInt64(i * 8, BigInt(data[i]!), true);
+    else for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i]!, true);
+    pos += dv.byteLength;
   }
   return out;
+}
+
+/**
+ * The `__metadata__` map of a `.safetensors` file (string → string; `{}` when it has none), e.g.
+ * `format: 'pt'` and, in files `exportPyTorchWeights` callers write, `preprocessor.json`.
+ * @throws Error when the header is not a safetensors header, or a metadata value is not a string.
+ */
+export function readSafetensorsMetadata(bytes: Uint8Array, file = 'safetensors data'): Record<string, string> {
+  const fn = 'readSafetensorsMetadata';
+  const header = readHeader(fn, bytes, file).header;
+  const meta = header.__metadata__ ?? {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new Error(`Error in ${fn}: ${file}: __metadata__ must be an object of strings, but got ${JSON.stringify(meta)}.`);
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v !== 'string') throw new Error(`Error in ${fn}: ${file}: __metadata__ '${k}' must be a string, but got ${JSON.stringify(v)}.`);
+  }
+  return meta as Record<string, string>;
 }

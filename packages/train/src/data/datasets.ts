@@ -2,12 +2,13 @@
  * Several datasets in one run: each named on the command line by its path and read by its own reader
  * (MegaAge-Asian lists, a MORPH-style CSV, a folder of UTKFace-named photos).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type DuplicateGroup, type DuplicatePolicy, describeDuplicates, sharedImages } from './duplicates';
 import type { ExtraTrain } from '../run/presets';
 import {
   type AgeSample,
+  type BadRow,
   type CsvReaderOptions,
   describeSkipped,
   type MorphColumns,
@@ -99,25 +100,32 @@ export interface RunData {
   notes: string[];
   /** Title for the report (`'<format> data in <name>'`). */
   title: string;
+  /** Every row the readers skipped (`skipBad`), for `RUN_DIR/skipped.csv`. @default [] */
+  skipped?: BadRow[];
 }
 
+/** The layout of `file`: a file is a CSV; a folder with MegaAge lists (`list/*_name.txt`, any split: a test-only set counts) is `megaage`. */
 function detectFormat(file: string): DatasetFormat {
   if (statSync(file).isFile()) return 'morph-csv';
-  return existsSync(path.join(file, 'list', 'train_name.txt')) ? 'megaage' : 'utkface-dir';
+  const lists = path.join(file, 'list');
+  const megaage = existsSync(lists) && statSync(lists).isDirectory() && readdirSync(lists).some((n) => n.endsWith('_name.txt'));
+  return megaage ? 'megaage' : 'utkface-dir';
 }
 
 async function readMegaAgeSplit(root: string, split: 'train' | 'test', csv: string | undefined, reader: ReaderOptions): Promise<ReadResult> {
   if (!csv) return readMegaAge(root, split, reader);
   // A faces.csv straight from face-prep's align has no ages: they come from the split's own lists,
-  // joined by photo name (the images themselves are checked through the CSV's rows).
-  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
-  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels });
+  // joined by photo path relative to the data folder (the images themselves are checked through the CSV's
+  // rows). One faces.csv may cover both splits (align ran over the whole folder): the other split's rows are left out.
+  const labels = async () => (await readMegaAge(root, split, { ...reader, skipBad: true, verifyImages: 'none', duplicates: 'keep', limit: undefined })).samples;
+  const other = split === 'train' ? 'test' : 'train';
+  return readAlignedCsv(path.resolve(csv), { ...reader, imageRoot: root, labels, excludeDirs: [path.join(root, other)], rowForEveryLabel: true });
 }
 
 async function readSplitTable(file: string, o: DataOptions, reader: ReaderOptions): Promise<ReadResult> {
   const options: CsvReaderOptions = { ...reader, imageRoot: o.imageRoot ? path.resolve(o.imageRoot) : undefined, raceClasses: o.raceClasses ?? UTKFACE_RACES, columns: o.columns };
   const faces = o.faces ? path.resolve(o.faces) : undefined;
-  const labels = async () => (await readMorphCsv(file, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep' })).samples;
+  const labels = async () => (await readMorphCsv(file, { ...options, skipBad: true, verifyImages: 'none', duplicates: 'keep', limit: undefined })).samples;
   if (faces) return readAlignedCsv(faces, { ...options, columns: undefined, labels }); // faces.csv's own column names
   return o.aligned ? readAlignedCsv(file, options) : readMorphCsv(file, options);
 }
@@ -138,8 +146,9 @@ export async function loadTrainTestData(o: DataOptions, reader: ReaderOptions = 
     return {
       train: train.samples,
       test: test.samples,
-      notes: [note, ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
+      notes: [note, ...(train.notes ?? []).map((n) => `train: ${n}`), ...(test.notes ?? []).map((n) => `test: ${n}`), ...noteSkipped('train', train.skipped), ...noteSkipped('test', test.skipped), ...noteDuplicates('train', train.duplicates, reader.duplicates), ...noteDuplicates('test', test.duplicates, reader.duplicates)],
       title,
+      skipped: [...train.skipped, ...test.skipped],
     };
   }
   const seed = o.splitSeed ?? 0;
@@ -148,26 +157,51 @@ export async function loadTrainTestData(o: DataOptions, reader: ReaderOptions = 
   const label = format === 'morph-csv' ? 'csv' : 'folder';
   return {
     ...split,
-    notes: [`${note}${o.faces ? `, boxes from ${path.resolve(o.faces)}` : ''}; ${r.samples.length} rows, 80/20 split with --split-seed ${seed}`, ...noteSkipped(label, r.skipped), ...noteDuplicates(label, r.duplicates, reader.duplicates)],
+    notes: [`${note}${o.faces ? `, boxes from ${path.resolve(o.faces)}` : ''}; ${r.samples.length} rows, 80/20 split with --split-seed ${seed}`, ...(r.notes ?? []), ...noteSkipped(label, r.skipped), ...noteDuplicates(label, r.duplicates, reader.duplicates)],
     title,
+    skipped: r.skipped,
   };
 }
 
 /**
- * The samples `ldl eval` scores: one split of {@link loadTrainTestData}'s (the same seeded split for tables).
- * @throws Error as {@link loadTrainTestData}.
+ * The samples `ldl eval` scores: one split of {@link loadTrainTestData}'s. A `megaage` folder's other
+ * split is not read at all (a test-only set with empty or no train lists works, and a broken train image
+ * does not stop the test's evaluation); a table (`morph-csv`, `utkface-dir`) is read whole and split with
+ * the same seed as in training, so its test part is the one the run was scored on.
+ * @throws Error as {@link loadTrainTestData}, for the split read.
  */
 export async function loadEvalData(o: DataOptions, split: 'train' | 'test', reader: ReaderOptions = {}): Promise<{ samples: AgeSample[]; notes: string[] }> {
-  const data = await loadTrainTestData(o, reader);
-  return { samples: data[split], notes: [...data.notes, `split: ${split}`] };
+  const file = path.resolve(o.path);
+  if (!existsSync(file)) throw new Error(`Error in loadEvalData: data ${o.path} must exist (a MegaAge-Asian folder, a MORPH-style CSV or a folder of UTKFace photos), but ${file} does not.`);
+  const format = o.format ?? detectFormat(file);
+  if (format !== 'megaage') {
+    const data = await loadTrainTestData({ ...o, format }, reader);
+    return { samples: data[split], notes: [...data.notes, `split: ${split}`] };
+  }
+  const r = await readMegaAgeSplit(file, split, split === 'train' ? o.trainCsv : o.testCsv, reader);
+  return {
+    samples: r.samples,
+    notes: [
+      o.note ?? `data: ${file} (${format})`,
+      ...(r.notes ?? []).map((n) => `${split}: ${n}`),
+      ...noteSkipped(split, r.skipped),
+      ...noteDuplicates(split, r.duplicates, reader.duplicates),
+      `split: ${split} (the only split read)`,
+    ],
+  };
 }
 
 /**
  * Adds extra training data to a run's samples and splits off the validation samples: with extra data and
  * `valFraction > 0`, validation is split (seed `splitSeed`) from the run's own training data first, so the
  * best epoch is the best on this task. An `optional` entry (a preset's own extra data) that does not exist
- * is skipped with a note and read with `skipBad` (UTKFace has ages above 100); any other entry (a flag, a
- * config file) must exist. Warns in the notes when test images are also in the training data.
+ * is skipped with a note; any other entry (a flag, a config file) must exist. Extra data is another data
+ * set added to training only (never validated or scored), so it is read leniently and everything is
+ * reported: ages above the last class (`reader.maxAge`, 100: UTKFace goes to 116) are clipped to it —
+ * a 110-year-old face is a face of the oldest class, and dropping the few there would thin the class that
+ * has the fewest faces — with the count in the notes, and its other bad rows (e.g. an empty gender) are
+ * skipped with a count and listed in `skipped` (`RUN_DIR/skipped.csv`), whatever `reader.skipBad` says.
+ * Warns in the notes when test images are also in the training data.
  * `data` is left as it is.
  * @returns a new `RunData` (train with the extra samples, the notes added), the validation samples
  *   (`undefined` when nothing was split off) and the entries read (`used`: the skipped ones left out).
@@ -182,6 +216,7 @@ export async function addExtraTrain(
   const used: ExtraTrain[] = [];
   let train = data.train;
   const notes = [...data.notes];
+  const skipped = [...(data.skipped ?? [])];
   if (extras.length > 0 && options.valFraction > 0) {
     const split = splitSamples(data.train, options.splitSeed, options.valFraction);
     train = split.train;
@@ -194,25 +229,27 @@ export async function addExtraTrain(
       notes.push(`extra training data ${source} (preset) not found: skipped`);
       continue;
     }
-    const r = await readDataset(source, optional ? { ...options.reader, skipBad: true } : options.reader);
+    const r = await readDataset(source, { ...options.reader, skipBad: true, clipAboveMaxAge: true });
     used.push(extra);
     const part = typeof extra === 'string' ? null : extra.trainPartOf;
     const samples = part ? splitSamples(r.samples, part.seed, part.testFraction).train : r.samples;
     train = [...train, ...samples];
+    skipped.push(...r.skipped);
     notes.push(
       `extra training data: ${r.path} (${r.format}), ${samples.length} samples` +
         (part ? ` (the training part of its seeded ${Math.round(100 * (1 - part.testFraction))}/${Math.round(100 * part.testFraction)} split, seed ${part.seed}; its test part stays unseen)` : ''),
-      ...noteSkipped(path.basename(r.path), r.skipped),
+      ...(r.notes ?? []).map((n) => `${path.basename(r.path)}: ${n}`),
+      ...noteSkipped(path.basename(r.path), r.skipped).map((n) => n.replace('(--skip-bad)', '(extra data: bad rows skipped)')),
     );
   }
   const leaked = sharedImages(train, data.test);
   if (leaked.length > 0) {
     notes.push(
-      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path or byte-identical), so test figures are optimistic; first: ${leaked
+      `WARNING: ${leaked.length} test image${leaked.length === 1 ? ' is' : 's are'} also in the training data (same path, byte-identical or a near-duplicate by perceptual hash), so test figures are optimistic; first: ${leaked
         .slice(0, 3)
         .map((s) => `${s.path} (${s.source.file}${s.source.line ? ` line ${s.source.line}` : ''})`)
         .join(', ')}`,
     );
   }
-  return { data: { ...data, train, notes }, val, used };
+  return { data: { ...data, train, notes, skipped }, val, used };
 }

@@ -34,7 +34,9 @@ export interface ImageOptions {
 }
 
 /**
- * Decodes a sample (EXIF orientation ignored, as PIL does), rotates it by its `deg` in PIL's
+ * Decodes a sample with face-prep's `decodeImage` (the EXIF Orientation tag applied: a photo stored
+ * sideways comes out upright, as every viewer shows it, and `deg`/`box` of `ldl prep align` refer to
+ * that upright frame), rotates it by its `deg` in PIL's
  * `rotate(deg, expand=True)` frame when it has a box, crops the box grown by `margin`
  * (`expandBox`), and resizes to `size × size` (stretching, as the paper's pipeline does). A sample
  * without a box is resized whole. Errors name the image and the list/CSV line it came from.
@@ -122,6 +124,13 @@ export interface DataLoaderOptions extends ImageOptions {
   dropLast?: boolean;
   /** Input normalisation (the backbone's weights'). @default IMAGENET_NORMALIZATION */
   normalization?: Normalization;
+  /**
+   * `skipBad` for images that fail to load late (a file cut inside its image data passes a header
+   * check): when given, such an image is left out of its batch and of every later epoch, and reported
+   * here with its decoder's own message; a batch left empty is not yielded. When absent, the error
+   * stops the epoch. @default undefined
+   */
+  onBadImage?: (sample: AgeSample, reason: string) => void;
 }
 
 interface PlannedItem {
@@ -139,8 +148,10 @@ interface PlannedItem {
 export class DataLoader implements BatchSource {
   /** The samples, in their original order. */
   readonly samples: readonly AgeSample[];
-  private readonly opts: Required<Omit<DataLoaderOptions, 'augment'>> & { augment: AugmentConfig | false };
+  private readonly opts: Required<Omit<DataLoaderOptions, 'augment' | 'onBadImage'>> & Pick<DataLoaderOptions, 'onBadImage'> & { augment: AugmentConfig | false };
   private readonly cached = new Map<number, RgbImage>();
+  /** Samples whose image failed to load (with `onBadImage`): left out of later epochs. */
+  private readonly bad = new Set<number>();
 
   constructor(samples: readonly AgeSample[], options: DataLoaderOptions = {}) {
     if (samples.length === 0) throw new Error('Error in DataLoader: samples must not be empty, but got 0 samples.');
@@ -165,9 +176,9 @@ export class DataLoader implements BatchSource {
     };
   }
 
-  /** Number of batches per epoch. */
+  /** Number of batches per epoch (images skipped by `onBadImage` left out). */
   get numBatches(): number {
-    const n = this.samples.length / this.opts.batchSize;
+    const n = (this.samples.length - this.bad.size) / this.opts.batchSize;
     return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
@@ -183,7 +194,8 @@ export class DataLoader implements BatchSource {
     }
     let order = this.samples.map((_, i) => i);
     if (shuffle && rng) order = rng.shuffle(order);
-    return order.map((index) => ({ index, aug: augment && rng ? sampleAugmentParams(rng, augment) : null }));
+    // The draws are taken for every sample (bad ones too), so that a skipped image changes no other draw.
+    return order.map((index) => ({ index, aug: augment && rng ? sampleAugmentParams(rng, augment) : null })).filter((it) => !this.bad.has(it.index));
   }
 
   private async decode(index: number): Promise<RgbImage> {
@@ -195,11 +207,27 @@ export class DataLoader implements BatchSource {
   }
 
   private async load(items: PlannedItem[]): Promise<{ images: RgbImage[]; items: PlannedItem[] }> {
-    const images = await Promise.all(items.map(async (it) => {
+    const settled = await Promise.allSettled(items.map(async (it) => {
       const img = await this.decode(it.index);
       return it.aug ? applyAugment(img, it.aug) : img;
     }));
-    return { images, items };
+    const images: RgbImage[] = [];
+    const kept: PlannedItem[] = [];
+    settled.forEach((r, k) => {
+      if (r.status === 'fulfilled') {
+        images.push(r.value);
+        kept.push(items[k]);
+        return;
+      }
+      const { onBadImage } = this.opts;
+      if (!onBadImage) throw r.reason;
+      const index = items[k].index;
+      if (!this.bad.has(index)) {
+        this.bad.add(index);
+        onBadImage(this.samples[index], (r.reason as Error).message);
+      }
+    });
+    return { images, items: kept };
   }
 
   private assemble({ images, items }: { images: RgbImage[]; items: PlannedItem[] }): Batch {
@@ -238,7 +266,7 @@ export class DataLoader implements BatchSource {
     while (pending.length > 0) {
       const loaded = await (pending.shift() as Promise<{ images: RgbImage[]; items: PlannedItem[] }>);
       fill();
-      yield this.assemble(loaded);
+      if (loaded.items.length > 0) yield this.assemble(loaded);
     }
   }
 

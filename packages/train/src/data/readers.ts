@@ -6,10 +6,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parseCsv } from '@ldl/core/node';
+import { parseCsv, parseDecimal } from '@ldl/core/node';
 import { type Box, decodeImage, readImageSize } from '@ldl/face-prep';
 import { Rng } from '@ldl/core';
-import { applyDuplicatePolicy, DUPLICATE_POLICIES, type DuplicateGroup, type DuplicatePolicy, duplicateKey, findDuplicates } from './duplicates';
+import {
+  applyDuplicatePolicy,
+  DUPLICATE_POLICIES,
+  type DuplicateGroup,
+  type DuplicatePolicy,
+  duplicateKey,
+  findDuplicates,
+  markNearDuplicates,
+  perceptualHash,
+} from './duplicates';
 import { pairParallelLists } from './lists';
 import { boxProblem } from './rowchecks';
 
@@ -42,6 +51,10 @@ export interface AgeSample {
   source: SampleSource;
   /** SHA-256 (hex) of the image file, taken by the reader's up-front check (finds byte-identical copies). */
   contentHash?: string;
+  /** Perceptual hash (`perceptualHash`, 64 hex digits) of the decoded image, taken by the `'decode'` check (finds near-duplicates). */
+  perceptualHash?: string;
+  /** The key of the near-duplicate group this sample belongs to (set by the reader; see `duplicateKey`). */
+  nearDuplicateOf?: string;
 }
 
 /** A row that was skipped because of `skipBad`. */
@@ -58,6 +71,8 @@ export interface ReadResult {
   skipped: BadRow[];
   /** Paths listed more than once and byte-identical images, as found before the `duplicates` policy was applied. */
   duplicates: DuplicateGroup[];
+  /** Facts about the read for the log, e.g. rows of a `faces.csv` left out as another split's photos. */
+  notes?: string[];
 }
 
 /** How thoroughly readers check that image files are usable. */
@@ -84,12 +99,24 @@ export interface ReaderOptions {
   verifyImages?: VerifyImages;
   /**
    * Rows that show the same image (a path listed again, or a byte-identical file, found by SHA-256 with
-   * `verifyImages` `'decode'` or `'header'`): `'keep'` every row, `'merge'` each group into its first row
-   * with the mean age, or `'drop'` all but the first row. Always reported in `duplicates`; seeded splits
-   * keep a group on one side whatever the policy.
+   * `verifyImages` `'decode'` or `'header'`; or a near-duplicate — the same photo re-encoded or resized —
+   * found by a perceptual hash with `'decode'`, see `perceptualHash`): `'keep'` every row, `'merge'` each
+   * group into its first row with the mean age, or `'drop'` all but the first row. Always reported in
+   * `duplicates`; seeded splits keep a group on one side whatever the policy.
    * @default 'keep'
    */
   duplicates?: DuplicatePolicy;
+  /**
+   * An age above `maxAge` (a number, e.g. UTKFace's 101–116 for a 0–100 head) becomes `maxAge`, the model's
+   * last class, instead of a bad row; the count is noted in the result's `notes`. For extra training data,
+   * whose faces are real faces of the oldest class (see `addExtraTrain`). @default false
+   */
+  clipAboveMaxAge?: boolean;
+  /**
+   * Keep only the first `limit` valid rows (before the image checks): a quick check that a command starts,
+   * e.g. `ldl train --limit 32`; noted in the result's `notes`. @default no limit
+   */
+  limit?: number;
 }
 
 /** Error thrown for a bad row; carries the file and line. */
@@ -112,10 +139,23 @@ export const UTKFACE_RACES = ['White', 'Black', 'Asian', 'Indian', 'Others'] as 
 class RowCollector {
   readonly samples: AgeSample[] = [];
   readonly skipped: BadRow[] = [];
+  private clipped = 0;
   constructor(
     private readonly fn: string,
     private readonly skipBad: boolean,
+    private readonly options: Pick<ReaderOptions, 'minAge' | 'maxAge' | 'clipAboveMaxAge' | 'limit'> = {},
   ) {}
+
+  /** An age label, or why it is bad; with `clipAboveMaxAge`, one above `maxAge` is `maxAge` (counted). */
+  age(text: string): number | string {
+    const { minAge = 0, maxAge = 100, clipAboveMaxAge = false } = this.options;
+    const age = parseAge(text, minAge, clipAboveMaxAge ? Number.POSITIVE_INFINITY : maxAge);
+    if (typeof age === 'number' && age > maxAge) {
+      this.clipped++;
+      return maxAge;
+    }
+    return age;
+  }
 
   bad(file: string, line: number, reason: string): void {
     if (!this.skipBad) throw new DatasetError(this.fn, file, line, reason);
@@ -126,12 +166,17 @@ class RowCollector {
     if (!DUPLICATE_POLICIES.includes(policy)) {
       throw new Error(`Error in ${this.fn}: duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}, but got ${JSON.stringify(policy)}.`);
     }
-    const checked = await verifyAll(this.samples, verify);
+    const { limit, maxAge = 100 } = this.options;
+    const rows = limit !== undefined && limit < this.samples.length ? this.samples.slice(0, limit) : this.samples;
+    const notes: string[] = [];
+    if (this.clipped > 0) notes.push(`${this.clipped} age${this.clipped === 1 ? '' : 's'} above ${maxAge} clipped to ${maxAge} (the model's last class)`);
+    if (rows !== this.samples) notes.push(`--limit ${limit}: the first ${limit} of ${this.samples.length} valid rows kept`);
+    const checked = await verifyAll(rows, verify);
     const samples: AgeSample[] = [];
     checked.forEach((check, i) => {
-      const s = this.samples[i];
+      const s = rows[i];
       if (check.problem !== null) this.bad(s.source.file, s.source.line, check.problem);
-      else samples.push(check.hash ? { ...s, contentHash: check.hash } : s);
+      else samples.push(check.hash ? { ...s, contentHash: check.hash, ...(check.perceptual ? { perceptualHash: check.perceptual } : {}) } : s);
     });
     if (samples.length === 0) {
       throw new Error(
@@ -140,12 +185,12 @@ class RowCollector {
       );
     }
     const duplicates = findDuplicates(samples);
-    return { samples: applyDuplicatePolicy(samples, duplicates, policy), skipped: this.skipped, duplicates };
+    return { samples: markNearDuplicates(applyDuplicatePolicy(samples, duplicates, policy), duplicates), skipped: this.skipped, duplicates, ...(notes.length ? { notes } : {}) };
   }
 }
 
 /** What the up-front image check found: a reason the row is bad, or the image's size (when read). */
-type ImageCheck = { problem: string } | { problem: null; hash?: string };
+type ImageCheck = { problem: string } | { problem: null; hash?: string; perceptual?: string };
 
 async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<ImageCheck> {
   const file = sample.path;
@@ -159,11 +204,16 @@ async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<Image
   if (verify === 'exists' && !sample.box) return { problem: null };
   let size: { width: number; height: number };
   let hash: string | undefined;
+  let perceptual: string | undefined;
   try {
     const bytes = verify === 'exists' ? null : await fsp.readFile(file);
     hash = bytes ? createHash('sha256').update(bytes).digest('hex') : undefined;
     const input = bytes ?? file;
-    size = verify === 'decode' ? await decodeImage(input) : await readImageSize(input);
+    if (verify === 'decode') {
+      const image = await decodeImage(input);
+      perceptual = perceptualHash(image); // from the pixels at hand: near-duplicates cost no second decode
+      size = image;
+    } else size = await readImageSize(input);
   } catch (e) {
     const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
     return { problem: `image ${file} cannot be decoded (${cause.split('\n')[0]})` };
@@ -172,7 +222,7 @@ async function verifyOne(sample: AgeSample, verify: VerifyImages): Promise<Image
     const problem = boxProblem(sample.box, sample.deg ?? 0, size);
     if (problem) return { problem };
   }
-  return { problem: null, hash };
+  return { problem: null, hash, perceptual };
 }
 
 async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<ImageCheck[]> {
@@ -190,7 +240,7 @@ async function verifyAll(samples: AgeSample[], verify: VerifyImages): Promise<Im
 
 function parseAge(text: string, minAge: number, maxAge: number): number | string {
   const t = text.trim();
-  const age = t === '' ? Number.NaN : Number(t);
+  const age = parseDecimal(t);
   if (!Number.isFinite(age) || age < minAge || age > maxAge) {
     return `age must be a number in [${minAge}, ${maxAge}], but got ${JSON.stringify(text)}`;
   }
@@ -229,26 +279,37 @@ async function readText(fn: string, file: string): Promise<string> {
 
 /**
  * Reads a MegaAge-Asian style split: `root/list/{split}_name.txt` and `root/list/{split}_age.txt`
- * (one entry a line, same order) with images in `root/{split}/NAME`. Lists of different lengths are an
- * error even with `skipBad` (the pairing by line would shift labels; see `pairParallelLists`); a line
- * blank or a comment (`#`) in one list only is a bad row, in both lists it is ignored.
+ * (one entry a line, same order) with images in `root/{split}/NAME`, read together line by line. Lists
+ * of different lengths are an error even with `skipBad` (the pairing by line would shift labels; see
+ * `pairParallelLists`); a line blank or a comment (`#`) in one list only is a bad row naming both files
+ * and the line (with `skipBad`, only that pair is skipped), in both lists it is ignored. Where one-sided
+ * blank lines in both lists leave the lines between them in doubt (each list may hold an inserted line),
+ * those lines are bad rows too: never paired silently.
  */
 export async function readMegaAge(root: string, split: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readMegaAge';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
+  const { skipBad = false, verifyImages = 'decode' } = options;
   const nameFile = path.resolve(root, 'list', `${split}_name.txt`);
   const ageFile = path.resolve(root, 'list', `${split}_age.txt`);
   const lines = pairParallelLists(fn, nameFile, await readText(fn, nameFile), ageFile, await readText(fn, ageFile));
   if (lines.length === 0) {
     throw new Error(`Error in ${fn}: ${nameFile} must list at least one image, but it is empty.`);
   }
-  const rows = new RowCollector(fn, skipBad);
-  for (const { line, a: name, b: ageText } of lines) {
+  const rows = new RowCollector(fn, skipBad, options);
+  for (const { line, a: name, b: ageText, outOfStep } of lines) {
     if (name === '') {
       rows.bad(nameFile, line, `image name must not be blank (or a comment) where ${ageFile} line ${line} has ${JSON.stringify(ageText)}`);
       continue;
     }
-    const age = parseAge(ageText, minAge, maxAge);
+    if (ageText === '') {
+      rows.bad(ageFile, line, `age must not be blank (or a comment) where ${nameFile} line ${line} has ${JSON.stringify(name)}`);
+      continue;
+    }
+    if (outOfStep) {
+      rows.bad(nameFile, line, `${JSON.stringify(name)} (age ${JSON.stringify(ageText)}) is not paired: ${outOfStep}`);
+      continue;
+    }
+    const age = rows.age(ageText);
     if (typeof age === 'string') {
       rows.bad(ageFile, line, age);
       continue;
@@ -281,23 +342,48 @@ export interface CsvReaderOptions extends ReaderOptions {
   /**
    * Labels for a CSV without an age column, such as the `faces.csv` that `ldl prep align` writes
    * (`photo,deg,box…,status`): the data set's own labelled samples (e.g. `readMegaAge(root, split)`),
-   * or a function that reads them (called only when the CSV has no age column). A row takes the age,
-   * gender and race of the sample whose path is the row's photo resolved against `imageRoot`, or else of
-   * the only sample with the same file name (whose image is used when the resolved photo does not
-   * exist: align ran on the split's folder); a row without one is a bad row.
+   * or a function that reads them (called only when the CSV has no age column). Rows are joined to
+   * labels by path, never by bare file name: a row takes the labels of the sample whose path is the
+   * row's photo resolved against `imageRoot`, or else of the only sample whose path ends with the
+   * row's whole relative photo path (align ran on the split's own folder: `1.jpg` of `train/1.jpg`);
+   * where several samples end with it, the row is a bad row listing them; a row without one is a bad
+   * row. Labelled samples that no row names are counted (see `rowForEveryLabel`).
    */
   labels?: readonly AgeSample[] | (() => Promise<readonly AgeSample[]>);
+  /**
+   * With `labels`: every labelled sample must have a row, as when the labels are a split's own list (MegaAge's
+   * `list/{split}_*.txt`) and the CSV gives their face boxes. Labelled photos without a row (align was
+   * interrupted) are then an error giving the count and the first names; with `skipBad`, each is a skipped
+   * row and the count is noted. When false (the labels are a larger table, e.g. `--faces` with a MORPH-style
+   * CSV, and align ran on some of its photos) the count is only noted. @default false
+   */
+  rowForEveryLabel?: boolean;
+  /**
+   * Folders whose photos are left out (counted in the read's `notes`), not bad rows: the other split's
+   * folder when one `faces.csv` covers every split of a data set. @default []
+   */
+  excludeDirs?: readonly string[];
 }
 
-/** Looks labelled samples up by absolute path, then by a file name that only one of them has. */
-function labelLookup(labels: readonly AgeSample[]): (file: string) => AgeSample | undefined {
+/** What a row's photo joins to: one labelled sample, several (ambiguous), or none. */
+type LabelMatch = { label: AgeSample } | { candidates: AgeSample[] };
+
+/**
+ * Looks labelled samples up by the photo's absolute path, else by the whole relative photo path as
+ * the end of a sample's path (`1.jpg` matches `…/train/1.jpg`, `a/1.jpg` matches `…/a/1.jpg` only).
+ */
+function labelLookup(labels: readonly AgeSample[]): (photo: string, photoPath: string) => LabelMatch {
   const byPath = new Map(labels.map((s) => [path.resolve(s.path), s]));
-  const byName = new Map<string, AgeSample | null>();
-  for (const s of labels) {
-    const name = path.basename(s.path);
-    byName.set(name, byName.has(name) ? null : s);
-  }
-  return (file) => byPath.get(file) ?? byName.get(path.basename(file)) ?? undefined;
+  const slash = (p: string) => p.split(path.sep).join('/');
+  const all = labels.map((s) => ({ s, p: slash(path.resolve(s.path)) }));
+  return (photo, photoPath) => {
+    const exact = byPath.get(photoPath);
+    if (exact) return { label: exact };
+    if (path.isAbsolute(photo)) return { candidates: [] };
+    const tail = `/${slash(path.normalize(photo)).replace(/^(\.\/)+/, '')}`;
+    const candidates = all.filter((x) => x.p.endsWith(tail)).map((x) => x.s);
+    return candidates.length === 1 ? { label: candidates[0] } : { candidates };
+  };
 }
 
 /** The CSV a user has, in words, for error messages. */
@@ -355,7 +441,7 @@ async function readLabelledCsv(
   options: CsvReaderOptions,
   extras?: (values: Record<string, string>) => CsvRowExtras | string,
 ): Promise<ReadResult> {
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
+  const { skipBad = false, verifyImages = 'decode', raceClasses = UTKFACE_RACES } = options;
   const cols = { photo: 'photo', age: 'age', gender: 'gender', race: 'race', ...options.columns };
   const file = path.resolve(csvFile);
   const root = path.resolve(options.imageRoot ?? path.dirname(file));
@@ -370,7 +456,10 @@ async function readLabelledCsv(
   const hasGender = header.includes(cols.gender);
   const hasRace = header.includes(cols.race);
   const hasStatus = header.includes('status');
-  const labels = hasAge || !options.labels ? null : labelLookup(typeof options.labels === 'function' ? await options.labels() : options.labels);
+  const labelled = hasAge || !options.labels ? null : typeof options.labels === 'function' ? await options.labels() : options.labels;
+  const labels = labelled ? labelLookup(labelled) : null;
+  const excluded = (options.excludeDirs ?? []).map((d) => path.resolve(d) + path.sep);
+  let leftOut = 0;
   if (!hasAge && !labels && hasStatus) {
     throw new Error(
       `Error in ${fn}: ${describeCsvFormat(file, header)}; ages must come from the data set's own labels joined by photo name ` +
@@ -378,7 +467,31 @@ async function readLabelledCsv(
         `or from an age column added to the CSV.`,
     );
   }
-  const rows = new RowCollector(fn, skipBad);
+  const rows = new RowCollector(fn, skipBad, options);
+  // Labelled photos that no row names (align was interrupted): found before any row is judged, so the
+  // count comes first, not the first bad row.
+  const notes: string[] = [];
+  if (labelled && labels) {
+    const named = new Set<AgeSample>();
+    for (const rec of records) {
+      const photo = rec.fields[header.indexOf(cols.photo)];
+      if (!photo) continue;
+      const match = labels(photo, path.resolve(root, photo));
+      for (const s of 'label' in match ? [match.label] : match.candidates) named.add(s); // an ambiguous row is reported as such, below
+    }
+    const missing = labelled.filter((s) => !named.has(s));
+    if (missing.length > 0) {
+      const first = missing.slice(0, 5).map((s) => path.relative(root, s.path) || s.path);
+      const firstNames = `first: ${first.join(', ')}${missing.length > first.length ? ', …' : ''}`;
+      const what = `${missing.length} of ${labelled.length} labelled photos have no row in ${file} (ldl prep align was interrupted, or rows were removed: it writes one row per photo, status ok or not); ${firstNames}`;
+      if (!options.rowForEveryLabel) notes.push(`${missing.length} of ${labelled.length} labelled photos have no row in ${file}: only the ${labelled.length - missing.length} with a row are used (${firstNames})`);
+      else {
+        if (!skipBad) throw new Error(`Error in ${fn}: every labelled photo must have a row, but ${what}. Rerun align over every photo, or pass --skip-bad to leave them out.`);
+        for (const s of missing) rows.bad(s.source.file, s.source.line, `photo ${s.path} has no row in ${file} (no face box to crop)`);
+        notes.push(`${what}: left out (--skip-bad)`);
+      }
+    }
+  }
   for (const rec of records) {
     if (rec.fields.length !== header.length) {
       rows.bad(file, rec.line, `row must have ${header.length} fields like the header, but got ${rec.fields.length}`);
@@ -390,14 +503,24 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${cols.photo} must not be empty`);
       continue;
     }
+    const photoPath = path.resolve(root, photo);
+    if (excluded.some((d) => photoPath.startsWith(d))) {
+      leftOut++;
+      continue;
+    }
+    const match = labels ? labels(photo, photoPath) : undefined;
+    const label = match && 'label' in match ? match.label : undefined;
     if (hasStatus && v.status !== 'ok') {
       rows.bad(file, rec.line, `status must be ok (a face aligned by ldl prep align), but got ${JSON.stringify(v.status)}: there is no face box to crop`);
       continue;
     }
-    const photoPath = path.resolve(root, photo);
-    const label = labels ? labels(photoPath) : undefined;
+    if (match && 'candidates' in match && match.candidates.length > 1) {
+      const list = match.candidates.map((c) => `${c.path} (${c.source.file}${c.source.line > 0 ? ` line ${c.source.line}` : ''})`).join(', ');
+      rows.bad(file, rec.line, `photo ${JSON.stringify(photo)} must name one labelled image, but it could be any of ${match.candidates.length}: ${list}; write its path relative to the data folder`);
+      continue;
+    }
     if (labels && !label) {
-      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one named ${path.basename(photo)})`);
+      rows.bad(file, rec.line, `${describeCsvFormat(file, header)}, and the data set's labels have no image ${photoPath} (nor one whose path ends with ${JSON.stringify(photo)})`);
       continue;
     }
     const album2 = hasAge && hasGender ? null : label ? null : parseAlbum2Name(photo);
@@ -405,12 +528,12 @@ async function readLabelledCsv(
       rows.bad(file, rec.line, `${describeCsvFormat(file, header)}: without it the photo name must be a MORPH Album2 name like 306916_01M45.JPG (age and gender in the name), but got ${JSON.stringify(photo)}`);
       continue;
     }
-    const age = hasAge ? parseAge(v[cols.age], minAge, maxAge) : label ? label.age : parseAge(String(album2?.age), minAge, maxAge);
+    const age = hasAge ? rows.age(v[cols.age]) : label ? label.age : rows.age(String(album2?.age));
     if (typeof age === 'string') {
       rows.bad(file, rec.line, age);
       continue;
     }
-    // A photo joined by its file name (align ran on the split's own folder) is the labelled image.
+    // A photo joined by the end of its path (align ran on the split's own folder) is the labelled image.
     const imagePath = label && label.path !== photoPath && !existsSync(photoPath) ? label.path : photoPath;
     const sample: AgeSample = { path: imagePath, age, source: { file, line: rec.line } };
     if (label && !hasGender && label.gender !== undefined) sample.gender = label.gender;
@@ -441,7 +564,10 @@ async function readLabelledCsv(
     }
     rows.samples.push(sample);
   }
-  return rows.finish(verifyImages, file, options.duplicates);
+  if (leftOut > 0) notes.unshift(`${file}: ${leftOut} row${leftOut === 1 ? '' : 's'} left out, photos of another split (${(options.excludeDirs ?? []).join(', ')})`);
+  const result = await rows.finish(verifyImages, file, options.duplicates);
+  const all = [...notes, ...(result.notes ?? [])];
+  return all.length > 0 ? { ...result, notes: all } : result;
 }
 
 /**
@@ -461,11 +587,11 @@ export function readMorphCsv(csvFile: string, options: CsvReaderOptions = {}): P
  */
 export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}): Promise<ReadResult> {
   return readLabelledCsv('readAlignedCsv', csvFile, options, (v) => {
-    const nums = ['deg', 'box1', 'box2', 'box3', 'box4'].map((k) => (v[k] === undefined || v[k] === '' ? Number.NaN : Number(v[k])));
+    const nums = ['deg', 'box1', 'box2', 'box3', 'box4'].map((k) => (v[k] === undefined ? Number.NaN : parseDecimal(v[k])));
     const bad = nums.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       const key = ['deg', 'box1', 'box2', 'box3', 'box4'][bad];
-      return `${key} must be a number, but got ${JSON.stringify(v[key] ?? '(missing column)')}`;
+      return `${key} must be a decimal number, but got ${JSON.stringify(v[key] ?? '(missing column)')}`;
     }
     const [deg, x1, y1, x2, y2] = nums;
     if (x2 <= x1 || y2 <= y1) return `box must satisfy box3 > box1 and box4 > box2, but got [${x1}, ${y1}, ${x2}, ${y2}]`;
@@ -479,7 +605,7 @@ export function readAlignedCsv(csvFile: string, options: CsvReaderOptions = {}):
  */
 export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): Promise<ReadResult> {
   const fn = 'readUtkFaceDir';
-  const { skipBad = false, minAge = 0, maxAge = 100, verifyImages = 'decode' } = options;
+  const { skipBad = false, verifyImages = 'decode' } = options;
   const root = path.resolve(dir);
   let names: string[];
   try {
@@ -487,7 +613,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
   } catch {
     throw new Error(`Error in ${fn}: ${root} must be a readable directory, but it does not exist.`);
   }
-  const rows = new RowCollector(fn, skipBad);
+  const rows = new RowCollector(fn, skipBad, options);
   for (const name of names) {
     const file = path.join(root, name);
     const label = parseUtkFaceName(name);
@@ -495,7 +621,7 @@ export async function readUtkFaceDir(dir: string, options: ReaderOptions = {}): 
       rows.bad(file, 0, 'file name must look like age_gender_race_date.jpg.chip.jpg');
       continue;
     }
-    const age = parseAge(String(label.age), minAge, maxAge);
+    const age = rows.age(String(label.age));
     if (typeof age === 'string') {
       rows.bad(file, 0, age);
       continue;
@@ -525,7 +651,7 @@ export function splitSamples<T>(samples: readonly T[], seed: number, testFractio
   }
   const keyOf = (s: T, i: number) => {
     const x = s as Partial<AgeSample>;
-    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash }) : `#${i}`;
+    return typeof x?.path === 'string' ? duplicateKey({ path: x.path, contentHash: x.contentHash, nearDuplicateOf: x.nearDuplicateOf }) : `#${i}`;
   };
   const groups = new Map<string, number[]>();
   samples.forEach((s, i) => {

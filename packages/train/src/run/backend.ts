@@ -114,9 +114,10 @@ const WASM_SINGLE_THREADED_HINT = 'run single-threaded with --wasm-threads 1 (wa
 
 /**
  * How long the multi-threaded wasm build may take to initialise before {@link selectBackend} gives up
- * (it takes 0.1–0.3 s on 2 cores). Now and then it never finishes (seen 5 times in about 530
- * initialisations inside vitest workers, all in one test file, and never in about 150 command-line
- * processes; cause not yet known): this turns that hang into an error.
+ * (it takes 0.1–0.3 s on 2 cores, a few seconds on a loaded one). It used to stall now and then (about 1
+ * start in 20 on a loaded 2-core machine): the pthread worker script was rewritten for each of the 8 workers
+ * while the first ones were reading it, and a worker that read it empty exited, so the pool waited forever.
+ * `enableWasmThreads` writes it once now; this limit only turns an unknown hang into an error.
  */
 export const WASM_THREADS_INIT_TIMEOUT_MS = 30_000;
 

@@ -89,3 +89,26 @@ export async function readDiverged(runDir: string): Promise<{ learningRate: numb
 export async function clearDiverged(runDir: string): Promise<void> {
   await fsp.rm(path.join(runDir, DIVERGED_FILE), { force: true });
 }
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Why the loss of the first batch, before any optimizer step, is not finite — a cause other than the learning
+ * rate, which has not acted yet: input pixels that are not finite, or a loss weight beyond float32.
+ * @param loss The batch loss.
+ * @param images The batch's input pixels.
+ * @param weights The loss settings by name (`lambda`, `sigma`, …) and the largest term each multiplies (e.g.
+ *   `|E[p] − age|` ≤ 100 years for `lambda`).
+ */
+export function firstStepCause(loss: number, images: ArrayLike<number>, weights: Record<string, { value: number; times: number; what: string }>): string {
+  for (let i = 0; i < images.length; i++) {
+    if (!Number.isFinite(images[i])) return `input pixel ${i} of the batch is ${images[i]} (the images or their normalisation are not finite)`;
+  }
+  for (const [name, w] of Object.entries(weights)) {
+    if (!(Math.abs(w.value) * w.times < FLOAT32_MAX)) {
+      return `${name} ${w.value} × ${w.what} (up to ${w.times}) overflows float32 (largest ${FLOAT32_MAX.toPrecision(2)}): use a ${name} that fits (default 1)`;
+    }
+  }
+  return `the model's outputs are not finite before training (loss ${loss}): check the pretrained weights and the inputs`;
+}

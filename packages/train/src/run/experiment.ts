@@ -3,7 +3,7 @@
  * backend, build the model, train with checkpoints, evaluate the best model on the test set against the
  * predict-the-training-mean baseline, and write `report.md`, `report.json` and the plots.
  */
-import { appendFileSync, promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importPyTorchWeights, loadModel, loadWeightMap, namedWeights, readSafetensors, splitModel } from '@ldl/backbones';
 import type { WholeImageCrop } from '@ldl/face-prep';
@@ -12,9 +12,12 @@ import { enableFastKernels } from '@ldl/kernels';
 import type { AugmentConfig } from '../data/augment';
 import { type BackendSelection, type SelectBackendOptions, selectBackend } from './backend';
 import { FeatureCache } from '../data/feature_cache';
-import { recordFailure } from './failure';
+import { explainDiskError } from './disk';
+import { appendRunLog, discardRunLog, holdRunLog, recordFailure, releaseRunLog } from './failure';
+import { acquireRunLock } from './lock';
 import { type BatchSource, DataLoader, writeImageGrid } from '../data/pipeline';
-import { type AgeSample, splitSamples } from '../data/readers';
+import { type AgeSample, type BadRow, splitSamples } from '../data/readers';
+import { SkippedRows } from '../data/skipped';
 import { errorByAge, errorByAgeSvg, writeSvgPng } from './report';
 import writeFileAtomic from 'write-file-atomic';
 import { GENDER_CLASSES, PREPROCESSOR_FORMAT, PREPROCESSOR_VERSION, type PreprocessorConfig } from '../saved/preprocessor';
@@ -103,9 +106,17 @@ export interface ExperimentOptions {
   /** Continue from the latest checkpoint. @default false */
   resume?: boolean;
   /** Flip test-time augmentation in evaluation. @default false */
-  flipTTA?: boolean;
+  flipTta?: boolean;
   /** Extra facts for the report (data source, skipped rows, synthetic or not…). */
   notes?: string[];
+  /**
+   * `--skip-bad`: every row left out is written to `RUN_DIR/skipped.csv` (`skipped`, the readers' rows,
+   * first), and an image that fails to decode during training is left out, logged with its decoder's
+   * message and added to that table, instead of stopping the run. @default false
+   */
+  skipBad?: boolean;
+  /** Rows the readers skipped (written to `RUN_DIR/skipped.csv` with `skipBad`). @default [] */
+  skipped?: BadRow[];
 }
 
 /** Test metrics with the baseline, as written to `report.json`. */
@@ -138,12 +149,11 @@ export interface ExperimentReport {
   notes: string[];
 }
 
-/** A logger that prints and appends to `runDir/train.log`. */
+/** A logger that prints and appends to `runDir/train.log` (see `appendRunLog`). */
 export function runLogger(runDir: string): (line: string) => void {
-  const file = path.join(runDir, 'train.log');
   return (line: string) => {
     console.log(line);
-    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+    appendRunLog(runDir, line);
   };
 }
 
@@ -216,27 +226,133 @@ function reportMarkdown(r: ExperimentReport): string {
   ].join('\n');
 }
 
-/**
- * Trains, evaluates the best model on the test set, and writes the report. A failure at any point is
- * recorded in the run directory (`FATAL …` in `train.log`, `report.json` with `status: 'failed'`)
- * and rethrown — except a refused resume ({@link ResumeRefusedError}), which records nothing (a finished
- * run's report stays `completed`).
- */
-export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+/** `report.json` of a run stopped by Ctrl-C (SIGINT) or SIGTERM. */
+export interface InterruptedReport {
+  /** Always `'interrupted'`. */
+  status: 'interrupted';
+  /** The signal. */
+  signal: string;
+  /** Run title. */
+  title: string;
+  /** The epoch that was running (it restarts from its beginning on resume). */
+  epoch: number;
+  /** Epochs completed, saved in `lastCheckpoint`. */
+  epochsDone: number;
+  /** The newest checkpoint, or `null`. */
+  lastCheckpoint: string | null;
+  /** The command that continues the run. */
+  resume: string;
+  /** When (ISO 8601). */
+  interruptedAt: string;
+}
+
+/** What a run directory's `latest.json` names, read synchronously (for a signal handler). */
+function latestSync(runDir: string): { dir: string; epoch: number } | null {
   try {
-    return await runExperimentUnrecorded(options);
-  } catch (e) {
-    if (!(e instanceof ResumeRefusedError)) await recordFailure(options.runDir, e, { title: options.title });
-    throw e;
+    const p = JSON.parse(readFileSync(path.join(runDir, 'checkpoints', 'latest.json'), 'utf8')) as { dir: string; epoch: number };
+    return { dir: path.join(runDir, 'checkpoints', p.dir), epoch: p.epoch };
+  } catch {
+    return null;
   }
 }
 
-async function runExperimentUnrecorded(options: ExperimentOptions): Promise<ExperimentReport> {
+/** Removes this process's temporary folders (`*.tmp-PID`, `*.old-PID` is renamed back) of the run directory. */
+function removeOwnTemp(runDir: string): void {
+  for (const folder of [runDir, path.join(runDir, 'checkpoints')]) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (n.endsWith(`.tmp-${process.pid}`)) rmSync(path.join(folder, n), { recursive: true, force: true });
+      const old = n.match(new RegExp(`^(.*)\\.old-${process.pid}$`));
+      if (old && !names.includes(old[1])) renameSync(path.join(folder, n), path.join(folder, old[1]));
+    }
+  }
+}
+
+/**
+ * Trains, evaluates the best model on the test set, and writes the report.
+ *
+ * - One training per run directory: `run.lock` ({@link acquireRunLock}) refuses a second one.
+ * - A failure of a started run is recorded in the run directory (`FATAL …` in `train.log`, `report.json` with
+ *   `status: 'failed'`) and rethrown. A resume that did not start (refused, damaged checkpoints, changed
+ *   settings, or any error before its checkpoint was restored) writes nothing: its log lines are held back
+ *   and dropped, and a finished run's report stays `completed`.
+ * - Ctrl-C (SIGINT) or SIGTERM during a started run: `INTERRUPTED …` in `train.log` and a `report.json` with
+ *   `status: 'interrupted'`, the epoch reached and the command that resumes; the checkpoints stay intact.
+ * - A full disk or a read-only folder: a `DiskError` naming the folder and the cause.
+ */
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentReport> {
+  const runDir = options.runDir;
+  await fsp.mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw explainDiskError(e, 'runExperiment', runDir);
+  });
+  const lock = acquireRunLock(runDir);
+  let started = !options.resume;
+  if (options.resume) holdRunLog(runDir);
+  let epoch = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    try {
+      removeOwnTemp(runDir);
+      if (started) {
+        const latest = latestSync(runDir);
+        const resume = `ldl train --run-dir ${runDir} --resume`;
+        const report: InterruptedReport = {
+          status: 'interrupted', signal, title: options.title, epoch, epochsDone: latest?.epoch ?? 0, lastCheckpoint: latest?.dir ?? null, resume, interruptedAt: new Date().toISOString(),
+        };
+        appendRunLog(runDir, `INTERRUPTED by ${signal} in epoch ${epoch}; ${report.epochsDone} epoch(s) done and saved${latest ? ` (${latest.dir})` : ''}; continue with: ${resume}`);
+        const file = path.join(runDir, 'report.json');
+        writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(report, null, 2));
+        renameSync(`${file}.tmp-${process.pid}`, file);
+        console.error(`interrupted (${signal}) in epoch ${epoch}: ${report.epochsDone} epoch(s) saved; continue with: ${resume}`);
+      } else {
+        discardRunLog(runDir);
+      }
+    } finally {
+      lock.release(true); // the process ends here: the lock goes, however often it was taken
+      process.kill(process.pid, signal); // the default action: end with the signal
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runExperimentUnrecorded(options, {
+      onStart: (info) => {
+        started = true;
+        epoch = info.firstEpoch;
+        releaseRunLog(runDir);
+      },
+      onEpoch: (e) => {
+        epoch = e;
+      },
+    });
+  } catch (e) {
+    const error = explainDiskError(e, 'runExperiment', runDir, `The last checkpoint is kept: free space (or make ${runDir} writable) and continue with: ldl train --run-dir ${runDir} --resume.`);
+    if (started && !(error instanceof ResumeRefusedError)) await recordFailure(runDir, error, { title: options.title });
+    else discardRunLog(runDir);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    releaseRunLog(runDir);
+    lock.release();
+  }
+}
+
+async function runExperimentUnrecorded(
+  options: ExperimentOptions,
+  hooks: { onStart: (info: { firstEpoch: number }) => void; onEpoch: (epoch: number) => void },
+): Promise<ExperimentReport> {
   const t0 = Date.now();
   const o = {
     valFraction: 0.1, splitSeed: 0, margin: 0, augment: {}, loss: 'ldl' as LossName, epochs: 80, batchSize: 128, accumulationSteps: 1,
     learningRate: 1e-3, stepSize: 20, gamma: 0.2, schedule: 'step' as ScheduleName, warmupEpochs: 0, minLearningRate: 0, crop: 'stretch' as WholeImageCrop, sigma: 2, lambda: 1, bestBy: 'mae' as BestBy, seed: 0, fastKernels: true,
-    saveSamples: false, resume: false, flipTTA: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
+    saveSamples: false, resume: false, flipTta: false, pretrainedStrict: true, notes: [], ...definedOnly(options),
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
@@ -258,6 +374,14 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   log(`== ${o.title} → ${o.runDir}`);
   const backend = await setupBackend(o.backend, o.fastKernels, log, { wasmThreads: o.wasmThreads });
   for (const n of o.notes) log(n);
+  const skippedRows = o.skipBad ? await SkippedRows.create(o.runDir, o.skipped ?? []) : null;
+  if (skippedRows) log(`skipped rows: ${skippedRows.file} (${skippedRows.count} from reading the data; images that fail to decode later are added)`);
+  const onBadImage = skippedRows
+    ? (sample: AgeSample, reason: string) => {
+        skippedRows.add({ file: sample.source.file, line: sample.source.line, reason });
+        log(`WARNING skipped (--skip-bad): ${reason}`);
+      }
+    : undefined;
   let train = o.train;
   let val = o.val;
   const notes = [...o.notes];
@@ -280,7 +404,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   }
   const built = await buildAgeModel(modelConfig, o.seed);
   const { model } = built;
-  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization };
+  const image = { size, margin: o.margin, crop: o.crop, normalization: built.normalization, onBadImage };
   const trainLoader = new DataLoader(train, { ...image, batchSize: micro, shuffle: true, augment: modelConfig.cacheFeatures ? false : o.augment, cache: cache && !modelConfig.cacheFeatures });
   const valLoader = new DataLoader(val, { ...image, batchSize: micro, cache: cache && !modelConfig.cacheFeatures });
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
@@ -303,7 +427,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
       (built.frozenLayers.length ? ` (frozen up to ${modelConfig.freeze}: ${built.frozenLayers.length} layers)` : ''),
   );
   if (o.pretrained) {
-    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained))), { source: 'timm', strict: o.pretrainedStrict });
+    const report = importPyTorchWeights(model, readSafetensors(new Uint8Array(await fsp.readFile(o.pretrained)), o.pretrained), { source: 'timm', strict: o.pretrainedStrict });
     const list = (xs: string[]) => (xs.length ? `: ${xs.slice(0, 8).join(', ')}${xs.length > 8 ? `, … (${xs.length})` : ''}` : '');
     log(
       `pretrained ${o.pretrained}${o.pretrainedStrict ? '' : ' (not strict)'}: loaded ${report.loaded.length}, missing ${report.missing.length}${list(report.missing)}, ` +
@@ -331,22 +455,22 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   let featureCacheSeconds: number | null = null;
   if (modelConfig.cacheFeatures) {
     const { prefix, suffix } = splitModel(model, modelConfig.freeze);
-    const plain = { ...image, batchSize: micro, cache: false };
+    const plain = { ...image, batchSize: micro, cache: false, onBadImage: undefined }; // the cache keeps every sample's row
     // Stored in the run directory (or --feature-cache-dir, shared between runs): --resume does not run the prefix again.
     const cacheDir = o.featureCacheDir ?? path.join(o.runDir, 'feature-cache');
     await fsp.mkdir(cacheDir, { recursive: true });
     const { inputSize, colorOrder, mean, std, crop, margin, backbone, weights } = preprocessing;
     const key = { input: { inputSize, colorOrder, mean, std, crop, margin, backbone, weights }, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
     const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: modelConfig.cacheMirrors, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
-    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTTA, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
+    const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTta, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
     if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
       `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images${modelConfig.cacheMirrors ? ' and their mirrors' : ' (no mirrors: no flip augmentation)'}, ${val.length} validation images` +
-        `${o.flipTTA ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
+        `${o.flipTta ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
         (trainCache.fromFile && valCache.fromFile
           ? 'read from the store'
-          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * (modelConfig.cacheMirrors ? 2 : 1) + val.length * (o.flipTTA ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
+          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * (modelConfig.cacheMirrors ? 2 : 1) + val.length * (o.flipTta ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
     );
     trainSource = trainCache;
     valSource = valCache;
@@ -355,14 +479,17 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
   const trainer = new Trainer(trained, {
     runDir: o.runDir, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule,
     warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, parameterGroups, exportModel: model, sigma: o.sigma,
-    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTTA: o.flipTTA, config, preprocessor: preprocessing, log,
+    lambda: o.lambda, accumulationSteps: o.accumulationSteps, seed: o.seed, bestBy: o.bestBy, resume: o.resume, flipTta: o.flipTta, config, preprocessor: preprocessing, log,
+    onStart: hooks.onStart,
+    onStep: (info) => hooks.onEpoch(info.epoch),
   });
   const fit = await trainer.fit(trainSource, valSource);
+  if (skippedRows) notes.push(`skipped rows (--skip-bad): ${skippedRows.count}, every one in ${skippedRows.file} (file, line, reason)`);
   const best = await loadModel(fit.bestDir);
   loadWeightMap(model, namedWeights(best)); // by name: a model with nested backbones reloads its weights in another order
   best.dispose();
   // The test set always goes through the whole model on images, as eval/predict will.
-  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTTA: o.flipTTA, progress: false, log });
+  const tester = trained === model ? trainer : new Trainer(model, { runDir: o.runDir, loss: o.loss, sigma: o.sigma, lambda: o.lambda, flipTta: o.flipTta, progress: false, log });
   const test = await tester.evaluate(testLoader);
   const trainMean = train.reduce((s, x) => s + x.age, 0) / train.length;
   const base = constantBaseline(trainMean, test.truth);
@@ -382,7 +509,7 @@ async function runExperimentUnrecorded(options: ExperimentOptions): Promise<Expe
     },
     test: { mae: test.metrics.mae, ca3: test.metrics.ca3, ca5: test.metrics.ca5, ca7: test.metrics.ca7, loss: test.loss, genderAcc: test.genderAcc, ethnicityAcc: test.ethnicityAcc, maeByDecade: test.metrics.maeByDecade },
     baseline: { description: 'predict the training-set mean age for every test image', trainMean, mae: base.mae, ca3: base.ca3, ca5: base.ca5, ca7: base.ca7 },
-    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTTA: o.flipTTA },
+    config: { ...config, loss: o.loss, epochs: o.epochs, learningRate: o.learningRate, stepSize: o.stepSize, gamma: o.gamma, schedule: o.schedule, warmupEpochs: o.warmupEpochs, minLearningRate: o.minLearningRate, sigma: o.sigma, lambda: o.lambda, seed: o.seed, bestBy: o.bestBy, accumulationSteps: o.accumulationSteps, flipTta: o.flipTta },
     notes,
   };
   await writeTestArtifacts(o.runDir, report, test);

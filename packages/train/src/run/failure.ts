@@ -23,17 +23,55 @@ export interface FailedReport {
 
 const recorded = new WeakSet<object>();
 
-/** Appends lines to `runDir/train.log` with the timestamp format of `runLogger`. */
+const held = new Map<string, string[]>();
+
+/**
+ * Holds back what is logged for `runDir` (its `train.log` lines) until {@link releaseRunLog}: a resume
+ * that is refused before it starts must leave the run's files as they were, its log included.
+ * {@link discardRunLog} drops the held lines. Holding a held run again does nothing.
+ */
+export function holdRunLog(runDir: string): void {
+  const key = path.resolve(runDir);
+  if (!held.has(key)) held.set(key, []);
+}
+
+/** Writes the lines held for `runDir` to its `train.log` and stops holding. */
+export function releaseRunLog(runDir: string): void {
+  const key = path.resolve(runDir);
+  const lines = held.get(key);
+  if (!lines) return;
+  held.delete(key);
+  if (lines.length > 0) {
+    mkdirSync(runDir, { recursive: true });
+    appendFileSync(path.join(runDir, 'train.log'), lines.join(''));
+  }
+}
+
+/** Drops the lines held for `runDir` (the run did not start); returns whether any were held. */
+export function discardRunLog(runDir: string): boolean {
+  return held.delete(path.resolve(runDir));
+}
+
+/** Appends lines to `runDir/train.log` with the timestamp format of `runLogger` (held back while {@link holdRunLog} holds it). */
 export function appendRunLog(runDir: string, text: string): void {
-  mkdirSync(runDir, { recursive: true });
   const stamp = new Date().toISOString();
-  appendFileSync(path.join(runDir, 'train.log'), text.split('\n').map((l) => `${stamp} ${l}\n`).join(''));
+  const lines = text.split('\n').map((l) => `${stamp} ${l}\n`).join('');
+  const buffer = held.get(path.resolve(runDir));
+  if (buffer) {
+    buffer.push(lines);
+    return;
+  }
+  mkdirSync(runDir, { recursive: true });
+  appendFileSync(path.join(runDir, 'train.log'), lines);
 }
 
 /**
  * Records a fatal error of the run in `runDir`: appends `FATAL <message>` to `train.log` and writes
  * `report.json` (`status: 'failed'`). Each error is recorded once, however many callers see it.
- * Does not print (the caller reports the error to the user).
+ * Does not print (the caller reports the error to the user), and never throws: where the run directory
+ * cannot be written (a full disk, a read-only folder) the error itself is what the user gets.
+ *
+ * Never call it for a run that did not start (a refused resume): that would overwrite a finished run's report.
  */
 export async function recordFailure(runDir: string, error: unknown, info: { title?: string } = {}): Promise<FailedReport> {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -42,8 +80,12 @@ export async function recordFailure(runDir: string, error: unknown, info: { titl
     if (recorded.has(error)) return report;
     recorded.add(error);
   }
-  appendRunLog(runDir, `FATAL ${e.message}`);
-  await writeFileAtomic(path.join(runDir, 'report.json'), JSON.stringify(report, null, 2));
+  try {
+    appendRunLog(runDir, `FATAL ${e.message}`);
+    await writeFileAtomic(path.join(runDir, 'report.json'), JSON.stringify(report, null, 2));
+  } catch {
+    // the disk refuses: the caller reports the error itself
+  }
   return report;
 }
 

@@ -44,7 +44,7 @@ export type PresetName = 'paper' | 'small' | TransferPresetName;
  *   frozen, head on pooled layer3 + layer4 — what ImageNet pretraining alone buys at a CPU-affordable size.
  */
 export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferPresetName, Preset> {
-  const common = { batchSize: 64, learningRate: 1e-3, schedule: 'cosine' as const, warmupEpochs: 0.5, flipTTA: true, bestBy: 'mae' as const, extraTrain };
+  const common = { batchSize: 64, learningRate: 1e-3, schedule: 'cosine' as const, warmupEpochs: 0.5, flipTta: true, bestBy: 'mae' as const, extraTrain };
   const faceNet = { backbone: 'facerec_resnet34' as const, pretrained: 'faceapi', imageSize: 150, headFeatures: ['layer3', 'pool'], cacheFeatures: true };
   const named = extraTrain.map((e) => (typeof e === 'string' ? e : `the training part of ${e.path}`).split('/').slice(-2).join('/'));
   const withExtra = named.length ? `; ${named.join(', ')} added to the training data where present` : '';

@@ -22,8 +22,8 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import writeFileAtomic from 'write-file-atomic';
-import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint';
-import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
+import { latestCheckpoint, replaceDirAtomic, restoreCheckpoint, saveCheckpoint, scanCheckpoints, type TrainingState, writeManifest } from './checkpoint';
+import { clearDiverged, DEFAULT_MAX_LOSS_RATIO, DivergenceGuard, firstStepCause, markDiverged, NonFinitePredictionError, readDiverged, TrainingDivergedError } from './divergence';
 import type { Batch, BatchSource } from '../data/pipeline';
 import { definedOnly } from '../util';
 import { PREPROCESSOR_JSON, type PreprocessorConfig } from '../saved/preprocessor';
@@ -93,7 +93,7 @@ export interface TrainerOptions {
   /** Epoch checkpoints to keep. @default 2 */
   keepCheckpoints?: number;
   /** Average the prediction with the mirrored image's in evaluation. @default false */
-  flipTTA?: boolean;
+  flipTta?: boolean;
   /** Extra run configuration stored with checkpoints and `best/meta.json` (image size, margin, …). */
   config?: Record<string, unknown>;
   /**
@@ -114,6 +114,11 @@ export interface TrainerOptions {
   maxLossRatio?: number;
   /** Called after every optimizer step (it may throw, e.g. to simulate an interruption in tests). */
   onStep?: (info: { epoch: number; step: number; stepInEpoch: number; loss: number }) => void;
+  /**
+   * Called once the run has started (a resume: its checkpoint verified, its settings checked and restored),
+   * before the first epoch; nothing of the run directory is written before it.
+   */
+  onStart?: (info: { firstEpoch: number; resumedFrom: string | null }) => void;
 }
 
 /** Result of {@link Trainer.evaluate}. */
@@ -146,8 +151,30 @@ export interface FitResult {
 
 type ModelOutputs = { age: tf.Tensor2D; gender?: tf.Tensor2D; ethnicity?: tf.Tensor2D };
 
-/** Keys of the run config that must match when resuming. */
-const RESUME_KEYS = ['loss', 'learningRate', 'stepSize', 'gamma', 'schedule', 'warmupEpochs', 'minLearningRate', 'parameterGroups', 'sigma', 'lambda', 'minAge', 'accumulationSteps', 'seed', 'bestBy'];
+/**
+ * Settings of the run config that may change on resume (each change is logged): the epoch count, the
+ * learning rate (e.g. lower after a divergence), the title, validation flip-TTA and the divergence
+ * threshold. Every other setting defines the model, the data, the preprocessing or the optimisation
+ * and must equal the checkpoint's.
+ */
+export const RESUME_MAY_CHANGE: readonly string[] = ['epochs', 'learningRate', 'title', 'flipTta', 'maxLossRatio'];
+
+/**
+ * Leaf settings of `saved` (the checkpoint's run config) whose value differs in `now`, as
+ * `key.path (checkpoint A, now B)`; keys the checkpoint does not hold (settings added later) are not compared.
+ */
+export function changedSettings(saved: Record<string, unknown>, now: Record<string, unknown>, skip: readonly string[] = RESUME_MAY_CHANGE): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, key: string) => {
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+      for (const k of Object.keys(a)) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], key ? `${key}.${k}` : k);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      out.push(`${key} (checkpoint ${JSON.stringify(a) ?? 'unset'}, now ${JSON.stringify(b) ?? 'unset'})`);
+    }
+  };
+  for (const k of Object.keys(saved)) if (!skip.includes(k)) walk(saved[k], now[k], k);
+  return out;
+}
 
 /**
  * A `resume` the trainer refuses before it restores or writes anything of the run (no checkpoint, or settings
@@ -175,7 +202,7 @@ export class Trainer {
   readonly model: LayersModel;
   /** Whether the model has the three multi-task outputs. */
   readonly multiTask: boolean;
-  private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'progress' | 'config' | 'exportModel' | 'preprocessor'>> & Pick<TrainerOptions, 'onStep' | 'config' | 'preprocessor'>;
+  private readonly o: Required<Omit<TrainerOptions, 'onStep' | 'onStart' | 'progress' | 'config' | 'exportModel' | 'preprocessor'>> & Pick<TrainerOptions, 'onStep' | 'onStart' | 'config' | 'preprocessor'>;
   /** The model saved and restored (`exportModel`, or `model`). */
   readonly exportModel: LayersModel;
   private readonly progress: ProgressReporter | false;
@@ -204,7 +231,7 @@ export class Trainer {
       bestBy: 'mae',
       resume: false,
       keepCheckpoints: 2,
-      flipTTA: false,
+      flipTta: false,
       maxLossRatio: DEFAULT_MAX_LOSS_RATIO,
       log: (l: string) => console.log(l),
       ...definedOnly(options),
@@ -273,7 +300,7 @@ export class Trainer {
   }
 
   private runConfig(): Record<string, unknown> {
-    const { runDir: _r, resume: _s, log: _l, onStep: _o, keepCheckpoints: _k, preprocessor: _p, exportModel: _e, config, ...rest } = this.o as typeof this.o & Pick<TrainerOptions, 'exportModel'>;
+    const { runDir: _r, resume: _s, log: _l, onStep: _o, onStart: _t, keepCheckpoints: _k, preprocessor: _p, exportModel: _e, config, ...rest } = this.o as typeof this.o & Pick<TrainerOptions, 'exportModel'>;
     return { ...rest, multiTask: this.multiTask, numClasses: this.numClasses, ...config };
   }
 
@@ -337,7 +364,7 @@ export class Trainer {
         const out = this.outputs(x, false);
         const { flipped } = batch;
         // Cached features carry their mirror's (`FeatureCache`); images are mirrored here.
-        const probabilities = !this.o.flipTTA
+        const probabilities = !this.o.flipTta
           ? null
           : flipped
             ? tf.div(tf.add(tf.softmax(out.age), tf.softmax(this.outputs(tf.tensor<tf.Rank>(flipped, batch.shape) as tf.Tensor4D, false).age)), 2)
@@ -375,8 +402,36 @@ export class Trainer {
       await saveModel(this.exportModel, tmp);
       await fsp.writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ epoch, metrics: record, config: this.runConfig() }, null, 2));
       if (this.o.preprocessor) await fsp.writeFile(path.join(tmp, PREPROCESSOR_JSON), JSON.stringify(this.o.preprocessor, null, 2));
+      await writeManifest(tmp);
     });
     return dir;
+  }
+
+  /**
+   * The checkpoint a resume continues from: the newest intact one (manifest checksums, or for a checkpoint
+   * saved before manifests its JSON files and weight-file sizes). Damaged ones and a damaged `latest.json`
+   * are named in `notices` (logged once the resume starts).
+   * @throws ResumeRefusedError when the run has no checkpoint, or none is intact (each listed with its damage).
+   */
+  private async resumableCheckpoint(notices: string[]): Promise<{ dir: string; state: TrainingState }> {
+    const root = path.join(this.o.runDir, 'checkpoints');
+    const scan = await scanCheckpoints(this.o.runDir);
+    const intact = scan.checkpoints.find((c) => c.problem === null);
+    const damaged = scan.checkpoints.filter((c) => c.problem !== null);
+    if (!intact) {
+      if (damaged.length === 0) throw new ResumeRefusedError(`Error in Trainer.fit: resume needs a checkpoint in ${root}, but there is none${scan.latestProblem ? ` (latest.json is damaged: ${scan.latestProblem})` : ''}.`);
+      throw new ResumeRefusedError(
+        `Error in Trainer.fit: resume needs an intact checkpoint in ${root}, but every one is damaged: ${damaged.map((c) => `${path.basename(c.dir)}: ${c.problem}`).join('; ')}. ` +
+          'Nothing was changed; train a new run in another run directory.',
+      );
+    }
+    if (scan.latestProblem) notices.push(`WARNING ${path.join(root, 'latest.json')} is damaged (${scan.latestProblem}); using the newest intact checkpoint`);
+    for (const c of damaged) if (c.dir > intact.dir) notices.push(`WARNING checkpoint ${c.dir} is damaged (${c.problem}); skipped`);
+    if (damaged.some((c) => c.dir > intact.dir) || scan.latestProblem || (scan.latest && scan.latest !== intact.dir)) {
+      notices.push(`resuming from ${intact.dir}, the newest intact checkpoint (epoch ${intact.state!.epoch})`);
+    }
+    if (!intact.manifest) notices.push(`${intact.dir} has no manifest.json (saved before checksums): its JSON files and weight-file sizes were checked, not every byte`);
+    return { dir: intact.dir, state: intact.state! };
   }
 
   /**
@@ -394,26 +449,42 @@ export class Trainer {
     let step = 0;
     let startEpoch = 0;
     let optimizer: FusedAdamOptimizer | null = null;
+    let resumedFrom: string | null = null;
     if (this.o.resume) {
-      const ckpt = await latestCheckpoint(runDir);
-      if (!ckpt) throw new ResumeRefusedError(`Error in Trainer.fit: resume needs a checkpoint in ${path.join(runDir, 'checkpoints')}, but there is none.`);
-      const diverged = await readDiverged(runDir); // a diverged run may continue with a lower learning rate
-      const differing = RESUME_KEYS.filter((k) => !(diverged && k === 'learningRate') && JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]));
-      if (differing.length > 0) {
+      // Nothing of the run is written until the resume has started: a refusal leaves the run as it was.
+      const notices: string[] = [];
+      const ckpt = await this.resumableCheckpoint(notices);
+      const diverged = await readDiverged(runDir); // a diverged run continues with a lower learning rate
+      const changed = changedSettings(ckpt.state.config, config);
+      if (changed.length > 0) {
         throw new ResumeRefusedError(
-          `Error in Trainer.fit: resume must use the checkpoint's settings, but ${differing.map((k) => `${k} (checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])})`).join(', ')} differ.`,
+          `Error in Trainer.fit: resume must keep the settings that define the model, data, preprocessing and optimisation, but ${changed.length === 1 ? 'this one' : 'these'} changed since ${ckpt.dir}: ${changed.join(', ')}. ` +
+            `Put ${changed.length === 1 ? 'it' : 'them'} back (in the run's config.json or the flags), or train a new run in another run directory; on resume only ${RESUME_MAY_CHANGE.join(', ')} may change.`,
         );
       }
-      optimizer = (await restoreCheckpoint(ckpt.dir, this.exportModel, () => fusedAdam(this.o.learningRate))) as FusedAdamOptimizer;
+      const model = this.exportModel;
+      optimizer = (await restoreCheckpoint(ckpt.dir, model, () => fusedAdam(this.o.learningRate)).catch((e: unknown) => {
+        throw new ResumeRefusedError(`Error in Trainer.fit: resume could not restore ${ckpt.dir}: ${e instanceof Error ? e.message : String(e)}`);
+      })) as FusedAdamOptimizer;
       rng = Rng.fromState(ckpt.state.rngState);
       ({ history, best, step } = ckpt.state);
       startEpoch = ckpt.state.epoch;
+      resumedFrom = ckpt.dir;
+      this.o.onStart?.({ firstEpoch: startEpoch + 1, resumedFrom });
+      for (const n of notices) log(n);
       log(`resumed from ${ckpt.dir}: ${startEpoch} epoch(s) done, ${step} steps; restarting at epoch ${startEpoch + 1}`);
+      for (const key of RESUME_MAY_CHANGE) {
+        const was = ckpt.state.config[key];
+        if (was !== undefined && JSON.stringify(was) !== JSON.stringify(config[key])) log(`resume: ${key} changed from ${JSON.stringify(was)} to ${JSON.stringify(config[key])}`);
+      }
       if (diverged) {
         log(`the run had diverged at learning rate ${diverged.learningRate}; continuing at ${this.o.learningRate}`);
         await clearDiverged(runDir);
       }
+    } else {
+      this.o.onStart?.({ firstEpoch: 1, resumedFrom });
     }
+    const stepsAtStart = step;
     const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const guard = new DivergenceGuard(this.o.maxLossRatio);
     const diverged = async (epoch: number, stepInEpoch: number, loss: number, detail: string, lr: number) => {
@@ -458,6 +529,12 @@ export class Trainer {
           const lossValue = (await value.data())[0];
           value.dispose();
           const divergence = guard.check(lossValue);
+          if (divergence !== null && step === stepsAtStart && !Number.isFinite(lossValue)) {
+            // No optimizer step yet: the learning rate cannot be the cause, so it is not blamed.
+            tf.dispose(Object.values(grads));
+            const cause = firstStepCause(lossValue, batch.images, { lambda: { value: this.o.lambda, times: this.numClasses, what: '|E[p] − age| years' } });
+            throw new Error(`Error in Trainer.fit: the loss is ${lossValue} at epoch ${epoch}, step ${stepInEpoch + 1}, before any optimizer step, so the learning rate is not the cause: ${cause}.`);
+          }
           if (divergence !== null) {
             tf.dispose(Object.values(grads));
             throw await diverged(epoch, stepInEpoch + 1, lossValue, divergence, lr);

@@ -15,9 +15,9 @@ function imageOptionsOf(p: PreprocessorConfig): { size: number; margin: number; 
 }
 
 /** Evaluates a saved model on samples: MAE, CA(3/5/7) (and gender/ethnicity accuracy for multi-task). */
-export async function evaluateSaved(saved: SavedModel, samples: AgeSample[], options: { batchSize?: number; flipTTA?: boolean; runDir: string }): Promise<EvalResult> {
+export async function evaluateSaved(saved: SavedModel, samples: AgeSample[], options: { batchSize?: number; flipTta?: boolean; runDir: string }): Promise<EvalResult> {
   const loader = new DataLoader(samples, { ...imageOptionsOf(saved.preprocessor), batchSize: options.batchSize ?? 64 });
-  const trainer = new Trainer(saved.model, { runDir: options.runDir, minAge: saved.preprocessor.minAge, sigma: saved.preprocessor.sigma, flipTTA: options.flipTTA ?? false, progress: false });
+  const trainer = new Trainer(saved.model, { runDir: options.runDir, minAge: saved.preprocessor.minAge, sigma: saved.preprocessor.sigma, flipTta: options.flipTta ?? false, progress: false });
   return trainer.evaluate(loader);
 }
 

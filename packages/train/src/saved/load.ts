@@ -3,6 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { loadModel } from '@ldl/backbones';
 import { type LayersModel } from '@tensorflow/tfjs-layers';
+import { MANIFEST_JSON, verifyManifest } from '../run/checkpoint';
 import { parsePreprocessorConfig, PREPROCESSOR_JSON, type PreprocessorConfig } from './preprocessor';
 
 /** A saved model and the settings it was trained with. */
@@ -60,12 +61,13 @@ export async function findSavedModel(dir: string): Promise<{ modelDir: string; c
 /**
  * Loads a model for evaluation or prediction from a run directory (uses `best/`), a `best/`
  * directory, or a checkpoint directory (`checkpoints/epoch-NNNN`), with its `preprocessor.json`.
- * @throws Error when no model is found, or its `preprocessor.json` is absent or invalid ({@link readPreprocessorConfig}),
- * or the model's input or outputs disagree with it.
+ * Where the folder (`best/`) or its checkpoint holds a `manifest.json`, every file is checked against it first.
+ * @throws Error when no model is found, a file differs from the manifest (named), its `preprocessor.json` is absent
+ * or invalid ({@link readPreprocessorConfig}), or the model's input or outputs disagree with it.
  */
 export async function loadSavedModel(dir: string): Promise<SavedModel> {
   const { modelDir, config } = await findSavedModel(dir);
-  const preprocessor = await readPreprocessorConfig(modelDir);
+  const preprocessor = await readPreprocessorConfig(modelDir); // first: a missing file gets its own message and remedy
   const model = await loadModel(modelDir);
   const file = path.join(modelDir, PREPROCESSOR_JSON);
   const input = model.inputs[0]!.shape;
@@ -78,6 +80,14 @@ export async function loadSavedModel(dir: string): Promise<SavedModel> {
   if (JSON.stringify(units) !== JSON.stringify(expected)) {
     model.dispose();
     throw new Error(`Error in loadSavedModel: ${file}: heads ${JSON.stringify(preprocessor.heads)} with ${expected.join(', ')} classes must match the model's outputs, but the model has ${units.join(', ')}.`);
+  }
+  // Last, so that a file the checks above explain gets their message: any other changed byte is named here.
+  // best/ carries its own manifest; a checkpoint's model/ is listed in the checkpoint's.
+  const manifestDir = !existsSync(path.join(modelDir, MANIFEST_JSON)) && path.basename(modelDir) === 'model' ? path.dirname(modelDir) : modelDir;
+  const damage = await verifyManifest(manifestDir);
+  if (damage) {
+    model.dispose();
+    throw new Error(`Error in loadSavedModel: ${path.join(manifestDir, damage.split(':')[0]!)}: the saved model is damaged (${damage.slice(damage.indexOf(':') + 2)}).`);
   }
   return { model, config, preprocessor, dir: modelDir };
 }

@@ -2,14 +2,15 @@
 // (`pyldl/metrics.py`, python-ldl 0.1.2): each is a per-sample distance or similarity averaged over
 // the N samples. Computed in float64 on the host (a tensor is read with `arraySync()`), so the values
 // match PyLDL's NumPy ones to rounding.
-import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { fail, isTensor } from './validate';
+//
+// Where PyLDL's definitions differ from Geng's (TKDE 2016), @ldl follows PyLDL: (1) Clark, Canberra, KL,
+// Jensen-Shannon, Sørensen and squared χ² clip both distributions into [EPS, 1] first, where Geng's formulas
+// divide by zero or take log 0 at a zero degree; (2) Intersection is computed as `1 − ½ Σ |u − v|`, which is
+// Geng's `Σ min(u, v)` only when both rows sum to 1; (3) Cosine leaves an all-zero row at zero
+// (scikit-learn's `paired_cosine_distances`) where Geng's is undefined.
+import { type DistributionsLike, readPair } from './read';
 
-/**
- * Label distributions `[N, L]`: an array of N rows of L numbers (plain or typed arrays), or a
- * `Tensor2D [N, L]`.
- */
-export type DistributionsLike = ArrayLike<ArrayLike<number>> | Tensor2D;
+export type { DistributionsLike } from './read';
 
 /**
  * Zeros are clipped to this before a division or a logarithm, as in PyLDL: NumPy's float64 machine
@@ -62,52 +63,11 @@ export const LDL_MEASURE_HIGHER_IS_BETTER: Readonly<Record<LdlMeasureName, boole
   jensenShannon: false,
 };
 
-/** Reads `[N, L]` distributions into float64 rows, checking shape and finiteness. */
-function readRows(fn: string, arg: string, x: unknown): Float64Array[] {
-  let rows: ArrayLike<ArrayLike<number>>;
-  if (isTensor(x)) {
-    if (x.rank !== 2) fail(fn, arg, 'a Tensor2D [N, L] or an array of N rows', x);
-    rows = x.arraySync() as number[][];
-  } else if (Array.isArray(x)) {
-    rows = x as ArrayLike<ArrayLike<number>>;
-  } else {
-    fail(fn, arg, 'a Tensor2D [N, L] or an array of N rows', x);
-  }
-  if (rows.length === 0) fail(fn, arg, 'non-empty (at least one row)', x);
-  const width = rows[0]?.length;
-  const out: Float64Array[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') {
-      fail(fn, `${arg}[${i}]`, 'an array of numbers', row);
-    }
-    if (row.length !== width || width === 0) {
-      fail(fn, `${arg}[${i}].length`, `${width} (the length of ${arg}[0]), and > 0`, row.length);
-    }
-    const r = new Float64Array(width);
-    for (let j = 0; j < width; j++) {
-      const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(fn, `${arg}[${i}][${j}]`, 'a finite number', v);
-      r[j] = v;
-    }
-    out.push(r);
-  }
-  return out;
-}
+/** Clips a value into `[EPS, 1]` as PyLDL's `_clip` (internal). */
+export const clip = (v: number) => (v < LDL_EPSILON ? LDL_EPSILON : v > 1 ? 1 : v);
 
-function readPair(fn: string, yTrue: unknown, yPred: unknown): [Float64Array[], Float64Array[]] {
-  const t = readRows(fn, 'yTrue', yTrue);
-  const p = readRows(fn, 'yPred', yPred);
-  if (t.length !== p.length || t[0].length !== p[0].length) {
-    fail(fn, 'yPred shape', `[${t.length}, ${t[0].length}] (the shape of yTrue)`, `[${p.length}, ${p[0].length}]`);
-  }
-  return [t, p];
-}
-
-const clip = (v: number) => (v < LDL_EPSILON ? LDL_EPSILON : v > 1 ? 1 : v);
-
-/** `Σ_j u_j (ln u_j − ln v_j)` on already-clipped rows. */
-function klRow(u: ArrayLike<number>, v: ArrayLike<number>): number {
+/** `Σ_j u_j (ln u_j − ln v_j)` on already-clipped rows (internal). */
+export function klRow(u: ArrayLike<number>, v: ArrayLike<number>): number {
   let s = 0;
   for (let j = 0; j < u.length; j++) s += u[j] * (Math.log(u[j]) - Math.log(v[j]));
   return s;
@@ -160,7 +120,8 @@ const DEFINITIONS: Record<LdlMeasureName, { clipped: boolean; row: RowFn }> = {
   },
 };
 
-function averaged(name: LdlMeasureName, t: Float64Array[], p: Float64Array[]): number {
+/** Mean over samples of measure `name` on read rows (internal). */
+export function averaged(name: LdlMeasureName, t: Float64Array[], p: Float64Array[]): number {
   const { clipped, row } = DEFINITIONS[name];
   let sum = 0;
   for (let i = 0; i < t.length; i++) {
