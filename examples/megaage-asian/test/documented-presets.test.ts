@@ -31,6 +31,7 @@ const COMMANDS: { example: string; args: string[]; from: string }[] = [
   { example: 'megaage-asian', args: ['--preset', 'finetune'], from: 'examples/megaage-asian/README.md, README.md' },
   { example: 'megaage-asian', args: ['--preset', 'finetune-head'], from: 'examples/megaage-asian/README.md (presets table)' },
   { example: 'megaage-asian', args: ['--preset', 'ensemble-head'], from: 'examples/megaage-asian/README.md (presets table)' },
+  { example: 'megaage-asian', args: ['--preset', 'faceres-head'], from: 'examples/megaage-asian/README.md (presets table)' },
   { example: 'megaage-asian', args: ['--preset', 'imagenet-resnet50'], from: 'examples/megaage-asian/README.md, README.md' },
   { example: 'morph', args: ['--preset', 'small', '--skip-bad'], from: 'examples/morph/README.md, README.md' },
   { example: 'morph', args: ['--preset', 'small', '--skip-bad', '--multi-task'], from: 'examples/morph/README.md' },
@@ -62,6 +63,7 @@ describe('the documented preset commands', () => {
         const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { status: string; test: { mae: number } };
         expect(report.status).toBe('completed');
         expect(Number.isFinite(report.test.mae)).toBe(true);
+        if (args[1] === 'start') expect(r.out).toContain('preset start → faceres-head on this dataset alone, no training mirrors');
         if (args[1] === 'finetune') {
           // UTKFace's ages above 100 (its first rows: 101, 110, 110) are clipped to the last class, and said
           expect(r.out).toContain('utkface.csv: 3 ages above 100 clipped to 100 (the model\'s last class)');

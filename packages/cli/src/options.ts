@@ -84,6 +84,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'freeze', kind: 'string', path: ['model', 'freeze'], commands: T, description: "freeze the backbone up to this stage (layer1..layer4) or layer; 'none' trains all" },
   { flag: 'backbone-lr-scale', kind: 'number', check: nonNegative, path: ['model', 'backboneLrScale'], commands: T, description: 'learning-rate multiplier of the unfrozen backbone layers' },
   { flag: 'cache-features', kind: 'boolean', path: ['model', 'cacheFeatures'], commands: T, description: 'train above --freeze on cached features (flip augmentation only); --no-cache-features trains through the frozen layers' },
+  { flag: 'cache-mirrors', kind: 'boolean', negatable: true, path: ['model', 'cacheMirrors'], commands: T, description: "with cached features, also cache each training image's mirror, the flip augmentation (--no-cache-mirrors: off, half the caching time)" },
   { flag: 'width-scale', kind: 'number', check: positive, path: ['model', 'widthScale'], commands: T, description: 'channel multiplier' },
   { flag: 'depth-scale', kind: 'number', check: positive, path: ['model', 'depthScale'], commands: T, description: 'depth multiplier' },
   { flag: 'image-size', kind: 'integer', check: positiveInt, path: ['model', 'imageSize'], commands: ['train', 'pack'], description: 'input side in pixels' },

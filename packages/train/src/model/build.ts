@@ -15,8 +15,9 @@ export interface ModelConfig {
    */
   pretrained?: boolean | string;
   /**
-   * Features the age head reads (pretrained models): `'pool'` (the backbone's pooled output) and stage
-   * names (`'layer3'`, globally average-pooled), concatenated. @default ['pool']
+   * Features the age head reads (pretrained models): `'pool'` (the backbone's pooled output) and stage or
+   * layer names (`'layer3'`, globally average-pooled; a layer whose output is already a vector, such as
+   * `faceres_mobilenet`'s `'global_pooling'`, as it is), concatenated. @default ['pool']
    */
   headFeatures?: string[];
   /**
@@ -45,6 +46,12 @@ export interface ModelConfig {
    * (`FeatureCache`): much faster on a CPU; the only augmentation is then the flip. Needs `freeze`. @default false
    */
   cacheFeatures?: boolean;
+  /**
+   * With `cacheFeatures`, also run the frozen part on the mirror of every training image, so that training
+   * draws the original or the mirror (the flip augmentation); `false` halves the caching time of the training
+   * set and trains without flips (validation and test mirrors are still cached for flip TTA). @default true
+   */
+  cacheMirrors?: boolean;
   /** Channel multiplier (small CPU models). @default 1 */
   widthScale?: number;
   /** Depth multiplier (ResNet family). @default 1 */
@@ -129,11 +136,12 @@ export async function buildAgeModel(config: ModelConfig = {}, seed = 0): Promise
       backboneLayers.push(net.name);
     }
     model = withSeededRandom(seed, () => {
-      const feats = headFeatures.map((f) =>
-        f === 'pool'
-          ? (trunk.outputs[0] as SymbolicTensor)
-          : (tfl.globalAveragePooling2d({ name: `${f}_pool` }).apply(featureLayer(trunk, f).output as SymbolicTensor) as SymbolicTensor),
-      );
+      const feats = headFeatures.map((f) => {
+        if (f === 'pool') return trunk.outputs[0] as SymbolicTensor;
+        const out = featureLayer(trunk, f).output as SymbolicTensor;
+        // A feature map is average-pooled; a vector (a pooling or dense layer's output) is taken as it is.
+        return out.shape.length === 2 ? out : (tfl.globalAveragePooling2d({ name: `${f}_pool` }).apply(out) as SymbolicTensor);
+      });
       extras.forEach((net, i) => {
         const side = extraBackbones[i]!.imageSize;
         const x = trunk.inputs[0] as SymbolicTensor;

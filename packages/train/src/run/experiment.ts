@@ -356,7 +356,7 @@ async function runExperimentUnrecorded(
   };
   const modelConfig: Required<ModelConfig> = {
     backbone: 'seresnext50_32x4d', widthScale: 1, depthScale: 1, imageSize: 224, numClasses: 101, multiTask: false, numEthnicities: 5,
-    pretrained: false, headFeatures: ['pool'], extraBackbones: [], headNorm: false, headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, ...definedOnly(o.model ?? {}),
+    pretrained: false, headFeatures: ['pool'], extraBackbones: [], headNorm: false, headHidden: 0, headDropout: 0, freeze: 'none', backboneLrScale: 1, cacheFeatures: false, cacheMirrors: true, ...definedOnly(o.model ?? {}),
   };
   if (modelConfig.multiTask) {
     const classes = o.ethnicityClasses;
@@ -410,7 +410,7 @@ async function runExperimentUnrecorded(
   const testLoader = new DataLoader(o.test, { ...image, batchSize: micro, cache: false });
   log(
     `data: train ${train.length}, validation ${val.length}, test ${o.test.length}; ${size}px, crop ${o.crop}, margin ${o.margin}, ` +
-      `augmentation ${modelConfig.cacheFeatures ? 'flips only (cached features)' : o.augment ? 'on' : 'off'}, image cache ${cache && !modelConfig.cacheFeatures ? 'on' : 'off'}`,
+      `augmentation ${modelConfig.cacheFeatures ? (modelConfig.cacheMirrors ? 'flips only (cached features)' : 'none (cached features without mirrors)') : o.augment ? 'on' : 'off'}, image cache ${cache && !modelConfig.cacheFeatures ? 'on' : 'off'}`,
   );
   if (o.saveSamples) {
     const { images, samples } = await trainLoader.preview(32, new Rng(o.seed));
@@ -461,16 +461,16 @@ async function runExperimentUnrecorded(
     await fsp.mkdir(cacheDir, { recursive: true });
     const { inputSize, colorOrder, mean, std, crop, margin, backbone, weights } = preprocessing;
     const key = { input: { inputSize, colorOrder, mean, std, crop, margin, backbone, weights }, freeze: modelConfig.freeze, seed: built.pretrainedCfg ? null : o.seed };
-    const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: true, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
+    const trainCache = await FeatureCache.build(prefix, new DataLoader(train, plain), { flips: modelConfig.cacheMirrors, train: true, label: 'caching train features', file: path.join(cacheDir, 'train'), key });
     const valCache = await FeatureCache.build(prefix, new DataLoader(val, plain), { flips: o.flipTta, label: 'caching validation features', file: path.join(cacheDir, 'val'), key });
     featureCacheSeconds = trainCache.seconds + valCache.seconds;
     if (trainCache.fromFile || valCache.fromFile) log(`feature cache: read from ${cacheDir} (same samples, prefix and preprocessing)`);
     log(
-      `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images and their mirrors, ${val.length} validation images` +
+      `feature cache: ${modelConfig.freeze} outputs [${trainCache.featureShape.join(', ')}] of ${train.length} training images${modelConfig.cacheMirrors ? ' and their mirrors' : ' (no mirrors: no flip augmentation)'}, ${val.length} validation images` +
         `${o.flipTta ? ' (and mirrors)' : ''}: ${((trainCache.bytes + valCache.bytes) / 1e9).toFixed(2)} GB, ` +
         (trainCache.fromFile && valCache.fromFile
           ? 'read from the store'
-          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * 2 + val.length * (o.flipTta ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
+          : `${featureCacheSeconds.toFixed(0)} s (${((train.length * (modelConfig.cacheMirrors ? 2 : 1) + val.length * (o.flipTta ? 2 : 1)) / Math.max(1e-3, featureCacheSeconds)).toFixed(1)} img/s)`),
     );
     trainSource = trainCache;
     valSource = valCache;

