@@ -7,36 +7,54 @@ import { SingleBar } from 'cli-progress';
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { AaKnn } from './aa-knn';
 import { type CrossValidationResult, crossValidate } from './cv';
 import { readLdlDataset } from './dataset';
-import { DeepLdl } from './deep-ldl';
 import type { LdlEstimator } from './estimator';
-import { SaBfgs } from './sa-bfgs';
+import { ALGORITHM_REGISTRY, type AlgorithmEntry, type AlgorithmName, createAlgorithm, resolveAlgorithm } from './registry';
 
-/** Algorithm names accepted by `--algorithm`, with the table label. */
-export const ALGORITHMS = {
-  'sa-bfgs': SaBfgs.className,
-  'aa-knn': AaKnn.className,
-  'deep-ldl': DeepLdl.className,
-} as const;
-type AlgorithmName = keyof typeof ALGORITHMS;
+/** Algorithm names accepted by `--algorithm`, with the table label (from {@link ALGORITHM_REGISTRY}). */
+export const ALGORITHMS = Object.fromEntries(Object.entries(ALGORITHM_REGISTRY).map(([n, e]) => [n, e.label])) as Record<AlgorithmName, string>;
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every hyper-parameter flag of the registry: `--kebab-name` → camelCase name, rule, doc, algorithms. */
+const PARAM_FLAGS = (() => {
+  const flags = new Map<string, { name: string; list: boolean; algorithms: string[]; entry: AlgorithmEntry }>();
+  for (const [algorithm, entry] of Object.entries(ALGORITHM_REGISTRY) as [AlgorithmName, AlgorithmEntry][]) {
+    for (const name of [...Object.keys(entry.params), ...Object.keys(entry.lists ?? {})]) {
+      if (name === 'seed') continue; // --seed seeds the folds and, per fold, every randomised algorithm
+      const flag = kebab(name);
+      const known = flags.get(flag);
+      if (known) known.algorithms.push(algorithm);
+      else flags.set(flag, { name, list: name in (entry.lists ?? {}), algorithms: [algorithm], entry });
+    }
+  }
+  return flags;
+})();
 
 /** Usage text of `ldl cv`. */
 export const USAGE = `Usage:
-  ldl cv --data FILE [--algorithm sa-bfgs,aa-knn,deep-ldl] [--folds 10] [--repeats 1] [--seed 0]
+  ldl cv --data FILE [--algorithm sa-bfgs[,aa-knn,…]] [--folds 10] [--repeats 1] [--seed 0]
          [--label-columns L] [--all-measures] [--save-folds FILE] [--json FILE] [--no-progress]
-         [--k 5] [--max-iterations 500] [--l2 0]
-         [--hidden 64] [--weight-decay 1e-3] [--dropout 0] [--learning-rate 1e-3] [--epochs 500]
-         [--batch-size 32] [--validation-split 0.1] [--patience 50]
+         [hyper-parameters, below]
   Seeded k-fold cross validation (repeat r shuffles with seed + r) of each algorithm on FILE (.mat with
   'features' [n, d] and 'labels' [n, L]; .csv with a header, label columns named label_* or the last
   --label-columns; .json { features, labels }). Prints mean ± std (over all folds, ddof 0) of
   Chebyshev, Clark, Canberra, Kullback-Leibler, Cosine, Intersection (--all-measures adds Euclidean,
   Sørensen, squared χ², Fidelity, Jensen-Shannon) and the wall time of fit + predict.
   --save-folds writes the test indices of every fold (for tools/reference/ldl_cv_reference.py);
-  --json writes every fold's measures. Options after --k apply to aa-knn, sa-bfgs and deep-ldl.
-  deep-ldl runs on tfjs' cpu backend; --hidden takes comma-separated widths ('' for none).
+  --json writes every fold's measures. deep-ldl runs on tfjs' cpu backend.
+  Algorithms (aliases in brackets): ${Object.entries(ALGORITHM_REGISTRY)
+    .map(([n, e]) => n + ((e as AlgorithmEntry).aliases ? ` [${(e as AlgorithmEntry).aliases?.join(', ')}]` : ''))
+    .join(', ')}.
+  Hyper-parameters (defaults are PyLDL's; each applies to the listed algorithms):
+${[...PARAM_FLAGS.entries()]
+  .map(([flag, f]) => {
+    const def = f.list ? f.entry.lists?.[f.name].default.join(',') : f.entry.params[f.name].default;
+    const doc = f.list ? f.entry.lists?.[f.name].doc : f.entry.params[f.name].doc;
+    return `    --${flag} (${f.algorithms.join(', ')}; default ${String(def)}): ${doc}`;
+  })
+  .join('\n')}
 `;
 
 /** A command-line mistake: printed with the usage, exit code 2. */
@@ -58,17 +76,7 @@ const OPTIONS = {
   'save-folds': { type: 'string' },
   json: { type: 'string' },
   'no-progress': { type: 'boolean', default: false },
-  k: { type: 'string' },
-  'max-iterations': { type: 'string' },
-  l2: { type: 'string' },
-  hidden: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  dropout: { type: 'string' },
-  'learning-rate': { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'validation-split': { type: 'string' },
-  patience: { type: 'string' },
+  ...Object.fromEntries([...PARAM_FLAGS.keys()].map((flag) => [flag, { type: 'string' as const }])),
   help: { type: 'boolean', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -111,35 +119,36 @@ function num(values: Record<string, unknown>, name: string, check: (n: number) =
   return n;
 }
 const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
-const nonNegative = (n: number) => Number.isFinite(n) && n >= 0;
 
-/** Builds the estimator factory of one algorithm from the command-line options. */
+/** The registry hyper-parameters given on the command line, parsed (each algorithm's constructor checks its rules). */
+function hyperParameters(values: Record<string, unknown>): Record<string, number | number[] | undefined> {
+  const out: Record<string, number | number[] | undefined> = {};
+  for (const [flag, { name, list }] of PARAM_FLAGS) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new UsageError(`--${flag} must be a number, but got '${String(v)}'.`);
+    if (list) {
+      const items = v.trim() === '' ? [] : v.split(',').map(Number);
+      if (items.some((h) => !int(1)(h))) throw new UsageError(`--${flag} must be comma-separated integers >= 1, but got '${v}'.`);
+      out[name] = items;
+    } else {
+      const n = Number(v);
+      if (v.trim() === '' || Number.isNaN(n)) throw new UsageError(`--${flag} must be a number, but got '${v}'.`);
+      out[name] = n;
+    }
+  }
+  return out;
+}
+
+/** Builds the estimator factory of one algorithm; builds one at once so that a bad hyper-parameter fails before any data is read. */
 function factory(name: AlgorithmName, values: Record<string, unknown>): (seed: number) => LdlEstimator {
-  if (name === 'aa-knn') {
-    const k = num(values, 'k', int(1), 'an integer >= 1');
-    return () => new AaKnn({ k });
+  const params = hyperParameters(values);
+  try {
+    createAlgorithm(name, params, 0);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
   }
-  if (name === 'sa-bfgs') {
-    const maxIterations = num(values, 'max-iterations', int(1), 'an integer >= 1');
-    const l2 = num(values, 'l2', nonNegative, 'a number >= 0');
-    return (seed) => new SaBfgs({ maxIterations, l2, seed });
-  }
-  let hiddenSizes: number[] | undefined;
-  if (typeof values.hidden === 'string') {
-    hiddenSizes = values.hidden.trim() === '' ? [] : values.hidden.split(',').map(Number);
-    if (hiddenSizes.some((h) => !int(1)(h))) throw new UsageError(`--hidden must be comma-separated integers >= 1, but got '${values.hidden}'.`);
-  }
-  const args = {
-    hiddenSizes,
-    weightDecay: num(values, 'weight-decay', nonNegative, 'a number >= 0'),
-    dropout: num(values, 'dropout', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
-    learningRate: num(values, 'learning-rate', (n) => n > 0, 'a number > 0'),
-    epochs: num(values, 'epochs', int(1), 'an integer >= 1'),
-    batchSize: num(values, 'batch-size', int(0), 'an integer >= 0'),
-    validationSplit: num(values, 'validation-split', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
-    patience: num(values, 'patience', int(1), 'an integer >= 1'),
-  };
-  return (seed) => new DeepLdl({ ...args, seed });
+  return (seed) => createAlgorithm(name, params, seed);
 }
 
 /**
@@ -164,11 +173,12 @@ export async function runLdlCv(argv: string[], out: (line: string) => void = con
     const repeats = num(values, 'repeats', int(1), 'an integer >= 1') as number;
     const seed = num(values, 'seed', int(0), 'an integer >= 0') as number;
     const labelColumns = num(values, 'label-columns', int(1), 'an integer >= 1');
-    const names = String(values.algorithm).split(',').map((s) => s.trim());
-    for (const n of names) {
-      if (!(n in ALGORITHMS)) throw new UsageError(`--algorithm must be a comma-separated list of ${Object.keys(ALGORITHMS).join(', ')}, but got '${n}'.`);
-    }
-    const factories = names.map((n) => [n as AlgorithmName, factory(n as AlgorithmName, values)] as const);
+    const names = String(values.algorithm).split(',').map((s) => {
+      const n = resolveAlgorithm(s);
+      if (!n) throw new UsageError(`--algorithm must be a comma-separated list of ${Object.keys(ALGORITHMS).join(', ')}, but got '${s.trim()}'.`);
+      return n;
+    });
+    const factories = names.map((n) => [n, factory(n, values)] as const);
     const data = await readLdlDataset(values.data as string, { labelColumns });
     const { rows: n, cols: d } = data.features;
     if (names.includes('deep-ldl')) {

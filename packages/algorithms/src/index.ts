@@ -19,9 +19,22 @@ export {
 } from './dataset';
 export type { LdlEstimator } from './estimator';
 export { minimizeLbfgs, type Evaluation, type LbfgsOptions, type LbfgsResult } from './lbfgs';
-export { SaBfgs, type SaBfgsArgs } from './sa-bfgs';
-export { AaKnn, type AaKnnArgs } from './aa-knn';
-export { DeepLdl, type DeepLdlArgs } from './deep-ldl';
+export { SaBfgs, type SaBfgsArgs } from './algorithms/sa-bfgs';
+export { SaIis } from './algorithms/sa-iis';
+export { AaKnn, type AaKnnArgs } from './algorithms/aa-knn';
+export { AaBp } from './algorithms/aa-bp';
+export { PtBayes } from './algorithms/pt-bayes';
+export { Ldsvr } from './algorithms/ldsvr';
+export { Acpnn, Bcpnn, Cpnn, type CpnnMode } from './algorithms/cpnn';
+export { Ldllc } from './algorithms/ldllc';
+export { LdlLrr } from './algorithms/ldl-lrr';
+export { LdlDpa } from './algorithms/ldl-dpa';
+export { BdLdl } from './algorithms/bd-ldl';
+export { AdaBoostLdl, DfLdl, sortLoss } from './algorithms/ensembles';
+export { DuoLdl } from './algorithms/duo-ldl';
+export { DeepLdl, type DeepLdlArgs } from './algorithms/deep-ldl';
+export { type ParamSpec, type ParamSpecs, type ParamValues } from './params';
+export { ALGORITHM_REGISTRY, createAlgorithm, resolveAlgorithm, type AlgorithmEntry, type AlgorithmName } from './registry';
 export {
   crossValidate,
   kFoldIndices,

@@ -1,11 +1,11 @@
-import { type LdlEstimator, readFitArgs, readPredictArg } from './estimator';
-import { type Matrix, type MatrixLike, fail, matMul } from './matrix';
+import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
+import { type Matrix, type MatrixLike, fail, matMul } from '../matrix';
+import { integer, resolveParams, type ParamValues } from '../params';
+
+const PARAMS = { k: integer(5, 1, 'number of neighbours (PyLDL `k`)') };
 
 /** Options of {@link AaKnn}. */
-export interface AaKnnArgs {
-  /** Number of neighbours. @default 5 (PyLDL) */
-  k?: number;
-}
+export type AaKnnArgs = Partial<ParamValues<typeof PARAMS>>;
 
 /**
  * AA-kNN (Geng, TKDE 2016): the predicted distribution of `x` is the mean of the label
@@ -14,6 +14,7 @@ export interface AaKnnArgs {
  */
 export class AaKnn implements LdlEstimator {
   static readonly className = 'AA-kNN';
+  static readonly params = PARAMS;
   private readonly k: number;
   private x: Matrix | undefined;
   private d: Matrix | undefined;
@@ -21,12 +22,10 @@ export class AaKnn implements LdlEstimator {
   private norms: Float64Array | undefined;
 
   constructor(args: AaKnnArgs = {}) {
-    const { k = 5 } = args;
-    if (!Number.isInteger(k) || k < 1) fail('AaKnn', 'k', 'an integer >= 1', k);
-    this.k = k;
+    this.k = resolveParams('AaKnn', PARAMS, args).k;
   }
 
-  getConfig(): Required<AaKnnArgs> {
+  getConfig(): ParamValues<typeof PARAMS> {
     return { k: this.k };
   }
 
