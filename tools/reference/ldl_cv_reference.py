@@ -1,31 +1,57 @@
 #!/usr/bin/env python3
-"""PyLDL reference for `ldl-cv` (dev-only): runs PyLDL's (PyPI `python-ldl` 0.1.2) SA_BFGS and AA_KNN
-on exactly the folds `ldl-cv` used, and prints the same table (mean ± std over the folds, ddof 0)
+"""PyLDL reference for `ldl cv` (dev-only): runs PyLDL's (PyPI `python-ldl` 0.1.2) algorithms on exactly
+the folds `ldl cv --save-folds` wrote, and prints the same table (mean ± std over the folds, ddof 0)
 plus the wall time of fit + predict over all folds.
 
-  pnpm --filter @ldl/algorithms run ldl-cv --data ../shared/datasets/ldl/SJAFFE.mat --algorithm sa-bfgs --save-folds /tmp/sjaffe-folds.json
+  pnpm ldl cv --data ../shared/datasets/ldl/SJAFFE.mat --algorithm sa-bfgs --save-folds /tmp/sjaffe-folds.json
   tools/reference/setup_pyldl.sh
-  tools/reference/.venv/bin/python tools/reference/ldl_cv_reference.py --folds /tmp/sjaffe-folds.json [--algorithms SA_BFGS,AA_KNN]
+  tools/reference/.venv/bin/python tools/reference/ldl_cv_reference.py --folds /tmp/sjaffe-folds.json \
+      [--algorithms SA_BFGS,AA_KNN,LDLLC,...] [--json out.json]
 
-The folds file (written by `ldl-cv --save-folds`) names the data file and holds each fold's test
-indices; the data are read with scipy.io.loadmat (the features/labels variables, as PyLDL's
-`load_dataset`). PyLDL's SA_BFGS starts from np.random.random weights: seeded here with 0 per fold.
+--algorithms takes PyLDL class names (the `pyldl` field of @ldl's registry, packages/algorithms/src/registry.ts)
+or `all` for every one @ldl has. The folds file names the data file and holds each fold's test indices;
+the data are read with scipy.io.loadmat (the features/labels variables, as PyLDL's `load_dataset`).
+Every model is built with `random_state=k` for fold k (NumPy's global seed and, for the Keras models,
+`keras.utils.set_random_seed`), and fitted with PyLDL's default fit arguments. Keras runs on its torch
+backend (KERAS_BACKEND=torch; TensorFlow is not installed). The @ldl side uses its own generator, so
+the two start from different random weights / samples: compare means within the spread over folds.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 import numpy as np
 import scipy.io as sio
-from pyldl.algorithms import AA_KNN, SA_BFGS
 from pyldl.metrics import score
 
 MEASURES = ["chebyshev", "clark", "canberra", "kl_divergence", "cosine", "intersection"]
 HEAD = ["Chebyshev ↓", "Clark ↓", "Canberra ↓", "KL ↓", "Cosine ↑", "Intersection ↑"]
-ALGORITHMS = {"SA_BFGS": SA_BFGS, "AA_KNN": AA_KNN}
+# PyLDL classes that @ldl implements (registry order); AdaBoostLDL is not exported by pyldl.algorithms.
+ALL = ["SA_BFGS", "SA_IIS", "AA_KNN", "AA_BP", "PT_Bayes", "PT_SVM", "LDSVR", "CPNN", "BCPNN", "ACPNN",
+       "LDLLC", "LDL_LRR", "LDL_DPA", "BD_LDL", "DF_LDL", "AdaBoostLDL", "Duo_LDL", "LDL_SCL", "LALOT", "LDLF"]
+
+
+def algorithm(name: str):
+    if name == "AdaBoostLDL":
+        from pyldl.algorithms._ensemble import AdaBoostLDL
+        return AdaBoostLDL
+    import pyldl.algorithms as algorithms
+    return getattr(algorithms, name)
+
+
+def build(cls, seed: int):
+    np.random.seed(seed)
+    try:
+        return cls(random_state=seed)
+    except TypeError:
+        np.random.seed(seed)
+        return cls()
 
 
 def fmt(m: float, s: float) -> str:
@@ -35,9 +61,9 @@ def fmt(m: float, s: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--folds", required=True, help="folds JSON written by ldl-cv --save-folds")
-    ap.add_argument("--algorithms", default="SA_BFGS", help="comma-separated: SA_BFGS, AA_KNN")
-    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--folds", required=True, help="folds JSON written by ldl cv --save-folds")
+    ap.add_argument("--algorithms", default="SA_BFGS", help="comma-separated PyLDL class names, or all")
+    ap.add_argument("--json", help="also write the results (mean, std, per-fold measures, seconds) here")
     args = ap.parse_args()
     folds = json.loads(Path(args.folds).read_text())
     data_path = Path(folds["data"])
@@ -46,26 +72,30 @@ def main() -> None:
     mat = sio.loadmat(data_path)
     X, D = mat["features"].astype(np.float64), mat["labels"].astype(np.float64)
     n = X.shape[0]
+    names = ALL if args.algorithms == "all" else args.algorithms.split(",")
     print(f"{data_path.name}: n={n}, d={X.shape[1]}, L={D.shape[1]}, {len(folds['folds'])} folds (from {args.folds})")
     print("| algorithm | " + " | ".join(HEAD) + " | wall |")
-    print("|---" * (len(HEAD) + 2) + "|")
+    print("|---" * (len(HEAD) + 2) + "|", flush=True)
     out = {}
-    for name in args.algorithms.split(","):
-        rows, t0 = [], time.perf_counter()
+    for name in names:
+        cls = algorithm(name)
+        rows, seconds = [], 0.0
         for k, test in enumerate(folds["folds"]):
             test = np.asarray(test["test"], dtype=int)
             train = np.setdiff1d(np.arange(n), test)
-            np.random.seed(k)
-            model = ALGORITHMS[name]()
+            model = build(cls, k)
+            t0 = time.perf_counter()
             model.fit(X[train], D[train])
-            rows.append(score(D[test], model.predict(X[test]), metrics=MEASURES))
-        secs = time.perf_counter() - t0
+            pred = np.asarray(model.predict(X[test]), dtype=np.float64)
+            seconds += time.perf_counter() - t0
+            rows.append(score(D[test], pred, metrics=MEASURES))
         rows = np.asarray(rows)
         mean, std = rows.mean(0), rows.std(0)
-        out[name] = {"mean": dict(zip(MEASURES, mean.tolist())), "std": dict(zip(MEASURES, std.tolist())), "seconds": secs}
-        print(f"| {name} (PyLDL) | " + " | ".join(fmt(m, s) for m, s in zip(mean, std)) + f" | {secs:.1f} s |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        out[name] = {"mean": dict(zip(MEASURES, mean.tolist())), "std": dict(zip(MEASURES, std.tolist())),
+                     "folds": [dict(zip(MEASURES, r.tolist())) for r in rows], "seconds": seconds}
+        print(f"| {name} (PyLDL) | " + " | ".join(fmt(m, s) for m, s in zip(mean, std)) + f" | {seconds:.1f} s |", flush=True)
+        if args.json:  # after every algorithm, so that a long run keeps what finished
+            Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":
