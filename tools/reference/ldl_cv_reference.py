@@ -34,10 +34,34 @@ MEASURES = ["chebyshev", "clark", "canberra", "kl_divergence", "cosine", "inters
 HEAD = ["Chebyshev ↓", "Clark ↓", "Canberra ↓", "KL ↓", "Cosine ↑", "Intersection ↑"]
 # PyLDL classes that @ldl implements (registry order); AdaBoostLDL is not exported by pyldl.algorithms.
 ALL = ["SA_BFGS", "SA_IIS", "AA_KNN", "AA_BP", "PT_Bayes", "PT_SVM", "LDSVR", "CPNN", "BCPNN", "ACPNN",
-       "LDLLC", "LDL_LRR", "LDL_DPA", "BD_LDL", "DF_LDL", "AdaBoostLDL", "Duo_LDL", "LDL_SCL", "LALOT", "LDLF"]
+       "LDLLC", "LDL_LRR", "LDL_DPA", "BD_LDL", "DF_LDL", "AdaBoostLDL", "Duo_LDL", "WInLDL", "IncomLDL"]
+
+
+class Incomplete:
+    """IncomLDL / WInLDL under plain CV: hide `rate` of the training entries with PyLDL's
+    `random_missing` (seeded), fit on them with the mask, predict complete distributions (as @ldl's
+    `missingRate`, default PyLDL's .8)."""
+
+    def __init__(self, cls, seed, rate=.8):
+        self.cls, self.seed, self.rate = cls, seed, rate
+
+    def fit(self, X, D):
+        from pyldl.utils import random_missing
+        np.random.seed(self.seed)
+        missing, mask = random_missing(D, rate=self.rate)
+        self.model = self.cls(random_state=self.seed)
+        self.model.fit(X, missing, mask=mask)
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X)
 
 
 def algorithm(name: str):
+    if name in ("IncomLDL", "WInLDL"):
+        import pyldl.algorithms as algorithms
+        cls = getattr(algorithms, name)
+        return lambda random_state: Incomplete(cls, random_state)
     if name == "AdaBoostLDL":
         from pyldl.algorithms._ensemble import AdaBoostLDL
         return AdaBoostLDL
@@ -64,6 +88,8 @@ def main() -> None:
     ap.add_argument("--folds", required=True, help="folds JSON written by ldl cv --save-folds")
     ap.add_argument("--algorithms", default="SA_BFGS", help="comma-separated PyLDL class names, or all")
     ap.add_argument("--json", help="also write the results (mean, std, per-fold measures, seconds) here")
+    ap.add_argument("--fit-kwargs", default="{}",
+                    help='JSON of extra fit() arguments per class, e.g. {"SA_IIS": {"max_iterations": 50}}')
     args = ap.parse_args()
     folds = json.loads(Path(args.folds).read_text())
     data_path = Path(folds["data"])
@@ -72,6 +98,7 @@ def main() -> None:
     mat = sio.loadmat(data_path)
     X, D = mat["features"].astype(np.float64), mat["labels"].astype(np.float64)
     n = X.shape[0]
+    fit_kwargs = json.loads(args.fit_kwargs)
     names = ALL if args.algorithms == "all" else args.algorithms.split(",")
     print(f"{data_path.name}: n={n}, d={X.shape[1]}, L={D.shape[1]}, {len(folds['folds'])} folds (from {args.folds})")
     print("| algorithm | " + " | ".join(HEAD) + " | wall |")
@@ -85,13 +112,13 @@ def main() -> None:
             train = np.setdiff1d(np.arange(n), test)
             model = build(cls, k)
             t0 = time.perf_counter()
-            model.fit(X[train], D[train])
+            model.fit(X[train], D[train], **fit_kwargs.get(name, {}))
             pred = np.asarray(model.predict(X[test]), dtype=np.float64)
             seconds += time.perf_counter() - t0
             rows.append(score(D[test], pred, metrics=MEASURES))
         rows = np.asarray(rows)
         mean, std = rows.mean(0), rows.std(0)
-        out[name] = {"mean": dict(zip(MEASURES, mean.tolist())), "std": dict(zip(MEASURES, std.tolist())),
+        out[name] = {"fit_kwargs": fit_kwargs.get(name, {}), "mean": dict(zip(MEASURES, mean.tolist())), "std": dict(zip(MEASURES, std.tolist())),
                      "folds": [dict(zip(MEASURES, r.tolist())) for r in rows], "seconds": seconds}
         print(f"| {name} (PyLDL) | " + " | ".join(fmt(m, s) for m, s in zip(mean, std)) + f" | {seconds:.1f} s |", flush=True)
         if args.json:  # after every algorithm, so that a long run keeps what finished

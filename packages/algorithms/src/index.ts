@@ -32,6 +32,7 @@ export { LdlDpa } from './algorithms/ldl-dpa';
 export { BdLdl } from './algorithms/bd-ldl';
 export { AdaBoostLdl, DfLdl, sortLoss } from './algorithms/ensembles';
 export { DuoLdl } from './algorithms/duo-ldl';
+export { IncomLdl, randomMissing, repairIncomplete, WInLdl } from './algorithms/incomplete';
 export { DeepLdl, type DeepLdlArgs } from './algorithms/deep-ldl';
 export { type ParamSpec, type ParamSpecs, type ParamValues } from './params';
 export { ALGORITHM_REGISTRY, createAlgorithm, resolveAlgorithm, type AlgorithmEntry, type AlgorithmName } from './registry';

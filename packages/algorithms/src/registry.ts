@@ -9,6 +9,7 @@ import { Acpnn, Bcpnn, Cpnn } from './algorithms/cpnn';
 import { DeepLdl } from './algorithms/deep-ldl';
 import { DuoLdl } from './algorithms/duo-ldl';
 import { AdaBoostLdl, DfLdl } from './algorithms/ensembles';
+import { IncomLdl, WInLdl } from './algorithms/incomplete';
 import { LdlDpa } from './algorithms/ldl-dpa';
 import { LdlLrr } from './algorithms/ldl-lrr';
 import { Ldllc } from './algorithms/ldllc';
@@ -67,6 +68,8 @@ export const ALGORITHM_REGISTRY = {
   'df-ldl': { label: DfLdl.className, aliases: ['df-bfgs'], pyldl: 'DF_LDL', params: DfLdl.params, create: (a) => new DfLdl(pass(a)) },
   'bfgs-adaboost': { label: AdaBoostLdl.className, aliases: ['adaboost-ldl'], pyldl: 'AdaBoostLDL', params: AdaBoostLdl.params, create: (a) => new AdaBoostLdl(pass(a)) },
   'duo-ldl': { label: DuoLdl.className, pyldl: 'Duo_LDL', params: DuoLdl.params, create: (a) => new DuoLdl(pass(a)) },
+  winldl: { label: WInLdl.className, pyldl: 'WInLDL', params: WInLdl.params, create: (a) => new WInLdl(pass(a)) },
+  incomldl: { label: IncomLdl.className, pyldl: 'IncomLDL', params: IncomLdl.params, create: (a) => new IncomLdl(pass(a)) },
   'deep-ldl': {
     label: DeepLdl.className,
     params: DEEP_LDL_PARAMS,

@@ -33,8 +33,22 @@ interface LibSvmClass {
 
 let loaded: Promise<LibSvmClass> | undefined;
 
-/** Loads libsvm-js' WebAssembly build once (its main entry resolves to the `SVM` class). */
+/**
+ * Loads libsvm-js' WebAssembly build once (its main entry resolves to the `SVM` class). Its emscripten
+ * loader tries `fetch` on a file path first when `fetch` exists (Node ≥ 18), fails, prints two lines to
+ * stderr and falls back to reading the file; `fetch` is hidden during the synchronous `require` (and put
+ * back at once) so that it goes straight to the file.
+ */
 export function loadLibSvm(): Promise<LibSvmClass> {
-  loaded ??= createRequire(import.meta.url)('libsvm-js') as Promise<LibSvmClass>;
+  if (!loaded) {
+    const g = globalThis as { fetch?: unknown };
+    const fetch = g.fetch;
+    g.fetch = undefined;
+    try {
+      loaded = createRequire(import.meta.url)('libsvm-js') as Promise<LibSvmClass>;
+    } finally {
+      g.fetch = fetch;
+    }
+  }
   return loaded;
 }

@@ -165,11 +165,14 @@ export interface SoftmaxLinearOptions {
 }
 
 /**
- * Fits `W [d, L]` of `softmax(x W)` by L-BFGS on `KL(D ‖ P) + extra(P) + weightLoss(W)`, the gradient
- * computed analytically: `∂/∂W = xᵀ (P ⊙ (G − rowsum(G ⊙ P)))` with `G = ∂loss/∂P` (for the KL alone,
- * `xᵀ (P − D)`).
+ * The objective of {@link fitSoftmaxLinear} as a function of the flat weights `W [d, L]`: value and
+ * analytic gradient `∂/∂W = xᵀ (P ⊙ (G − rowsum(G ⊙ P)))`, `G = ∂loss/∂P` (for the KL alone, `xᵀ (P − D)`).
  */
-export function fitSoftmaxLinear(x: Matrix, d: Matrix, options: SoftmaxLinearOptions): LbfgsResult {
+export function softmaxLinearObjective(
+  x: Matrix,
+  d: Matrix,
+  options: Pick<SoftmaxLinearOptions, 'klReduction' | 'extra' | 'weightLoss'>,
+): (w: Float64Array) => { value: number; gradient: Float64Array } {
   const { rows: n, cols: dim } = x;
   const L = d.cols;
   const D = d.data;
@@ -178,7 +181,7 @@ export function fitSoftmaxLinear(x: Matrix, d: Matrix, options: SoftmaxLinearOpt
   const P = new Float64Array(n * L);
   const G = new Float64Array(n * L);
   const { extra, weightLoss } = options;
-  const evaluate = (w: Float64Array) => {
+  return (w: Float64Array) => {
     linearInto(x, w, L, P);
     let value = scale * (constant - softmaxInPlace(P, n, L, D));
     if (extra) {
@@ -198,6 +201,13 @@ export function fitSoftmaxLinear(x: Matrix, d: Matrix, options: SoftmaxLinearOpt
     if (weightLoss) value += weightLoss(w, gradient);
     return { value, gradient };
   };
+}
+
+/** Fits `W [d, L]` of `softmax(x W)` by L-BFGS on `KL(D ‖ P) + extra(P) + weightLoss(W)` ({@link softmaxLinearObjective}). */
+export function fitSoftmaxLinear(x: Matrix, d: Matrix, options: SoftmaxLinearOptions): LbfgsResult {
+  const dim = x.cols;
+  const L = d.cols;
+  const evaluate = softmaxLinearObjective(x, d, options);
   const rng = new Rng(options.seed);
   const size = dim * L;
   let w0: Float64Array;

@@ -2,7 +2,7 @@ import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
 import type { LbfgsResult } from '../lbfgs';
 import { type Matrix, type MatrixLike, toRows } from '../matrix';
 import { integer, resolveParams, SEED, type ParamSpecs, type ParamValues } from '../params';
-import { fitSoftmaxLinear, predictSoftmax, type SoftmaxLinearOptions } from './maxent';
+import { fitSoftmaxLinear, predictSoftmax, softmaxLinearObjective, type SoftmaxLinearOptions } from './maxent';
 
 /**
  * The hyper-parameters every PyLDL `BaseBFGS` method shares: `max_iterations` (50) of its L-BFGS
@@ -40,6 +40,12 @@ export abstract class SoftmaxLinearLdl<S extends ParamSpecs> implements LdlEstim
 
   /** The loss terms beyond nothing: KL reduction, extra terms on P or W. */
   protected abstract loss(x: Matrix, d: Matrix): Pick<SoftmaxLinearOptions, 'klReduction' | 'extra' | 'weightLoss'>;
+
+  /** The objective `fit` minimises, as a function of the flat weights `W [d, L]`: value and gradient. */
+  objective(X: MatrixLike, D: MatrixLike): (w: Float64Array) => { value: number; gradient: Float64Array } {
+    const [x, d] = readFitArgs(`${this.fn}.objective`, X, D);
+    return softmaxLinearObjective(x, d, this.loss(x, d));
+  }
 
   fit(X: MatrixLike, D: MatrixLike): this {
     const [x, d] = readFitArgs(`${this.fn}.fit`, X, D);
