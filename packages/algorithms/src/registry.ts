@@ -10,11 +10,13 @@ import { DeepLdl } from './algorithms/deep-ldl';
 import { DuoLdl } from './algorithms/duo-ldl';
 import { AdaBoostLdl, DfLdl } from './algorithms/ensembles';
 import { IncomLdl, WInLdl } from './algorithms/incomplete';
+import { Lalot } from './algorithms/lalot';
 import { LdlDpa } from './algorithms/ldl-dpa';
 import { LdlLrr } from './algorithms/ldl-lrr';
 import { Ldllc } from './algorithms/ldllc';
 import { Ldsvr } from './algorithms/ldsvr';
 import { PtBayes } from './algorithms/pt-bayes';
+import { PtSvm } from './algorithms/pt-svm';
 import { SaBfgs } from './algorithms/sa-bfgs';
 import { SaIis } from './algorithms/sa-iis';
 import { integer, nonNegative, positive, SEED, type ParamSpecs, unitRate } from './params';
@@ -57,6 +59,7 @@ export const ALGORITHM_REGISTRY = {
   'aa-knn': { label: AaKnn.className, pyldl: 'AA_KNN', params: AaKnn.params, create: (a) => new AaKnn(pass(a)) },
   'aa-bp': { label: AaBp.className, pyldl: 'AA_BP', params: AaBp.params, create: (a) => new AaBp(pass(a)) },
   'pt-bayes': { label: PtBayes.className, pyldl: 'PT_Bayes', params: PtBayes.params, create: (a) => new PtBayes(pass(a)) },
+  'pt-svm': { label: PtSvm.className, pyldl: 'PT_SVM', params: PtSvm.params, create: (a) => new PtSvm(pass(a)) },
   ldsvr: { label: Ldsvr.className, pyldl: 'LDSVR', params: Ldsvr.params, create: (a) => new Ldsvr(pass(a)) },
   cpnn: { label: Cpnn.className, pyldl: 'CPNN', params: Cpnn.params, create: (a) => new Cpnn(pass(a)) },
   bcpnn: { label: Bcpnn.className, pyldl: 'BCPNN', params: Cpnn.params, create: (a) => new Bcpnn(pass(a)) },
@@ -67,6 +70,7 @@ export const ALGORITHM_REGISTRY = {
   'bd-ldl': { label: BdLdl.className, pyldl: 'BD_LDL', params: BdLdl.params, create: (a) => new BdLdl(pass(a)) },
   'df-ldl': { label: DfLdl.className, aliases: ['df-bfgs'], pyldl: 'DF_LDL', params: DfLdl.params, create: (a) => new DfLdl(pass(a)) },
   'bfgs-adaboost': { label: AdaBoostLdl.className, aliases: ['adaboost-ldl'], pyldl: 'AdaBoostLDL', params: AdaBoostLdl.params, create: (a) => new AdaBoostLdl(pass(a)) },
+  lalot: { label: Lalot.className, pyldl: 'LALOT', params: Lalot.params, create: (a) => new Lalot(pass(a)) },
   'duo-ldl': { label: DuoLdl.className, pyldl: 'Duo_LDL', params: DuoLdl.params, create: (a) => new DuoLdl(pass(a)) },
   winldl: { label: WInLdl.className, pyldl: 'WInLDL', params: WInLdl.params, create: (a) => new WInLdl(pass(a)) },
   incomldl: { label: IncomLdl.className, pyldl: 'IncomLDL', params: IncomLdl.params, create: (a) => new IncomLdl(pass(a)) },
