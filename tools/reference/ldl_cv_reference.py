@@ -32,9 +32,8 @@ from pyldl.metrics import score
 
 MEASURES = ["chebyshev", "clark", "canberra", "kl_divergence", "cosine", "intersection"]
 HEAD = ["Chebyshev ↓", "Clark ↓", "Canberra ↓", "KL ↓", "Cosine ↑", "Intersection ↑"]
-# PyLDL classes that @ldl implements (registry order); AdaBoostLDL is not exported by pyldl.algorithms.
-ALL = ["SA_BFGS", "SA_IIS", "AA_KNN", "AA_BP", "PT_Bayes", "PT_SVM", "LDSVR", "CPNN", "BCPNN", "ACPNN",
-       "LDLLC", "LDL_LRR", "LDL_DPA", "BD_LDL", "DF_LDL", "AdaBoostLDL", "Duo_LDL", "WInLDL", "IncomLDL"]
+# PyLDL classes that @ldl implements, fastest first; AdaBoostLDL is not exported by pyldl.algorithms.
+ALL = ["SA_BFGS", "AA_KNN", "BD_LDL", "PT_Bayes", "LDLLC", "LDL_LRR", "LDL_DPA", "LDSVR", "PT_SVM", "WInLDL", "IncomLDL", "Duo_LDL", "AA_BP", "CPNN", "BCPNN", "ACPNN", "AdaBoostLDL", "LALOT", "SA_IIS", "DF_LDL"]
 
 
 class Incomplete:

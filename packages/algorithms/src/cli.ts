@@ -47,12 +47,19 @@ export const USAGE = `Usage:
   Algorithms (aliases in brackets): ${Object.entries(ALGORITHM_REGISTRY)
     .map(([n, e]) => n + ((e as AlgorithmEntry).aliases ? ` [${(e as AlgorithmEntry).aliases?.join(', ')}]` : ''))
     .join(', ')}.
-  Hyper-parameters (defaults are PyLDL's; each applies to the listed algorithms):
+  Hyper-parameters, with each algorithm's default (PyLDL's); what a shared name means per algorithm is in
+  the README of @ldl/algorithms and each class's \`params\`:
 ${[...PARAM_FLAGS.entries()]
   .map(([flag, f]) => {
-    const def = f.list ? f.entry.lists?.[f.name].default.join(',') : f.entry.params[f.name].default;
+    const groups = new Map<string, string[]>();
+    for (const a of f.algorithms) {
+      const e: AlgorithmEntry = ALGORITHM_REGISTRY[a as AlgorithmName];
+      const def = f.list ? (e.lists?.[f.name].default.join(',') ?? '') : String(e.params[f.name].default);
+      groups.set(def, [...(groups.get(def) ?? []), a]);
+    }
+    const defaults = [...groups].map(([def, algs]) => `${algs.join(', ')} = ${def === '' ? "''" : def}`).join('; ');
     const doc = f.list ? f.entry.lists?.[f.name].doc : f.entry.params[f.name].doc;
-    return `    --${flag} (${f.algorithms.join(', ')}; default ${String(def)}): ${doc}`;
+    return `    --${flag}: ${doc}\n        ${defaults}`;
   })
   .join('\n')}
 `;

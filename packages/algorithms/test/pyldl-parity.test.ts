@@ -48,6 +48,8 @@ describe.skipIf(!present)(`parity with PyLDL 0.1.2 on ${fixture.data}, ${fixture
     const reference = fixture.results[entry.pyldl as string];
     const params = fixture.params[entry.pyldl as string]?.ldl ?? {};
     const cv = await crossValidate(data, (_, fold) => createAlgorithm(name, params, fold), { folds: fixture.folds, seed: fixture.seed });
+    const row = (mean: (k: string) => number, std: (k: string) => number) => Object.keys(MEASURES).map((k) => `${mean(k).toFixed(3)} ± ${std(k).toFixed(3)}`).join(' | ');
+    console.log(`| ${entry.label} (@ldl) | ${row((k) => cv.mean[MEASURES[k]], (k) => cv.std[MEASURES[k]])} |\n| ${entry.label} (PyLDL) | ${row((k) => reference.mean[k], (k) => reference.std[k])} |`);
     for (const [py, m] of Object.entries(MEASURES)) {
       const ours = cv.mean[m];
       const { [py]: mean } = reference.mean;

@@ -69,14 +69,21 @@ export class PtBayes implements LdlEstimator {
   predict(X: MatrixLike): number[][] {
     const x = readPredictArg('PtBayes.predict', X, this.model?.d);
     const { mean, variance, logPrior, L, d } = this.model as NonNullable<PtBayes['model']>;
+    // log p(c) − ½ Σ_p log(2π σ²_cp) − Σ_p (x_p − μ_cp)² / (2σ²_cp)
+    const base = Float64Array.from(logPrior, (lp, c) => {
+      let s = lp;
+      for (let p = 0; p < d; p++) s -= 0.5 * Math.log(2 * Math.PI * variance[c * d + p]);
+      return s;
+    });
+    const half = variance.map((v) => 0.5 / v);
     const out = new Float64Array(x.rows * L);
     for (let i = 0; i < x.rows; i++) {
       for (let c = 0; c < L; c++) {
-        let s = logPrior[c];
+        let s = base[c];
         if (s !== -Infinity) {
           for (let p = 0; p < d; p++) {
-            const v = variance[c * d + p];
-            s -= 0.5 * Math.log(2 * Math.PI * v) + (x.data[i * d + p] - mean[c * d + p]) ** 2 / (2 * v);
+            const z = x.data[i * d + p] - mean[c * d + p];
+            s -= z * z * half[c * d + p];
           }
         }
         out[i * L + c] = s;
