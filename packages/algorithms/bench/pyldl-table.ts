@@ -7,12 +7,12 @@
 // Needs ../shared/datasets/ldl and tools/reference/.venv with python-ldl 0.1.2 (tools/reference/setup_pyldl.sh;
 // Keras runs on torch). For each set and algorithm it runs @ldl in this process, then
 // tools/reference/ldl_cv_reference.py on the same folds, and appends both rows to OUT/table.md at once (a
-// long run keeps every row that finished). Wall = fit + predict over the folds, each side on this machine.
+// long run keeps every row that finished), algorithm by algorithm, each on every set. Wall = fit + predict over the folds, each side on this machine.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ALGORITHM_REGISTRY, type AlgorithmEntry, type AlgorithmName, createAlgorithm, crossValidate, formatMeasure, kFoldIndices, readLdlDataset } from '../src/index';
+import { ALGORITHM_REGISTRY, type AlgorithmEntry, type AlgorithmName, createAlgorithm, crossValidate, formatMeasure, kFoldIndices, type LdlDataset, readLdlDataset } from '../src/index';
 
 const { values } = parseArgs({
   options: {
@@ -36,29 +36,34 @@ const PY = ['chebyshev', 'clark', 'canberra', 'kl_divergence', 'cosine', 'inters
 const table = resolve(out, 'table.md');
 const cell = (m: number, s: number) => `${formatMeasure(m)} ± ${formatMeasure(s)}`;
 
+// Algorithm-major (small sets first), so that a run cut short has every set of the first algorithms.
+appendFileSync(table, `\n| set | algorithm | Chebyshev ↓ | Clark ↓ | Canberra ↓ | KL ↓ | Cosine ↑ | Intersection ↑ | fit + predict |\n|---|---|---|---|---|---|---|---|---|\n`);
+const sets = new Map<string, { data: LdlDataset; foldsFile: string }>();
 for (const set of values.sets.split(',')) {
   const file = resolve(dataDir, `${set}.mat`);
   const data = await readLdlDataset(file);
   const foldsFile = resolve(out, `${set}-folds.json`);
   const test = kFoldIndices(data.features.rows, folds, 0);
   writeFileSync(foldsFile, JSON.stringify({ data: file, folds: test.map((t, fold) => ({ repeat: 0, fold, test: t })), seed: 0 }) + '\n');
-  appendFileSync(table, `\n### ${set} (n=${data.features.rows}, d=${data.features.cols}, L=${data.labels.cols}; ${folds}-fold CV, seed 0)\n\n| algorithm | Chebyshev ↓ | Clark ↓ | Canberra ↓ | KL ↓ | Cosine ↑ | Intersection ↑ | wall |\n|---|---|---|---|---|---|---|---|\n`);
-  for (const name of names) {
-    const entry: AlgorithmEntry = ALGORITHM_REGISTRY[name];
+  sets.set(set, { data, foldsFile });
+}
+for (const name of names) {
+  const entry: AlgorithmEntry = ALGORITHM_REGISTRY[name];
+  for (const [set, { data, foldsFile }] of sets) {
     const cv = await crossValidate(data, (_, fold) => createAlgorithm(name, {}, fold), { folds, seed: 0 });
     const fit = cv.folds.reduce((s, f) => s + f.seconds, 0);
-    appendFileSync(table, `| ${entry.label} (@ldl) | ${MEASURES.map((m) => cell(cv.mean[m], cv.std[m])).join(' | ')} | ${fit.toFixed(1)} s |\n`);
+    appendFileSync(table, `| ${set} | ${entry.label} (@ldl) | ${MEASURES.map((m) => cell(cv.mean[m], cv.std[m])).join(' | ')} | ${fit.toFixed(1)} s |\n`);
     const json = resolve(out, `${set}-${entry.pyldl}.json`);
     const r = spawnSync(python, [resolve(root, 'tools/reference/ldl_cv_reference.py'), '--folds', foldsFile, '--algorithms', entry.pyldl as string, '--json', json], {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, KERAS_BACKEND: 'torch' },
     });
     if (r.status !== 0 || !existsSync(json)) {
-      appendFileSync(table, `| ${entry.label} (PyLDL) | failed (exit ${r.status}) | | | | | | |\n`);
+      appendFileSync(table, `| ${set} | ${entry.label} (PyLDL) | failed (exit ${r.status}) | | | | | | |\n`);
       continue;
     }
     const py = JSON.parse(readFileSync(json, 'utf8'))[entry.pyldl as string] as { mean: Record<string, number>; std: Record<string, number>; seconds: number };
-    appendFileSync(table, `| ${entry.label} (PyLDL) | ${PY.map((m) => cell(py.mean[m], py.std[m])).join(' | ')} | ${py.seconds.toFixed(1)} s |\n`);
+    appendFileSync(table, `| ${set} | ${entry.label} (PyLDL) | ${PY.map((m) => cell(py.mean[m], py.std[m])).join(' | ')} | ${py.seconds.toFixed(1)} s |\n`);
     console.log(`${set} ${name}: done`);
   }
 }

@@ -36,6 +36,22 @@ describe('ldl cv (runLdlCv)', () => {
     expect(r.err).toContain("--folds must be an integer >= 2, but got '1'");
   });
 
+  it('runs any registered algorithm by name or alias, hyper-parameters from flags', async () => {
+    const r = await run(['--data', csv, '--algorithm', 'bfgs-lld,ldllc,bd-ldl', '--folds', '3', '--no-progress', '--max-iterations', '20', '--alpha', '0.01']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\| SA-BFGS \| /);
+    expect(r.out).toMatch(/\| LDLLC \| /);
+    expect(r.out).toMatch(/\| BD-LDL \| /);
+  });
+
+  it('names a hyper-parameter out of range before reading the data', async () => {
+    const r = await run(['--data', join(dir, 'absent.csv'), '--algorithm', 'ldllc', '--alpha=-1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Error in Ldllc: alpha must be a finite number >= 0, but got -1.');
+    const u = await run(['--data', csv, '--algorithm', 'no-such']);
+    expect(u.err).toContain("--algorithm must be a comma-separated list of sa-bfgs, sa-iis, aa-knn");
+  });
+
   it('formats like the PyLDL README', () => {
     expect(formatMeasure(0.0921)).toBe('.092');
     expect(formatMeasure(1.2345)).toBe('1.234');
