@@ -20,8 +20,11 @@ console.log('| algorithm | Chebyshev ↓ | Clark ↓ | Canberra ↓ | KL ↓ | C
 for (const name of names) {
   const entry: AlgorithmEntry = ALGORITHM_REGISTRY[name];
   if (!entry.pyldl) continue;
-  const cv = await crossValidate(data, (_, fold) => createAlgorithm(name, LIGHT[name] ?? {}, fold), { folds: 3, seed: 0 });
+  const c0 = process.cpuUsage();
+    const cv = await crossValidate(data, (_, fold) => createAlgorithm(name, LIGHT[name] ?? {}, fold), { folds: 3, seed: 0 });
   const m = ['chebyshev', 'clark', 'canberra', 'kullbackLeibler', 'cosine', 'intersection'] as const;
   const wall = cv.folds.reduce((s, f) => s + f.seconds, 0);
-  console.log(`| ${entry.label} (@ldl) | ${m.map((k) => `${formatMeasure(cv.mean[k])} ± ${formatMeasure(cv.std[k])}`).join(' | ')} | ${wall.toFixed(1)} s |`);
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
+  console.log(`| ${entry.label} (@ldl) | ${m.map((k) => `${formatMeasure(cv.mean[k])} ± ${formatMeasure(cv.std[k])}`).join(' | ')} | ${wall.toFixed(1)} s (CPU ${cpu.toFixed(1)} s) |`);
 }

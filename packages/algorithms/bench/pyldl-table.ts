@@ -50,9 +50,12 @@ for (const set of values.sets.split(',')) {
 for (const name of names) {
   const entry: AlgorithmEntry = ALGORITHM_REGISTRY[name];
   for (const [set, { data, foldsFile }] of sets) {
+    const c0 = process.cpuUsage();
     const cv = await crossValidate(data, (_, fold) => createAlgorithm(name, {}, fold), { folds, seed: 0 });
     const fit = cv.folds.reduce((s, f) => s + f.seconds, 0);
-    appendFileSync(table, `| ${set} | ${entry.label} (@ldl) | ${MEASURES.map((m) => cell(cv.mean[m], cv.std[m])).join(' | ')} | ${fit.toFixed(1)} s |\n`);
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1e6;
+    appendFileSync(table, `| ${set} | ${entry.label} (@ldl) | ${MEASURES.map((m) => cell(cv.mean[m], cv.std[m])).join(' | ')} | ${fit.toFixed(1)} s (CPU ${cpu.toFixed(1)} s) |\n`);
     const json = resolve(out, `${set}-${entry.pyldl}.json`);
     const r = spawnSync(python, [resolve(root, 'tools/reference/ldl_cv_reference.py'), '--folds', foldsFile, '--algorithms', entry.pyldl as string, '--json', json], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -62,8 +65,8 @@ for (const name of names) {
       appendFileSync(table, `| ${set} | ${entry.label} (PyLDL) | failed (exit ${r.status}) | | | | | | |\n`);
       continue;
     }
-    const py = JSON.parse(readFileSync(json, 'utf8'))[entry.pyldl as string] as { mean: Record<string, number>; std: Record<string, number>; seconds: number };
-    appendFileSync(table, `| ${set} | ${entry.label} (PyLDL) | ${PY.map((m) => cell(py.mean[m], py.std[m])).join(' | ')} | ${py.seconds.toFixed(1)} s |\n`);
+    const py = JSON.parse(readFileSync(json, 'utf8'))[entry.pyldl as string] as { mean: Record<string, number>; std: Record<string, number>; seconds: number; cpu_seconds: number };
+    appendFileSync(table, `| ${set} | ${entry.label} (PyLDL) | ${PY.map((m) => cell(py.mean[m], py.std[m])).join(' | ')} | ${py.seconds.toFixed(1)} s (CPU ${py.cpu_seconds.toFixed(1)} s) |\n`);
     console.log(`${set} ${name}: done`);
   }
 }
