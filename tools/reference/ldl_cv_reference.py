@@ -33,23 +33,54 @@ from pyldl.metrics import score
 MEASURES = ["chebyshev", "clark", "canberra", "kl_divergence", "cosine", "intersection"]
 HEAD = ["Chebyshev ↓", "Clark ↓", "Canberra ↓", "KL ↓", "Cosine ↑", "Intersection ↑"]
 # PyLDL classes that @ldl implements, fastest first; AdaBoostLDL is not exported by pyldl.algorithms.
-ALL = ["SA_BFGS", "AA_KNN", "BD_LDL", "PT_Bayes", "LDLLC", "LDL_LRR", "LDL_DPA", "LDSVR", "PT_SVM", "WInLDL", "IncomLDL", "Duo_LDL", "AA_BP", "CPNN", "BCPNN", "ACPNN", "AdaBoostLDL", "LALOT", "SA_IIS", "DF_LDL"]
+ALL = ["SA_BFGS", "AA_KNN", "BD_LDL", "PT_Bayes", "LDLLC", "LDL_LRR", "LDL_DPA", "LDSVR", "PT_SVM", "WInLDL", "IncomLDL", "Duo_LDL", "LDL_SCL", "AA_BP", "CPNN", "BCPNN", "ACPNN", "AdaBoostLDL", "LALOT", "SA_IIS", "DF_LDL"]
+
+
+class LdlRng:
+    """@ldl's `Rng` (packages/core/src/prng.ts: xoshiro128** seeded by splitmix32), so that the reference can
+    draw exactly the random numbers @ldl draws (here: the missing-entry masks of the incomplete methods)."""
+
+    def __init__(self, seed: int):
+        s = int(seed) & 0xFFFFFFFF
+        state = []
+        for _ in range(4):
+            s = (s + 0x9E3779B9) & 0xFFFFFFFF
+            z = s
+            z = ((z ^ (z >> 16)) * 0x85EBCA6B) & 0xFFFFFFFF
+            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & 0xFFFFFFFF
+            state.append((z ^ (z >> 16)) & 0xFFFFFFFF)
+        self.s = state
+
+    def next(self) -> float:
+        s = self.s
+        rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+        result = (rotl((s[1] * 5) & 0xFFFFFFFF, 7) * 9) & 0xFFFFFFFF
+        t = (s[1] << 9) & 0xFFFFFFFF
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+        return result / 4294967296
 
 
 class Incomplete:
-    """IncomLDL / WInLDL under plain CV: hide `rate` of the training entries with PyLDL's
-    `random_missing` (seeded), fit on them with the mask, predict complete distributions (as @ldl's
-    `missingRate`, default PyLDL's .8)."""
+    """IncomLDL / WInLDL under plain CV, as @ldl runs them: hide `rate` (.8, PyLDL's `random_missing` default)
+    of the training entries, each missing when the next draw of @ldl's `Rng(seed)` is below `rate` (row-major,
+    the mask @ldl's `randomMissing` draws for that fold), fit on the rest with the mask, predict complete
+    distributions."""
 
     def __init__(self, cls, seed, rate=.8):
         self.cls, self.seed, self.rate = cls, seed, rate
 
-    def fit(self, X, D):
-        from pyldl.utils import random_missing
-        np.random.seed(self.seed)
-        missing, mask = random_missing(D, rate=self.rate)
+    def fit(self, X, D, **kwargs):
+        rng = LdlRng(self.seed)
+        mask = np.array([rng.next() < self.rate for _ in range(D.size)]).reshape(D.shape)
+        missing = D.copy()
+        missing[mask] = 0.
         self.model = self.cls(random_state=self.seed)
-        self.model.fit(X, missing, mask=mask)
+        self.model.fit(X, missing, mask=mask, **kwargs)
         return self
 
     def predict(self, X):

@@ -15,6 +15,7 @@ tools/reference/setup_pyldl.sh
 LIGHT='{"AA_BP": [{"epochs": 200}, {"epochs": 200}],
         "CPNN": [{"epochs": 100}, {"epochs": 100}], "BCPNN": [{"epochs": 100}, {"epochs": 100}],
         "ACPNN": [{"epochs": 100}, {"epochs": 100}], "Duo_LDL": [{"epochs": 200}, {"epochs": 200}],
+        "LDL_SCL": [{"epochs": 300}, {"epochs": 300}],
         "SA_IIS": [{"max_iterations": 20}, {"maxIterations": 20}], "LALOT": [{"max_iterations": 20}, {"maxIterations": 20}]}'
 ALGORITHMS="${ALGORITHMS:-all}"
 pnpm ldl cv --data "$data" --folds 3 --algorithm aa-knn --no-progress --save-folds "$tmp/folds.json" >/dev/null

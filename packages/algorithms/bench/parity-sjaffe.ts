@@ -10,6 +10,7 @@ const LIGHT: Record<string, Record<string, number>> = {
   bcpnn: { epochs: 100 },
   acpnn: { epochs: 100 },
   'duo-ldl': { epochs: 200 },
+  'ldl-scl': { epochs: 300 },
   'sa-iis': { maxIterations: 20 },
   lalot: { maxIterations: 20 },
 };

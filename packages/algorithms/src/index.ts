@@ -30,6 +30,7 @@ export { Acpnn, Bcpnn, Cpnn, type CpnnMode } from './algorithms/cpnn';
 export { Ldllc } from './algorithms/ldllc';
 export { LdlLrr } from './algorithms/ldl-lrr';
 export { LdlDpa } from './algorithms/ldl-dpa';
+export { LdlScl } from './algorithms/ldl-scl';
 export { BdLdl } from './algorithms/bd-ldl';
 export { AdaBoostLdl, DfLdl, sortLoss } from './algorithms/ensembles';
 export { DuoLdl } from './algorithms/duo-ldl';

@@ -13,6 +13,7 @@ import { IncomLdl, WInLdl } from './algorithms/incomplete';
 import { Lalot } from './algorithms/lalot';
 import { LdlDpa } from './algorithms/ldl-dpa';
 import { LdlLrr } from './algorithms/ldl-lrr';
+import { LdlScl } from './algorithms/ldl-scl';
 import { Ldllc } from './algorithms/ldllc';
 import { Ldsvr } from './algorithms/ldsvr';
 import { PtBayes } from './algorithms/pt-bayes';
@@ -67,6 +68,7 @@ export const ALGORITHM_REGISTRY = {
   ldllc: { label: Ldllc.className, pyldl: 'LDLLC', params: Ldllc.params, create: (a) => new Ldllc(pass(a)) },
   'ldl-lrr': { label: LdlLrr.className, pyldl: 'LDL_LRR', params: LdlLrr.params, create: (a) => new LdlLrr(pass(a)) },
   'ldl-dpa': { label: LdlDpa.className, pyldl: 'LDL_DPA', params: LdlDpa.params, create: (a) => new LdlDpa(pass(a)) },
+  'ldl-scl': { label: LdlScl.className, pyldl: 'LDL_SCL', params: LdlScl.params, create: (a) => new LdlScl(pass(a)) },
   'bd-ldl': { label: BdLdl.className, pyldl: 'BD_LDL', params: BdLdl.params, create: (a) => new BdLdl(pass(a)) },
   'df-ldl': { label: DfLdl.className, aliases: ['df-bfgs'], pyldl: 'DF_LDL', params: DfLdl.params, create: (a) => new DfLdl(pass(a)) },
   'bfgs-adaboost': { label: AdaBoostLdl.className, aliases: ['adaboost-ldl'], pyldl: 'AdaBoostLDL', params: AdaBoostLdl.params, create: (a) => new AdaBoostLdl(pass(a)) },
