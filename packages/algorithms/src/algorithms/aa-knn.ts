@@ -1,5 +1,6 @@
 import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
-import { type Matrix, type MatrixLike, fail, matMul } from '../matrix';
+import { type Matrix, type MatrixLike, fail } from '../matrix';
+import { linearInto } from './maxent';
 import { integer, resolveParams, type ParamValues } from '../params';
 
 const PARAMS = { k: integer(5, 1, 'number of neighbours (PyLDL `k`)') };
@@ -60,7 +61,9 @@ export class AaKnn implements LdlEstimator {
     const chunk = 256;
     for (let start = 0; start < q.rows; start += chunk) {
       const rows = Math.min(chunk, q.rows - start);
-      const dots = matMul({ rows, cols: q.cols, data: q.data.subarray(start * q.cols, (start + rows) * q.cols) }, this.xt as Matrix);
+      // q·xᵀ: unrolled dot products for dense queries, zero-skipping loops for sparse ones (maxent's kernel)
+      const chunkRows = { rows, cols: q.cols, data: q.data.subarray(start * q.cols, (start + rows) * q.cols) };
+      const dots = { data: linearInto(chunkRows, (this.xt as Matrix).data, n, new Float64Array(rows * n)) };
       for (let i = 0; i < rows; i++) {
         // k smallest distances by insertion (ties: lower training index first).
         const best = new Array<number>(k).fill(-1);
