@@ -32,7 +32,8 @@ json.dump({
     "data": "SJAFFE.mat", "folds": 3, "seed": 0,
     "testIndices": [f["test"] for f in folds["folds"]],
     "params": {k: {"ldl": v[1], "pyldlFit": v[0]} for k, v in light.items()},
-    "results": {k: {"mean": r(v["mean"]), "std": r(v["std"]), "seconds": round(v["seconds"], 2)} for k, v in py.items()},
+    "results": {k: {"mean": r(v["mean"]), "std": r(v["std"]), "seconds": round(v["seconds"], 2),
+                    "cpuSeconds": round(v["cpu_seconds"], 2)} for k, v in py.items()},
 }, open(out, "w"), indent=1)
 open(out, "a").write("\n")
 PY
