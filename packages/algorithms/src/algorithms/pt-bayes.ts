@@ -50,15 +50,12 @@ export class PtBayes implements LdlEstimator {
     }
     for (let c = 0; c < L; c++) for (let p = 0; p < dim; p++) variance[c * dim + p] /= count[c] || 1;
     // epsilon = var_smoothing · max over features of the variance of the (resampled) training features
-    let maxVar = 0;
-    for (let p = 0; p < dim; p++) {
-      let m = 0;
-      for (let t = 0; t < x.rows; t++) m += x.data[t * dim + p];
-      m /= x.rows;
-      let v = 0;
-      for (let t = 0; t < x.rows; t++) v += (x.data[t * dim + p] - m) ** 2;
-      maxVar = Math.max(maxVar, v / x.rows);
-    }
+    const featureMean = new Float64Array(dim);
+    const featureVar = new Float64Array(dim);
+    for (let t = 0; t < x.rows; t++) for (let p = 0; p < dim; p++) featureMean[p] += x.data[t * dim + p];
+    for (let p = 0; p < dim; p++) featureMean[p] /= x.rows;
+    for (let t = 0; t < x.rows; t++) for (let p = 0; p < dim; p++) featureVar[p] += (x.data[t * dim + p] - featureMean[p]) ** 2;
+    const maxVar = featureVar.reduce((m, v) => Math.max(m, v / x.rows), 0);
     const epsilon = this.args.varSmoothing * maxVar;
     for (let k = 0; k < variance.length; k++) variance[k] += epsilon;
     const logPrior = Float64Array.from(count, (c) => (c > 0 ? Math.log(c / x.rows) : -Infinity));
