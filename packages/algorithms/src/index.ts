@@ -1,6 +1,7 @@
 /**
- * @ldl/algorithms — classic label distribution learning on feature vectors: SA-BFGS, AA-kNN and a
- * deep LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
+ * @ldl/algorithms — label distribution learning on feature vectors: Geng's classic methods, the methods
+ * recent LDL papers compare (each following PyLDL 0.1.2, registered for `ldl cv --algorithm`) and a deep
+ * LDL MLP (tfjs), readers for the LDL benchmark files (MATLAB 5 `.mat`, CSV, JSON), seeded
  * k-fold cross validation and the command line behind `ldl cv` (@ldl/cli).
  *
  * @module @ldl/algorithms
