@@ -17,14 +17,17 @@ LIGHT='{"AA_BP": [{"epochs": 200}, {"epochs": 200}],
         "ACPNN": [{"epochs": 100}, {"epochs": 100}], "Duo_LDL": [{"epochs": 200}, {"epochs": 200}],
         "LDL_SCL": [{"epochs": 300}, {"epochs": 300}],
         "SA_IIS": [{"max_iterations": 20}, {"maxIterations": 20}], "LALOT": [{"max_iterations": 20}, {"maxIterations": 20}]}'
+# Methods whose parity was not met when the fixture was made, with why (the test lists them as skipped).
+KNOWN='{"AA_BP": "not within PyLDL'"'"'s spread on Clark, KL, Cosine, Intersection (@ldl .823, .272, .802, .709; PyLDL .737 ± .082, .215 ± .037, .830 ± .027, .745 ± .033): SGD 1e-3 on the MSE barely moves the network from its Glorot start, so both sides score their random starts (PyLDL'"'"'s folds range .633-.833 on Clark)"}'
 ALGORITHMS="${ALGORITHMS:-all}"
 pnpm ldl cv --data "$data" --folds 3 --algorithm aa-knn --no-progress --save-folds "$tmp/folds.json" >/dev/null
 fit_kwargs="$(python3 -c 'import json,sys; print(json.dumps({k: v[0] for k, v in json.loads(sys.argv[1]).items()}))' "$LIGHT")"
 tools/reference/.venv/bin/python tools/reference/ldl_cv_reference.py --folds "$tmp/folds.json" \
   --algorithms "$ALGORITHMS" --fit-kwargs "$fit_kwargs" --json "$tmp/pyldl.json"
-python3 - "$tmp/folds.json" "$tmp/pyldl.json" "$LIGHT" "$out" <<'PY'
+python3 - "$tmp/folds.json" "$tmp/pyldl.json" "$LIGHT" "$out" "$KNOWN" <<'PY'
 import json, sys
 folds, py, light, out = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), json.loads(sys.argv[3]), sys.argv[4]
+known = json.loads(sys.argv[5])
 r = lambda d: {k: round(v, 6) for k, v in d.items()}
 json.dump({
     "made": "bash tools/reference/make_parity_fixture.sh: python-ldl 0.1.2 (Keras 3 on torch, CPU), "
@@ -32,6 +35,7 @@ json.dump({
     "data": "SJAFFE.mat", "folds": 3, "seed": 0,
     "testIndices": [f["test"] for f in folds["folds"]],
     "params": {k: {"ldl": v[1], "pyldlFit": v[0]} for k, v in light.items()},
+    "known": known,
     "results": {k: {"mean": r(v["mean"]), "std": r(v["std"]), "seconds": round(v["seconds"], 2),
                     "cpuSeconds": round(v["cpu_seconds"], 2)} for k, v in py.items()},
 }, open(out, "w"), indent=1)
