@@ -92,6 +92,22 @@ def algorithm(name: str):
         import pyldl.algorithms as algorithms
         cls = getattr(algorithms, name)
         return lambda random_state: Incomplete(cls, random_state)
+    if name in ("AdaBoostLDL", "DF_LDL"):
+        # python-ldl 0.1.2 from PyPI ships its Cython modules `_tree` and `_rbm` as .c sources only, and
+        # `_ensemble` imports them at the top although only StructRF and RG4LDL use them: stand-ins let
+        # DF_LDL and AdaBoostLDL (which never touch them) import.
+        import sys
+        import types
+        for mod in ("pyldl.algorithms._tree", "pyldl.algorithms._rbm"):
+            if mod not in sys.modules:
+                try:
+                    __import__(mod)
+                except ImportError:
+                    stub = types.ModuleType(mod)
+                    stub._Node = stub.best_split = stub.train_rbm = None
+                    sys.modules[mod] = stub
+        from pyldl.algorithms._ensemble import AdaBoostLDL, DF_LDL
+        return AdaBoostLDL if name == "AdaBoostLDL" else DF_LDL
     if name == "AdaBoostLDL":
         from pyldl.algorithms._ensemble import AdaBoostLDL
         return AdaBoostLDL

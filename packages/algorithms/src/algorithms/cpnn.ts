@@ -23,7 +23,8 @@ const CLIP = 1e-7;
  * `f(x, y)` — Dense(64, sigmoid) → Dense(1) — scores each label y (given as its index 1..L for CPNN,
  * one-hot for BCPNN and ACPNN); `p(y | x) = softmax_y f(x, y)`; trained full-batch by RProp for 1000 epochs
  * on the mean KL (Keras' `kl_divergence`, targets clipped to [1e-7, 1]). ACPNN repeats each sample `v`
- * times, the k-th copy with its highest label's degree raised by `D_top / k`.
+ * times, the k-th copy with its highest label's degree raised by `D_top / k`, and (as PyLDL, whose batch
+ * size stays the number of samples) takes `v` consecutive mini-batches per epoch.
  */
 export class Cpnn implements LdlEstimator {
   static readonly className: string = 'CPNN';
@@ -79,6 +80,9 @@ export class Cpnn implements LdlEstimator {
   fit(X: MatrixLike, D: MatrixLike): this {
     let [x, d] = readFitArgs('Cpnn.fit', X, D);
     const L = d.cols;
+    // PyLDL's batch size is the number of training samples; ACPNN's augmented set is v times larger, so
+    // it takes v consecutive mini-batches per epoch (no shuffling), the others one full batch.
+    const batch = x.rows;
     if (this.mode === 'augment') [x, d] = augment(x, d, this.args.v);
     const { rows: n, cols: dim } = x;
     const rng = new Rng(this.args.seed);
@@ -93,35 +97,40 @@ export class Cpnn implements LdlEstimator {
     const target = d.data.map((v) => Math.min(Math.max(v, CLIP), 1));
     const targetSum = new Float64Array(n);
     for (let i = 0; i < n; i++) for (let j = 0; j < L; j++) targetSum[i] += target[i * L + j];
+    const bias = hidden.inputs * H;
     for (let e = 0; e < this.args.epochs; e++) {
-      const { z, h } = this.forward(x);
-      softmaxInPlace(z, n, L);
-      // ∂ mean_i KL / ∂z_ij = (p_ij Σ_k t_ik − t_ij) / n
-      const gOut = new Float64Array(H + 1);
-      const gx = new Float64Array(n * H);
-      const gHidden = new Float64Array(hidden.params.length);
-      const bias = hidden.inputs * H;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < L; j++) {
-          const gz = (z[i * L + j] * targetSum[i] - target[i * L + j]) / n;
-          if (gz === 0) continue;
-          const o = (i * L + j) * H;
-          const row = this.mode === 'none' ? dim : dim + j;
-          const scale = this.mode === 'none' ? j + 1 : 1;
-          gOut[H] += gz;
-          for (let k = 0; k < H; k++) {
-            const v = h[o + k];
-            gOut[k] += gz * v;
-            const ga = gz * output.params[k] * v * (1 - v);
-            gx[i * H + k] += ga;
-            gHidden[row * H + k] += scale * ga;
-            gHidden[bias + k] += ga;
+      for (let start = 0; start < n; start += batch) {
+        const m = Math.min(batch, n - start);
+        const xb = { rows: m, cols: dim, data: x.data.subarray(start * dim, (start + m) * dim) };
+        const { z, h } = this.forward(xb);
+        softmaxInPlace(z, m, L);
+        // ∂ mean_i KL / ∂z_ij = (p_ij Σ_k t_ik − t_ij) / m
+        const gOut = new Float64Array(H + 1);
+        const gx = new Float64Array(m * H);
+        const gHidden = new Float64Array(hidden.params.length);
+        for (let i = 0; i < m; i++) {
+          const t = start + i;
+          for (let j = 0; j < L; j++) {
+            const gz = (z[i * L + j] * targetSum[t] - target[t * L + j]) / m;
+            if (gz === 0) continue;
+            const o = (i * L + j) * H;
+            const row = this.mode === 'none' ? dim : dim + j;
+            const scale = this.mode === 'none' ? j + 1 : 1;
+            gOut[H] += gz;
+            for (let k = 0; k < H; k++) {
+              const v = h[o + k];
+              gOut[k] += gz * v;
+              const ga = gz * output.params[k] * v * (1 - v);
+              gx[i * H + k] += ga;
+              gHidden[row * H + k] += scale * ga;
+              gHidden[bias + k] += ga;
+            }
           }
         }
+        transposeMulInto(xb, gx, H, gHidden.subarray(0, dim * H));
+        optOutput.step(output.params, gOut);
+        optHidden.step(hidden.params, gHidden);
       }
-      transposeMulInto(x, gx, H, gHidden.subarray(0, dim * H));
-      optOutput.step(output.params, gOut);
-      optHidden.step(hidden.params, gHidden);
     }
     return this;
   }
