@@ -12,7 +12,7 @@ import { runCvTasks } from './cv-pool';
 import type { CvContext, CvTask } from './cv-task';
 import { readLdlDataset } from './dataset';
 import { binarize, type BinarizeOptions } from './le/binarize';
-import { algorithmsOf, type CvMode, LDL_ALGORITHMS, LE_ALGORITHMS, type ParamValue } from './registry';
+import { type AlgorithmEntry, algorithmsOf, type CvMode, LDL_ALGORITHMS, LE_ALGORITHMS, type ParamValue, resolveAlgorithm } from './registry';
 
 /** LDL algorithm names accepted by `--algorithm`, with the table label (from {@link LDL_ALGORITHMS}). */
 export const ALGORITHMS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(LDL_ALGORITHMS).map(([k, v]) => [k, v.label]));
@@ -30,7 +30,8 @@ export const USAGE = `Usage:
   --binarize-method/--binarize-param), each LE algorithm recovers distributions from the features and
   those logical labels, scored against the true ones; --repeats runs the randomised ones with seeds
   seed, seed + 1, ... (--folds is not used).
-  Algorithms: ldl: ${Object.keys(LDL_ALGORITHMS).join(', ')}; le: ${Object.keys(LE_ALGORITHMS).join(', ')}; 'all' for every one.
+  Algorithms: ldl: ${Object.keys(LDL_ALGORITHMS).join(', ')}; le: ${Object.keys(LE_ALGORITHMS).join(', ')}; 'all' for every one
+  (names are case-insensitive; aliases: ${aliasList()}).
   Prints mean ± std (over all folds of all repeats, ddof 0) of Chebyshev, Clark, Canberra, Kullback-Leibler,
   Cosine, Intersection (--all-measures adds Euclidean, Sørensen, squared χ², Fidelity, Jensen-Shannon), each
   with the algorithm's rank on that measure (1 = best; ties share the mean rank), the mean rank, and the wall
@@ -38,7 +39,8 @@ export const USAGE = `Usage:
   them to FILE. --jobs N runs the folds in N worker threads.
   --param NAME=VALUE sets a hyper-parameter (the constructor option's name) of every selected algorithm that
   has it, ALGORITHM.NAME=VALUE of one; repeat it for several; lists are comma-separated (hiddenSizes=64,32).
-  Defaults are PyLDL's. Parameters: ${paramList()}.
+  Parameters, with their defaults (PyLDL's; what each means is in each class's \`params\` and the README):
+${paramList()}
   Shorthands: --k --max-iterations --l2 --hidden --weight-decay --dropout --learning-rate --epochs
   --batch-size --validation-split --patience set k, maxIterations, l2, hiddenSizes, weightDecay, dropout,
   learningRate, epochs, batchSize, validationSplit, patience. deep-ldl runs on tfjs' cpu backend.
@@ -46,12 +48,22 @@ export const USAGE = `Usage:
   --json writes every fold's measures.
 `;
 
+function aliasList(): string {
+  return Object.entries(LDL_ALGORITHMS)
+    .flatMap(([name, e]) => (e.aliases ?? []).map((a) => `${a} = ${name}`))
+    .join(', ');
+}
+
+/** One line per algorithm: `name: param=default, …` (a list default comma-separated, in brackets). */
 function paramList(): string {
-  const all = { ...LDL_ALGORITHMS, ...LE_ALGORITHMS };
-  return Object.entries(all)
+  const all: [string, AlgorithmEntry<unknown>][] = [...Object.entries(LDL_ALGORITHMS), ...Object.entries(LE_ALGORITHMS)];
+  return all
     .filter(([, e]) => Object.keys(e.params).length > 0)
-    .map(([name, e]) => `${name}: ${Object.keys(e.params).join(', ')}`)
-    .join('; ');
+    .map(([name, e]) => {
+      const list = Object.entries(e.params).map(([k, p]) => (p.default === undefined ? k : `${k}=${typeof p.default === 'number' ? p.default : `[${p.default.join(',')}]`}`));
+      return `    ${name}: ${list.join(', ')}`;
+    })
+    .join('\n');
 }
 
 /** A command-line mistake: printed with the usage, exit code 2. */
@@ -233,16 +245,17 @@ function parseParams(mode: CvMode, names: readonly string[], values: Record<stri
     settings.push({ flag: `--param ${p}`, scope: m[1], key: m[2], raw: m[3] });
   }
   for (const { flag, scope, key, raw } of settings) {
-    if (scope !== undefined && !names.includes(scope)) {
+    const scoped = scope === undefined ? undefined : (resolveAlgorithm(scope, mode) ?? scope);
+    if (scoped !== undefined && !names.includes(scoped)) {
       throw new UsageError(`${flag}: '${scope}' is not a selected algorithm (${names.join(', ')}).`);
     }
-    const targets = (scope !== undefined ? [scope] : names).filter((n) => key in registry[n].params);
+    const targets = (scoped !== undefined ? [scoped] : names).filter((n) => key in registry[n].params);
     if (targets.length === 0) {
       const known = names.map((n) => `${n}: ${Object.keys(registry[n].params).join(', ') || 'none'}`).join('; ');
       throw new UsageError(`${flag}: no selected algorithm has a parameter '${key}' (${known}).`);
     }
     for (const n of targets) {
-      const type = registry[n].params[key];
+      const { type } = registry[n].params[key];
       const list = raw.trim() === '' ? [] : raw.split(',').map((v) => Number(v.trim()));
       if (list.some((v) => !Number.isFinite(v)) || (type === 'number' && list.length !== 1)) {
         throw new UsageError(`${flag}: ${key} must be ${type === 'number' ? 'a number' : 'comma-separated numbers'}, but got '${raw}'.`);
@@ -290,10 +303,14 @@ export async function runLdlCv(argv: string[], out: (line: string) => void = con
     const format = values.format as string;
     if (!['table', 'csv', 'json'].includes(format)) throw new UsageError(`--format must be table, csv or json, but got '${format}'.`);
     const requested = typeof values.algorithm === 'string' ? values.algorithm : mode === 'le' ? 'all' : 'sa-bfgs';
-    const names = requested.trim() === 'all' ? Object.keys(registry) : requested.split(',').map((s) => s.trim());
-    for (const n of names) {
-      if (!(n in registry)) throw new UsageError(`--algorithm must be 'all' or a comma-separated list of ${Object.keys(registry).join(', ')} (--mode ${mode}), but got '${n}'.`);
-    }
+    const names =
+      requested.trim() === 'all'
+        ? Object.keys(registry)
+        : requested.split(',').map((s) => {
+            const n = resolveAlgorithm(s, mode);
+            if (n === undefined) throw new UsageError(`--algorithm must be 'all' or a comma-separated list of ${Object.keys(registry).join(', ')} (--mode ${mode}), but got '${s.trim()}'.`);
+            return n;
+          });
     const params = parseParams(mode, names, values);
     let binarizeOptions: BinarizeOptions | undefined;
     if (values['binarize-method'] !== undefined || values['binarize-param'] !== undefined) {

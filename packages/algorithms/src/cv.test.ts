@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticLdl } from '../test/synthetic';
-import { AaKnn } from './aa-knn';
+import { AaKnn } from './algorithms/aa-knn';
 import { crossValidate, kFoldIndices } from './cv';
 import { checkLdlDataset } from './dataset';
 

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { kullbackLeibler } from '@ldl/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticLdl } from '../test/synthetic';
-import { AaKnn } from './aa-knn';
-import { DeepLdl } from './deep-ldl';
-import { SaBfgs } from './sa-bfgs';
+import { AaKnn } from './algorithms/aa-knn';
+import { DeepLdl } from './algorithms/deep-ldl';
+import { SaBfgs } from './algorithms/sa-bfgs';
 
 const { X, D } = syntheticLdl(120, 5, 4);
 const uniform = D.map((r) => r.map(() => 1 / r.length));

@@ -1,11 +1,12 @@
-import { type LdlEstimator, readFitArgs, readPredictArg } from './estimator';
-import { type Matrix, type MatrixLike, fail, matMul } from './matrix';
+import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
+import { type Matrix, type MatrixLike, fail } from '../matrix';
+import { linearInto } from './maxent';
+import { integer, resolveParams, type ParamValues } from '../params';
+
+const PARAMS = { k: integer(5, 1, 'number of neighbours (PyLDL `k`)') };
 
 /** Options of {@link AaKnn}. */
-export interface AaKnnArgs {
-  /** Number of neighbours. @default 5 (PyLDL) */
-  k?: number;
-}
+export type AaKnnArgs = Partial<ParamValues<typeof PARAMS>>;
 
 /**
  * AA-kNN (Geng, TKDE 2016): the predicted distribution of `x` is the mean of the label
@@ -14,6 +15,7 @@ export interface AaKnnArgs {
  */
 export class AaKnn implements LdlEstimator {
   static readonly className = 'AA-kNN';
+  static readonly params = PARAMS;
   private readonly k: number;
   private x: Matrix | undefined;
   private d: Matrix | undefined;
@@ -21,12 +23,10 @@ export class AaKnn implements LdlEstimator {
   private norms: Float64Array | undefined;
 
   constructor(args: AaKnnArgs = {}) {
-    const { k = 5 } = args;
-    if (!Number.isInteger(k) || k < 1) fail('AaKnn', 'k', 'an integer >= 1', k);
-    this.k = k;
+    this.k = resolveParams('AaKnn', PARAMS, args).k;
   }
 
-  getConfig(): Required<AaKnnArgs> {
+  getConfig(): ParamValues<typeof PARAMS> {
     return { k: this.k };
   }
 
@@ -61,7 +61,9 @@ export class AaKnn implements LdlEstimator {
     const chunk = 256;
     for (let start = 0; start < q.rows; start += chunk) {
       const rows = Math.min(chunk, q.rows - start);
-      const dots = matMul({ rows, cols: q.cols, data: q.data.subarray(start * q.cols, (start + rows) * q.cols) }, this.xt as Matrix);
+      // q·xᵀ: unrolled dot products for dense queries, zero-skipping loops for sparse ones (maxent's kernel)
+      const chunkRows = { rows, cols: q.cols, data: q.data.subarray(start * q.cols, (start + rows) * q.cols) };
+      const dots = { data: linearInto(chunkRows, (this.xt as Matrix).data, n, new Float64Array(rows * n)) };
       for (let i = 0; i < rows; i++) {
         // k smallest distances by insertion (ties: lower training index first).
         const best = new Array<number>(k).fill(-1);

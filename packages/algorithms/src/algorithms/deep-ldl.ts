@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers every gradient of tfjs-core; `@tensorflow/tfjs-core/dist/register_all_gradients`
 // itself is ESM with directory imports that Node refuses outside a bundler.
 import '@tensorflow/tfjs-layers';
-import { type LdlEstimator, readFitArgs, readPredictArg } from './estimator';
-import { type Matrix, type MatrixLike, fail, takeRows } from './matrix';
+import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
+import { type Matrix, type MatrixLike, fail, takeRows } from '../matrix';
 
 /** Options of {@link DeepLdl}. */
 export interface DeepLdlArgs {
