@@ -42,7 +42,7 @@ describe('ldl command tree', () => {
     expect((await ldl('eval', '--backend', 'cpu', '--wasm-threads', '2', '--checkpoint', dir)).out).toContain(
       'Error in --wasm-threads: --wasm-threads needs the wasm backend (or automatic choice), but got --backend "cpu".',
     );
-    expect((await ldl('train', '--preset', 'huge')).out).toContain('Error in --preset: preset must be one of paper, small, finetune, finetune-head, ensemble-head, imagenet-resnet50, start, but got "huge".');
+    expect((await ldl('train', '--preset', 'huge')).out).toContain('Error in --preset: preset must be one of paper, small, finetune, finetune-head, ensemble-head, faceres-head, imagenet-resnet50, start, but got "huge".');
     expect((await ldl('train', '--preset', 'small')).out).toContain('Error in ldl train: --data must name the data set');
   });
 });
@@ -104,7 +104,7 @@ describe('config files', () => {
 describe('config-file checks', () => {
   it('names the file and key of a presets section that is no preset (a typo)', () => {
     const file = write('typo.json', JSON.stringify({ presets: { smal: { epochs: 3 } } }));
-    expect(() => readConfigFile(file, 'train')).toThrow(`Error in readConfigFile: ${file}: presets.smal must be a section named by a preset (paper, small, finetune, finetune-head, ensemble-head, imagenet-resnet50), but got "smal".`);
+    expect(() => readConfigFile(file, 'train')).toThrow(`Error in readConfigFile: ${file}: presets.smal must be a section named by a preset (paper, small, finetune, finetune-head, ensemble-head, faceres-head, imagenet-resnet50), but got "smal".`);
   });
 
   it("only the preset's own extraTrain is optional: a file's, a flag's or a replayed run's must exist", async () => {
