@@ -185,10 +185,14 @@ function zeroPadding2d(c: LayerConversion): string {
   return pad(c.g, x.name, c.name, [t, l, b, r]);
 }
 
+/** `ReLU`, and a capped one (`maxValue`, e.g. MobileNet's ReLU6) as `Clip(x, 0, maxValue)` (opset ≥ 11: bounds as scalar inputs). */
 function reLU(c: LayerConversion): string {
   const cfg = config(c);
-  if (cfg.maxValue != null) c.unsupported(`with maxValue ${String(cfg.maxValue)}`);
-  return c.g.op('Relu', [single(c).name], c.name);
+  const x = single(c).name;
+  if (cfg.maxValue == null) return c.g.op('Relu', [x], c.name);
+  const max = Number(cfg.maxValue);
+  if (!Number.isFinite(max) || max <= 0) c.unsupported(`with maxValue ${String(cfg.maxValue)}`);
+  return c.g.op('Clip', [x, c.g.float(`${c.name}.min`, new Float32Array([0]), []), c.g.float(`${c.name}.max`, new Float32Array([max]), [])], c.name);
 }
 
 function activationLayer(c: LayerConversion): string {
