@@ -33,7 +33,7 @@ describe('megaage-asian example CLI', () => {
   it('rejects an unknown preset and a missing checkpoint clearly', () => {
     const bad = cli('train', '--preset', 'huge');
     expect(bad.code).toBe(1);
-    expect(bad.out).toContain('Error in --preset: preset must be one of paper, small, finetune, finetune-head, ensemble-head, imagenet-resnet50, start, but got "huge".');
+    expect(bad.out).toContain('Error in --preset: preset must be one of paper, small, finetune, finetune-head, ensemble-head, faceres-head, imagenet-resnet50, start, but got "huge".');
     expect(cli('eval').out).toContain('Error in ldl eval: --checkpoint DIR is required');
     const threads = cli('train', '--synthetic', '--wasm-threads', '0');
     expect(threads.code).toBe(1);
