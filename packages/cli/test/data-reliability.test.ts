@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticMegaAge, loadTrainTestData } from '@ldl/train';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/program';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ldl } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-data-'));
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -20,22 +20,6 @@ const CASES = path.resolve(repoRoot, '../shared/cases');
 const HAVE_CASES = existsSync(CASES);
 if (!HAVE_CASES) console.warn(`skipping the ../shared/cases copies: ${CASES} is absent (the generated inputs still run)`);
 
-/** Runs `ldl` in this process and returns its exit code and what it printed. */
-async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [
-    vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0),
-  ];
-  try {
-    const code = await runCli(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 const TINY = ['--preset', 'small', '--image-size', '32', '--width-scale', '0.0625', '--backend', 'cpu', '--batch-size', '8', '--epochs', '1'];
 const lines = (file: string) => readFileSync(file, 'utf8').split('\n');

@@ -2,10 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadImage, loadSavedModel, normalizeInto } from '@ldl/train';
 import * as ort from 'onnxruntime-node';
-import { runCli } from '../src/program';
+import { ldl as runLdl } from './helpers';
+
+const ldl = (argv: string[]) => runLdl(...argv);
 
 /** The `npx ldl …` lines of the README's sh block under `heading` (or the first block), as argv. */
 function readmeCommands(heading: string | null): string[][] {
@@ -15,18 +17,6 @@ function readmeCommands(heading: string | null): string[][] {
   return block.split('\n').filter((l) => l.startsWith('npx ldl ')).map((l) => l.slice('npx ldl '.length).split(' '));
 }
 
-async function ldl(argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [
-    vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))),
-    vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l))),
-  ];
-  try {
-    return { code: await runCli(argv, (l) => lines.push(l)), out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 describe('README: to PyTorch and back', () => {
   it('the commands run as written (after the README\'s tiny training)', async () => {

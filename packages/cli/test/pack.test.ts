@@ -5,22 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticMegaAge } from '@ldl/train';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/program';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ldl } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ldl-pack-'));
 const syn = path.join(dir, 'syn');
 const PYTHON = fileURLToPath(new URL('../../../tools/reference/.venv/bin/python', import.meta.url));
 
-async function ldl(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const spies = [vi.spyOn(console, 'error').mockImplementation((l: unknown) => void lines.push(String(l))), vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => lines.push(String(s)) > 0)];
-  try {
-    return { code: await runCli(argv, (l) => lines.push(l)), out: lines.join('\n') };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
-}
 
 /** Reads a pack as a Python user would (tarfile; webdataset where installed): per photo its label and the SHA-256 of its image. */
 const READ_PACK = `
