@@ -79,6 +79,18 @@ describe('kill -9 and --resume', () => {
     while (!existsSync(latest)) await new Promise((r) => setTimeout(r, 50));
     process.kill(-(child.pid as number), 'SIGKILL'); // the tsx process group, mid-epoch 2 (or right after epoch 1)
     await new Promise((r) => child.on('exit', r));
+    // tsx runs the training in a child process: wait until that one is gone too (it holds run.lock until then,
+    // and a resume beside a training that is still dying would rightly be refused).
+    const lockFile = path.join(cut, 'run.lock');
+    const holder = existsSync(lockFile) ? Number(/"pid":\s*(\d+)/.exec(readFileSync(lockFile, 'utf8'))?.[1]) : Number.NaN;
+    const gone = (pid: number) => {
+      try {
+        return /\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); // a zombie is gone too
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 200 && Number.isInteger(holder) && !gone(holder); i++) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(path.join(cut, 'report.json'))).toBe(false);
     const b = spawnSync(tsx, [...args(cut), '--resume'], { cwd: path.resolve(here, '..'), encoding: 'utf8', timeout: 240_000 });
     expect(b.status, b.stderr).toBe(0);

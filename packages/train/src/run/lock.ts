@@ -41,12 +41,24 @@ export interface RunLock {
   release(force?: boolean): void;
 }
 
+/**
+ * Whether `pid` is a running process. A killed process whose parent has not reaped it (a zombie: a training
+ * killed with its launcher, in a container whose init does not reap orphans) still answers `kill(pid, 0)`, so on
+ * Linux its state in `/proc/<pid>/stat` is read too: `Z` (zombie) or `X` (dead) is not running.
+ */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+  try {
+    // "pid (comm) state …": the state follows the last ')' (comm may hold spaces and parentheses).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): kill(pid, 0) is all there is
   }
 };
 
