@@ -59,7 +59,7 @@ async function presetParity(model: LayersModel, minAge: number): Promise<[number
       const session = await ort.InferenceSession.create(exportOnnx(model, { layout, probabilities: extra, expectedAge: extra, minAge }));
       for (const { x, want } of batches) {
         const xl = layout === 'nchw' ? tf.transpose(x, [0, 3, 1, 2]) : tf.clone(x);
-        const got = await session.run({ input: new ort.Tensor('float32', xl.dataSync() as Float32Array, xl.shape) });
+        const got = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', xl.dataSync() as Float32Array, xl.shape) });
         xl.dispose();
         const wanted = Object.fromEntries(session.outputNames.map((n) => [n, want[n]!]));
         for (const [name, d] of Object.entries(worstDiff(got, wanted))) {
