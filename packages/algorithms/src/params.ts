@@ -60,3 +60,25 @@ export function resolveParams<S extends ParamSpecs>(fn: string, specs: S, args: 
   }
   return out as ParamValues<S>;
 }
+
+/**
+ * Base of an estimator whose hyper-parameters are declared as `specs`: checks them once in the constructor
+ * ({@link resolveParams}, errors under the class's name `fn`) and returns a copy from `getConfig()`.
+ */
+export abstract class ParameterizedEstimator<S extends ParamSpecs> {
+  /** The resolved hyper-parameters. */
+  protected readonly args: ParamValues<S>;
+
+  constructor(
+    /** The class name used in errors (`Error in <fn>: …`). */
+    protected readonly fn: string,
+    specs: S,
+    args: Partial<ParamValues<S>>,
+  ) {
+    this.args = resolveParams(fn, specs, args);
+  }
+
+  getConfig(): ParamValues<S> {
+    return { ...this.args };
+  }
+}

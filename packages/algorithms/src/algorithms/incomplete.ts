@@ -6,7 +6,7 @@ import { CholeskyDecomposition, Matrix as MlMatrix, pseudoInverse, SVD } from 'm
 import { createRequire } from 'node:module';
 import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
 import { type Matrix, type MatrixLike, toRows } from '../matrix';
-import { integer, nonNegative, openInterval, positive, resolveParams, SEED, type ParamValues } from '../params';
+import { integer, nonNegative, openInterval, ParameterizedEstimator, positive, SEED, type ParamValues } from '../params';
 import { linearInto } from './maxent';
 import { projectRowsToSimplex } from './simplex';
 
@@ -63,24 +63,11 @@ const frob = (a: Float64Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
  * Shared ADMM loop of PyLDL's `BaseADMM` (W, Z, V start at ones; Z ≈ X W; stop when the primal and dual
  * residuals fall under `√n·1e-4 + 1e-3·max(‖Z‖, ‖XW‖)` and `√L·1e-4 + 1e-3·‖V‖`).
  */
-abstract class IncompleteAdmm<S extends typeof ADMM_PARAMS> implements LdlEstimator {
+abstract class IncompleteAdmm<S extends typeof ADMM_PARAMS> extends ParameterizedEstimator<S> implements LdlEstimator {
   weights: Matrix | undefined;
   /** ADMM iterations run by the last `fit`. */
   iterations = 0;
-  protected readonly args: ParamValues<S>;
   protected abstract readonly rho: number;
-
-  constructor(
-    private readonly fn: string,
-    specs: S,
-    args: Partial<ParamValues<S>>,
-  ) {
-    this.args = resolveParams(fn, specs, args);
-  }
-
-  getConfig(): ParamValues<S> {
-    return { ...this.args };
-  }
 
   protected abstract setup(x: Matrix, d: Float64Array, observed: Float64Array): { updateW(Z: Float64Array, V: Float64Array): Float64Array; updateZ(XW: Float64Array, V: Float64Array, iteration: number): Float64Array };
 

@@ -1,7 +1,7 @@
 import { type LdlEstimator, readFitArgs, readPredictArg } from '../estimator';
 import type { LbfgsResult } from '../lbfgs';
 import { type Matrix, type MatrixLike, toRows } from '../matrix';
-import { integer, resolveParams, SEED, type ParamSpecs, type ParamValues } from '../params';
+import { integer, ParameterizedEstimator, SEED, type ParamSpecs } from '../params';
 import { fitSoftmaxLinear, predictSoftmax, softmaxLinearObjective, type SoftmaxLinearOptions } from './maxent';
 
 /**
@@ -19,24 +19,11 @@ export const BFGS_PARAMS = {
  * `1.25 · maxIterations` evaluations, gradient tolerance 1e-7, change tolerance 1e-9). Subclasses give
  * the loss.
  */
-export abstract class SoftmaxLinearLdl<S extends ParamSpecs> implements LdlEstimator {
+export abstract class SoftmaxLinearLdl<S extends ParamSpecs> extends ParameterizedEstimator<S> implements LdlEstimator {
   /** Learned weights `[d, L]` (after `fit`). */
   weights: Matrix | undefined;
   /** The optimiser's report of the last `fit`. */
   result: LbfgsResult | undefined;
-  protected readonly args: ParamValues<S>;
-
-  constructor(
-    private readonly fn: string,
-    specs: S,
-    args: Partial<ParamValues<S>>,
-  ) {
-    this.args = resolveParams(fn, specs, args);
-  }
-
-  getConfig(): ParamValues<S> {
-    return { ...this.args };
-  }
 
   /** The loss terms beyond nothing: KL reduction, extra terms on P or W. */
   protected abstract loss(x: Matrix, d: Matrix): Pick<SoftmaxLinearOptions, 'klReduction' | 'extra' | 'weightLoss'>;
